@@ -1,0 +1,51 @@
+# Attribution Noise Lab: `make book` builds everything from a fresh clone; `make test` tests it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROFILE ?= book
+export XAI_LIB_THREADS ?= 2
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: install data notebooks html book test unit nbval lint format clean
+.DEFAULT_GOAL := book
+
+# torch is pinned in the same pip command as everything that depends on it (no CUDA build is pulled).
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[book,test]"
+	@touch $@
+
+install: $(VENV)/.installed
+
+data: install  ## datasets + default models (cached)
+	$(PY) -m data_scripts.build --profile $(PROFILE)
+
+notebooks: data  ## execute the chapters whose inputs changed
+	$(PY) -m data_scripts.execute_chapters
+
+html: install  ## render the committed notebooks, warnings as errors
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	@echo "Book: file://$(CURDIR)/_build/html/index.html"
+
+book: notebooks html
+
+unit: data
+	$(PY) -m pytest tests
+
+nbval: data
+	$(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks
+
+test: data  ## unit tests + nbval (re-executes every chapter and compares the checked outputs)
+	$(PY) -m pytest -p no:cacheprovider tests notebooks --nbval-lax
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf _build .cache/exec

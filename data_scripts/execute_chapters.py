@@ -1,0 +1,137 @@
+"""Execute the book's chapters with papermill, skipping those whose inputs did not change.
+
+    python -m data_scripts.execute_chapters                    # every chapter, default profile, in place
+    python -m data_scripts.execute_chapters --chapter 02_rotation_toy --force
+    python -m data_scripts.execute_chapters --chapter 02_rotation_toy --output-dir runs/ -p profile smoke
+
+A chapter's source of truth is its jupytext file ``notebooks/<name>.py``. With the default profile and no
+``--output-dir`` the executed notebook replaces ``notebooks/<name>.ipynb`` (the committed, rendered one); a
+chapter is re-run only when the hash of its source, the library's sources and the parameters changed.
+With ``-p`` parameters or ``--output-dir`` the result goes to the output folder and the committed notebooks
+are left untouched. Run times are recorded in ``book/execution_times.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+import papermill
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+STAMPS = ROOT / ".cache" / "exec"
+TIMES = ROOT / "book" / "execution_times.csv"
+VOLATILE_CELL_KEYS = ("papermill", "execution")
+
+
+def chapters() -> list[str]:
+    return sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+
+
+def content_key(name: str, parameters: dict) -> str:
+    h = hashlib.sha256()
+    files = [NOTEBOOKS / f"{name}.py", *sorted((ROOT / "xai_lib").rglob("*.py"))]
+    for f in files:
+        h.update(f.relative_to(ROOT).as_posix().encode())
+        h.update(f.read_bytes())
+    h.update(json.dumps(parameters, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    from xai_lib.cache import atomic_write_text
+
+    atomic_write_text(path, text)
+
+
+def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop per-cell timestamps (they change on every run and add nothing to the rendered page)."""
+    for cell in nb.cells:
+        for key in VOLATILE_CELL_KEYS:
+            cell.metadata.pop(key, None)
+    nb.metadata.get("papermill", {}).pop("input_path", None)
+    nb.metadata.get("papermill", {}).pop("output_path", None)
+    for key in ("start_time", "end_time", "environment_variables"):
+        nb.metadata.get("papermill", {}).pop(key, None)
+    return nb
+
+
+def execute(name: str, parameters: dict, target: Path) -> float:
+    """Run one chapter with papermill (cwd = notebooks/) and write it atomically to ``target``."""
+    source = jupytext.read(NOTEBOOKS / f"{name}.py")
+    source.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / f"{name}.ipynb", Path(tmp) / f"{name}.out.ipynb"
+        nbformat.write(source, src)
+        t0 = time.perf_counter()
+        papermill.execute_notebook(
+            str(src), str(dst), parameters=parameters, cwd=str(NOTEBOOKS), kernel_name="python3",
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+        )  # fmt: skip
+        seconds = time.perf_counter() - t0
+        nb = clean(nbformat.read(dst, as_version=4))
+    _atomic_write(target, nbformat.writes(nb) + "\n")
+    return seconds
+
+
+def record_time(name: str, profile: str, seconds: float) -> None:
+    rows = {}
+    if TIMES.exists():
+        for line in TIMES.read_text().splitlines()[1:]:
+            chapter, prof, secs = line.split(",")
+            rows[(chapter, prof)] = secs
+    rows[(name, profile)] = f"{seconds:.0f}"
+    lines = ["chapter,profile,seconds"] + [f"{c},{p},{s}" for (c, p), s in sorted(rows.items())]
+    _atomic_write(TIMES, "\n".join(lines) + "\n")
+
+
+def _parse_value(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--chapter", action="append", help="chapter name (default: all)")
+    ap.add_argument("--force", action="store_true", help="re-run even when nothing changed")
+    ap.add_argument("--output-dir", type=Path, help="write executed notebooks here instead of in place")
+    ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="parameter")
+    args = ap.parse_args(argv)
+    names = args.chapter or chapters()
+    unknown = set(names) - set(chapters())
+    if unknown:
+        ap.error(f"--chapter: unknown chapter(s) {sorted(unknown)}; expected some of {chapters()}")
+    parameters = {k: _parse_value(v) for k, v in args.p}
+    in_place = args.output_dir is None and not parameters
+    for name in names:
+        if in_place:
+            target, stamp = NOTEBOOKS / f"{name}.ipynb", STAMPS / f"{name}.sha256"
+            key = content_key(name, parameters)
+            if not args.force and target.exists() and stamp.exists() and stamp.read_text() == key:
+                print(f"{name}: up to date", flush=True)
+                continue
+        else:
+            target = args.output_dir / f"{name}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+        print(f"{name}: executing ...", flush=True)
+        seconds = execute(name, parameters, target)
+        print(f"{name}: done in {seconds:.0f} s -> {target}", flush=True)
+        if in_place:
+            _atomic_write(stamp, key)
+            record_time(name, "book", seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

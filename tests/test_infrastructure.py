@@ -1,0 +1,141 @@
+"""Cache, profiles, runtime, parameter validation, plotting helpers and the chapter executor."""
+
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from xai_lib import cache, params, plotting
+from xai_lib.profiles import PROFILES, get_profile
+from xai_lib.runtime import pin_threads, resolve_device, seed_everything
+
+
+def test_config_key_is_order_independent_and_sensitive():
+    assert cache.config_key({"a": 1, "b": [1, 2]}) == cache.config_key({"b": [1, 2], "a": 1})
+    assert cache.config_key({"a": 1}) != cache.config_key({"a": 2})
+
+
+def test_checked_file_detects_any_change(tmp_path):
+    p = tmp_path / "x.bin"
+    cache.save_checked(p, b"hello world")
+    assert cache.load_checked(p) == b"hello world"
+    p.write_bytes(b"hello worle")
+    assert cache.load_checked(p) is None
+    assert cache.load_checked(tmp_path / "missing") is None
+
+
+def test_cached_bytes_builds_once(tmp_path):
+    calls = []
+
+    def build():
+        calls.append(1)
+        return b"payload"
+
+    p = tmp_path / "c.bin"
+    assert cache.cached_bytes(p, build) == b"payload"
+    assert cache.cached_bytes(p, build) == b"payload"
+    assert len(calls) == 1
+
+
+def test_atomic_write_never_exposes_a_partial_file(tmp_path):
+    p = tmp_path / "big.bin"
+    cache.atomic_write_bytes(p, b"a" * 1_000_000)
+    seen = set()
+    stop = threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            seen.add(len(p.read_bytes()))
+
+    t = threading.Thread(target=reader)
+    t.start()
+    for _ in range(20):
+        cache.atomic_write_bytes(p, b"b" * 2_000_000)
+        cache.atomic_write_bytes(p, b"a" * 1_000_000)
+    stop.set()
+    t.join()
+    assert seen <= {1_000_000, 2_000_000}
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_profiles_are_defined_once_and_ordered_by_size():
+    assert set(PROFILES) == {"smoke", "book", "paper"}
+    s, b, p = PROFILES["smoke"], PROFILES["book"], PROFILES["paper"]
+    assert s.n_train < b.n_train < p.n_train and s.epochs < b.epochs < p.epochs
+    assert get_profile("book", epochs=3).epochs == 3 and PROFILES["book"].epochs == b.epochs
+    with pytest.raises(ValueError, match="profile"):
+        get_profile("fast")
+    with pytest.raises(ValueError, match="unknown field"):
+        get_profile("book", epoch=3)
+
+
+def test_runtime_helpers():
+    assert pin_threads(1) == 1 and torch.get_num_threads() == 1
+    pin_threads(2)
+    with pytest.raises(ValueError, match="n"):
+        pin_threads(0)
+    g1, g2 = seed_everything(5), seed_everything(5)
+    assert torch.equal(torch.rand(3, generator=g1), torch.rand(3, generator=g2))
+    with pytest.raises(ValueError, match="seed"):
+        seed_everything(-1)
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    with pytest.raises(ValueError, match="device"):
+        resolve_device("quantum")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            resolve_device("cuda")
+
+
+def test_params_validation(tmp_path):
+    assert params.float_list("a1_values", "0.95, 0.7") == [0.95, 0.7]
+    with pytest.raises(ValueError, match="a1_values"):
+        params.float_list("a1_values", "0.9,abc")
+    with pytest.raises(ValueError, match="a1_values"):
+        params.float_list("a1_values", "1.5", lo=0, hi=1)
+    with pytest.raises(ValueError, match="n_steps"):
+        params.positive_int("n_steps", 0)
+    with pytest.raises(ValueError, match="n_steps"):
+        params.positive_int("n_steps", True)
+    with pytest.raises(ValueError, match="method"):
+        params.choice("method", "x", ["ig"])
+    assert params.output_dir("output_dir", str(tmp_path / "a" / "b")).is_dir()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="output_dir"):
+        params.output_dir("output_dir", str(tmp_path / "file"))
+
+
+def test_confusion_matrix_known_counts():
+    labels = torch.tensor([0, 0, 1, 1, 2, 2])
+    preds = torch.tensor([0, 1, 1, 1, 0, 2])
+    cm = plotting.confusion_matrix(labels, preds, 3)
+    np.testing.assert_array_equal(cm, [[1, 1, 0], [0, 2, 0], [1, 0, 1]])
+
+
+def test_to_hwc_and_saving(tmp_path):
+    assert plotting.to_hwc(torch.zeros(3, 4, 5)).shape == (4, 5, 3)
+    assert plotting.to_hwc(torch.zeros(1, 4, 5)).shape == (4, 5)
+    df = pd.DataFrame({"a": [1, 2]})
+    path = plotting.save_table(df, tmp_path / "t.csv")
+    assert pd.read_csv(path).equals(df)
+
+
+def test_animation_html_is_self_contained():
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    (line,) = ax.plot([0, 1], [0, 0])
+    html = plotting.animation_html(fig, lambda i: line.set_ydata([i, i]), frames=3)
+    assert "<script" in html and html.count("data:image/png;base64") == 3
+
+
+def test_executor_key_tracks_library_and_parameters():
+    from data_scripts import execute_chapters as ex
+
+    names = ex.chapters()
+    assert names and all((ex.NOTEBOOKS / f"{n}.ipynb").exists() for n in names)
+    k = ex.content_key(names[0], {})
+    assert k == ex.content_key(names[0], {})
+    assert k != ex.content_key(names[0], {"profile": "smoke"})

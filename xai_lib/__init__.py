@@ -1,0 +1,18 @@
+"""xai_lib: attribution noise in gradient explanations (IDGI, GAD, GAX/CO score) on PyTorch.
+
+Pure functions over tensors first (``toy2d``), model glue second (``models``, ``data``); ``profiles`` and
+``runtime`` make every chapter reproducible.
+"""
+
+from . import cache, data, models, profiles, runtime, toy2d
+from .data import load_dataset
+from .models import load_model
+from .profiles import PROFILES, Profile, get_profile
+from .runtime import pin_threads, resolve_device, seed_everything, setup
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "cache", "data", "models", "profiles", "runtime", "toy2d", "load_dataset", "load_model", "PROFILES",
+    "Profile", "get_profile", "pin_threads", "resolve_device", "seed_everything", "setup", "__version__",
+]  # fmt: skip

@@ -1,0 +1,55 @@
+"""Reproducibility glue: pinned torch threads, seeding and device resolution."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+DEFAULT_THREADS = 2
+
+
+def pin_threads(n: int | None = None) -> int:
+    """Pin torch's intra-op threads (``XAI_LIB_THREADS`` or 2) so float reductions reproduce bit for bit."""
+    if n is None:
+        n = int(os.environ.get("XAI_LIB_THREADS", DEFAULT_THREADS))
+    if n < 1:
+        raise ValueError(f"n: expected a thread count >= 1, got {n}")
+    torch.set_num_threads(n)
+    return n
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed python, numpy and torch; return a fresh ``torch.Generator`` seeded with ``seed``."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed: expected a non-negative int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 -- seeds the legacy global RNG that user code may use
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> CUDA where available, else CPU; anything else must name an available device."""
+    if isinstance(device, torch.device):
+        return device
+    if not isinstance(device, str):
+        raise ValueError(f"device: expected 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"device: expected 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device: {device!r} was requested but CUDA is not available on this machine")
+    return dev
+
+
+def setup(seed: int = 0, device: str = "auto", threads: int | None = None) -> torch.device:
+    """One call at the top of every chapter: pin threads, seed everything, resolve the device."""
+    pin_threads(threads)
+    seed_everything(seed)
+    return resolve_device(device)
