@@ -49,6 +49,7 @@ def test_every_relu_is_a_separate_non_inplace_module_used_once(make, shape):
     assert out.shape == (2, 8 if shape[1] == 3 else (10 if len(shape) == 4 else 3))
 
 
+@pytest.mark.filterwarnings("ignore:Setting forward, backward hooks:UserWarning")
 @pytest.mark.parametrize("make,shape", ARCHS)
 def test_captum_deeplift_completeness_on_our_architectures(make, shape):
     """DeepLift's attributions sum to f(x) - f(baseline) (its summation-to-delta property)."""
