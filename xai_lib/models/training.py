@@ -8,6 +8,7 @@ few batches, and the weights whose accuracy is closest to ``sub_target`` are kep
 from __future__ import annotations
 
 import copy
+import sys
 from dataclasses import dataclass, field
 
 import torch
@@ -84,7 +85,10 @@ def train_classifier(
     step = 0
     checking = sub_target is not None
     n = len(train)
-    bar = tqdm(total=epochs * ((n + batch_size - 1) // batch_size), desc=desc, disable=not progress, leave=False)
+    bar = tqdm(
+        total=epochs * steps_per_epoch, desc=desc, disable=not progress, leave=False,
+        mininterval=0.1 if sys.stderr.isatty() else 10.0,  # logs (CI, files) get a line every 10 s
+    )  # fmt: skip
     for epoch in range(epochs):
         model.train()
         perm = torch.randperm(n, generator=gen)

@@ -1,0 +1,242 @@
+"""IG, Guided IG, Blur IG and IDGI: closed forms on analytic models, axioms, captum parity, batching, errors."""
+
+import numpy as np
+import pytest
+import torch
+from scipy import ndimage
+from torch import nn
+
+import xai_lib
+from xai_lib.attribution import IG, BlurIG, GuidedIG, IDGIAccumulator, VanillaGradient, gaussian_blur, idgi
+
+
+@pytest.fixture(autouse=True)
+def _float64():
+    """Closed forms are checked at float64 precision in this module (restored after each test)."""
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(torch.float32)
+
+
+class Linear2(nn.Module):
+    """f(x) = (w.x, -w.x) on 2-vectors."""
+
+    def __init__(self, w=(1.0, 2.0)):
+        super().__init__()
+        self.w = torch.tensor(w)
+
+    def forward(self, x):
+        s = x @ self.w
+        return torch.stack([s, -s], 1)
+
+
+class Quadratic2(nn.Module):
+    """f(x) = (x1^2 + 3 x2^2, 0)."""
+
+    def forward(self, x):
+        q = x[:, 0] ** 2 + 3 * x[:, 1] ** 2
+        return torch.stack([q, torch.zeros_like(q)], 1)
+
+
+def smooth_cnn(seed=0, c_in=3, n_classes=4):
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(c_in, 6, 3, padding=1), nn.Softplus(), nn.AvgPool2d(2),
+        nn.Conv2d(6, 8, 3, padding=1), nn.Tanh(), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(32, n_classes),
+    ).eval()  # fmt: skip
+
+
+def relu_cnn(seed=0):
+    torch.manual_seed(seed)
+    return xai_lib.models.SmallVGG(3, 4, widths=(8, 8)).eval()
+
+
+# ---------------------------------------------------------------------------------------------- closed forms
+@pytest.mark.parametrize("n", [1, 3, 50])
+def test_linear_ig_and_idgi_by_hand(n):
+    m = Linear2()
+    x, b = torch.tensor([[3.0, -1.0]]), torch.zeros(1, 2)
+    ig = IG(m).attribute(x, 0, b, n_steps=n)
+    torch.testing.assert_close(ig, torch.tensor([[3.0, -2.0]]))  # (x - x') * w, exact for any N
+    ours = IG(m).attribute(x, 0, b, n_steps=n, idgi=True)
+    torch.testing.assert_close(ours, torch.tensor([[0.2, 0.8]]))  # w^2 (w.dx) / |w|^2 = (1, 4) * 1 / 5
+    torch.testing.assert_close(IG(m).attribute(x, 1, b, n_steps=n, idgi=True), -torch.tensor([[0.2, 0.8]]))
+
+
+@pytest.mark.parametrize("n", [2, 10, 200])
+def test_quadratic_ig_and_idgi_by_hand(n):
+    m = Quadratic2()
+    x = torch.tensor([[1.0, 1.0]])
+    right = IG(m).attribute(x, 0, n_steps=n)  # mean of alpha_k = k/N is (N+1)/(2N): IG_i = (N+1)/N * (x1^2, 3 x2^2)
+    torch.testing.assert_close(right, torch.tensor([[1.0, 3.0]]) * (n + 1) / n)
+    mid = IG(m).attribute(x, 0, n_steps=n, method="riemann_middle")  # exact: the integrand is linear in alpha
+    torch.testing.assert_close(mid, torch.tensor([[1.0, 3.0]]))
+    method = IG(m)
+    ours = method.attribute(x, 0, n_steps=n, idgi=True)
+    # gradients along the line all point along v = (2, 6); the one at the baseline is zero and is skipped
+    f = 4.0
+    torch.testing.assert_close(ours, torch.tensor([[0.1, 0.9]]) * f * (1 - 1 / n**2))
+    assert method.last_report["skipped_steps"].tolist() == [1]
+    torch.testing.assert_close(method.last_report["lost"], torch.tensor([f / n**2]))
+
+
+def test_idgi_kernel_matches_accumulator_and_telescopes():
+    torch.manual_seed(0)
+    g, p = torch.randn(9, 3, 4), torch.randn(10)
+    out = idgi(g, p)
+    assert out.shape == (3, 4)
+    torch.testing.assert_close(out.sum(), p[-1] - p[0])
+    acc = IDGIAccumulator((3, 4), batch_dims=0)
+    for lo in range(0, 9, 4):
+        acc.update(p[lo : min(lo + 4, 9)], g[lo : min(lo + 4, 9)])
+    acc.finish(p[-1])
+    torch.testing.assert_close(acc.total, out)
+    manual = sum(g[j] ** 2 * (p[j + 1] - p[j]) / (g[j] ** 2).sum() for j in range(9))
+    torch.testing.assert_close(out, manual)
+
+
+def test_vanilla_gradient_on_linear():
+    torch.testing.assert_close(
+        VanillaGradient(Linear2()).attribute(torch.rand(3, 2), 1), -torch.tensor([[1.0, 2.0]]).expand(3, 2)
+    )
+
+
+# ------------------------------------------------------------------------------------------------ axioms
+@pytest.mark.parametrize("n", [1, 4, 17, 64])
+@pytest.mark.parametrize("output", ["logit", "probability"])
+def test_idgi_is_complete_on_every_path_for_any_n(n, output):
+    model = relu_cnn()
+    torch.manual_seed(1)
+    x = torch.rand(2, 3, 16, 16)
+    target = torch.tensor([0, 3])
+    for method, kwargs in [
+        (IG(model, output), {}),
+        (GuidedIG(model, output), {}),
+        (BlurIG(model, output), {"max_sigma": 8.0}),
+    ]:
+        attr = method.attribute(x, target, n_steps=n, idgi=True, **kwargs)
+        ref = BlurIG(model).reference(x, 8.0) if isinstance(method, BlurIG) else torch.zeros_like(x)
+        expected = method.forward_outputs(x, target) - method.forward_outputs(ref, target)
+        got = attr.flatten(1).sum(1) + method.last_report["lost"]
+        torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
+
+
+def test_ig_converges_as_n_grows():
+    model = smooth_cnn()
+    torch.manual_seed(2)
+    x = torch.rand(3, 3, 12, 12)
+    ig = IG(model)
+    errs = [ig.completeness_error(x, ig.attribute(x, 1, n_steps=n), 1).abs().max().item() for n in (2, 8, 32, 128)]
+    assert errs[0] > errs[1] > errs[2] > errs[3]
+    assert errs[3] < errs[0] / 20  # right Riemann error is O(1/N)
+
+
+def test_guided_ig_reduces_to_left_riemann_ig():
+    model = smooth_cnn()
+    torch.manual_seed(3)
+    x = torch.rand(2, 3, 12, 12)
+    target = torch.tensor([2, 0])
+    left = IG(model).attribute(x, target, n_steps=20, method="riemann_left")
+    for kwargs in ({"max_dist": 0.0}, {"fraction": 1.0}):
+        gig = GuidedIG(model).attribute(x, target, n_steps=20, **kwargs)
+        torch.testing.assert_close(gig, left, atol=1e-8, rtol=1e-6)
+
+
+def test_guided_ig_path_ends_at_the_input_and_is_complete_in_the_limit():
+    model = smooth_cnn()
+    torch.manual_seed(4)
+    x = torch.rand(2, 3, 12, 12)
+    gig = GuidedIG(model)
+    errs = [gig.completeness_error(x, gig.attribute(x, 1, n_steps=n), 1).abs().max().item() for n in (10, 200)]
+    assert errs[1] < errs[0] and errs[1] < 2e-2
+
+
+def test_blur_ig_complete_against_most_blurred_image():
+    model = smooth_cnn()
+    torch.manual_seed(5)
+    x = torch.rand(2, 3, 16, 16)
+    blur = BlurIG(model)
+    ref = blur.reference(x, 10.0)
+    diff = blur.forward_outputs(x, torch.tensor([1, 1])) - blur.forward_outputs(ref, torch.tensor([1, 1]))
+    for grad_step in (0.01, 1e-4):  # a small step must not expose the kernel's truncation radius
+        errs = []
+        for n in (10, 50, 200):
+            attr = blur.attribute(x, 1, n_steps=n, max_sigma=10.0, grad_step=grad_step)
+            errs.append(((attr.flatten(1).sum(1) - diff).abs() / diff.abs()).max().item())
+        assert errs[0] > errs[1] > errs[2] and errs[2] < 5e-3, (grad_step, errs)
+
+
+def test_gaussian_blur_matches_scipy_constant_mode():
+    x = torch.rand(2, 3, 20, 17)
+    for sigma in (0.0, 0.7, 3.0, 25.0):
+        ours = gaussian_blur(x, sigma).numpy()
+        ref = np.stack(
+            [[ndimage.gaussian_filter(x[i, c].numpy(), sigma, mode="constant") for c in range(3)] for i in range(2)]
+        )
+        np.testing.assert_allclose(ours, ref, atol=1e-10)
+
+
+# -------------------------------------------------------------------------------------------- parity, batching
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_our_ig_equals_captum_ig():
+    from captum.attr import IntegratedGradients
+
+    torch.set_default_dtype(torch.float32)
+    try:
+        model = relu_cnn()
+        x = torch.rand(3, 3, 16, 16)
+        b = torch.rand(3, 3, 16, 16) * 0.1
+        target = torch.tensor([0, 1, 3])
+        for method in ("riemann_right", "riemann_left", "riemann_middle"):
+            ours = IG(model, internal_batch_size=7).attribute(x, target, b, n_steps=30, method=method)
+            ref = IntegratedGradients(model).attribute(x, b, target=target, n_steps=30, method=method)
+            torch.testing.assert_close(ours, ref, atol=1e-5, rtol=1e-4)
+    finally:
+        torch.set_default_dtype(torch.float64)
+
+
+@pytest.mark.parametrize("idgi_flag", [False, True])
+def test_batch_equals_one_by_one_and_chunking_is_invisible(idgi_flag):
+    model = relu_cnn()
+    torch.manual_seed(6)
+    x = torch.rand(3, 3, 16, 16)
+    target = torch.tensor([1, 0, 2])
+    cases = [(IG, {"n_steps": 13}), (GuidedIG, {"n_steps": 9}), (BlurIG, {"n_steps": 11, "max_sigma": 6.0})]
+    for cls, kw in cases:
+        batch = cls(model, internal_batch_size=4).attribute(x, target, idgi=idgi_flag, **kw)
+        single = torch.cat(
+            [
+                cls(model, internal_batch_size=64).attribute(x[i : i + 1], int(target[i]), idgi=idgi_flag, **kw)
+                for i in range(3)
+            ]
+        )
+        torch.testing.assert_close(batch, single, atol=1e-10, rtol=1e-8)
+
+
+# ------------------------------------------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda m, x: IG(m).attribute(x * float("nan"), 0), "inputs"),
+        (lambda m, x: IG(m).attribute(x[0, 0, 0], 0), "inputs"),
+        (lambda m, x: IG(m).attribute(x, 0, baselines=torch.zeros(2, 3, 8, 8)), "baselines"),
+        (lambda m, x: IG(m).attribute(x, 0, baselines=torch.full_like(x, float("inf"))), "baselines"),
+        (lambda m, x: IG(m).attribute(x, 4), "target"),
+        (lambda m, x: IG(m).attribute(x, torch.tensor([0, -1])), "target"),
+        (lambda m, x: IG(m).attribute(x, torch.tensor([0.5, 1.0])), "target"),
+        (lambda m, x: IG(m).attribute(x, 0, n_steps=0), "n_steps"),
+        (lambda m, x: IG(m).attribute(x, 0, method="trapezoid"), "method"),
+        (lambda m, x: IG(m, output="softmax"), "output"),
+        (lambda m, x: IG("not a model"), "model"),
+        (lambda m, x: GuidedIG(m).attribute(x, 0, fraction=0.0), "fraction"),
+        (lambda m, x: GuidedIG(m).attribute(x, 0, max_dist=-0.1), "max_dist"),
+        (lambda m, x: BlurIG(m).attribute(x, 0, baselines=torch.zeros_like(x)), "baselines"),
+        (lambda m, x: BlurIG(m).attribute(x, 0, max_sigma=0.0), "max_sigma"),
+        (lambda m, x: BlurIG(Linear2()).attribute(torch.rand(2, 2), 0), "inputs"),
+        (lambda m, x: idgi(torch.zeros(3, 4), torch.zeros(3)), "predictions"),
+        (lambda m, x: idgi(torch.zeros(3, 4), torch.tensor([0.0, float("nan"), 0.0, 0.0])), "predictions"),
+    ],
+)
+def test_bad_input_raises_naming_the_argument(call, name):
+    with pytest.raises(ValueError, match=name):
+        call(relu_cnn(), torch.rand(2, 3, 16, 16))

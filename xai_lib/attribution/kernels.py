@@ -1,0 +1,103 @@
+"""Pure kernels of path attribution: IDGI, Riemann sums, and their streaming (chunked) accumulators.
+
+Notation (IDGI paper, sec. 3 and Algorithm 1): a path ``x_0`` (reference) .. ``x_N`` (input), ``f_j = f_c(x_j)``
+and ``g_j = grad f_c(x_j)``. Integrated Gradients multiplies each gradient by the path step; IDGI keeps only
+the gradient's own direction and the step's actual change in output::
+
+    IDGI = sum_{j=0}^{N-1}  g_j * g_j * (f_{j+1} - f_j) / sum_over_features(g_j * g_j)
+
+which telescopes: ``sum(IDGI) = f(x_N) - f(x_0)`` exactly, for any path and any ``N``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def check_finite(name: str, t: torch.Tensor) -> None:
+    if not torch.is_tensor(t):
+        raise ValueError(f"{name}: expected a torch.Tensor, got {type(t).__name__}")
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name}: contains NaN or infinite values")
+
+
+def idgi(gradients: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
+    """IDGI attribution of one input from its path gradients and predictions.
+
+    ``gradients``: ``(N, *F)``, the gradients at path points ``0..N-1``; ``predictions``: ``(N+1,)``, the
+    target output at points ``0..N`` (the input's own gradient is not needed). Returns ``(*F)``.
+    A step whose gradient is zero everywhere has no direction: it is skipped (its output change is lost
+    to completeness; :class:`IDGIAccumulator` reports it).
+    """
+    check_finite("gradients", gradients)
+    check_finite("predictions", predictions)
+    if gradients.dim() < 2:
+        raise ValueError(f"gradients: expected shape (N, *F) with N >= 1, got {tuple(gradients.shape)}")
+    n = gradients.shape[0]
+    if predictions.shape != (n + 1,):
+        raise ValueError(f"predictions: expected shape ({n + 1},) for {n} gradients, got {tuple(predictions.shape)}")
+    acc = IDGIAccumulator(gradients.shape[1:], batch_dims=0, dtype=gradients.dtype, device=gradients.device)
+    acc.update(predictions[:-1], gradients)
+    acc.finish(predictions[-1])
+    return acc.total
+
+
+class IDGIAccumulator:
+    """IDGI over a path delivered in chunks of consecutive points (bounded memory).
+
+    Call :meth:`update` with ``f`` of shape ``(C, *B)`` and ``g`` of shape ``(C, *B, *F)`` for points
+    ``j..j+C-1`` in path order, then :meth:`finish` with the output at the last point ``x_N``. ``*B`` are
+    batch dimensions (``batch_dims`` of them: one per image in a batch). The result is :attr:`total`,
+    ``(*B, *F)``; :attr:`lost` holds, per batch element, the output change of skipped zero-gradient steps
+    and :attr:`skipped` their number.
+    """
+
+    def __init__(self, feature_shape: torch.Size | tuple[int, ...], batch_dims: int = 1, *, dtype=None, device=None):
+        self.feature_shape = tuple(feature_shape)
+        self.batch_dims = batch_dims
+        self.total: torch.Tensor | None = None
+        self.lost: torch.Tensor | None = None
+        self.skipped: torch.Tensor | None = None
+        self._prev_w: torch.Tensor | None = None
+        self._prev_f: torch.Tensor | None = None
+        self._dtype, self._device = dtype, device
+
+    def _weights(self, g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``g^2 / sum(g^2)`` per point and batch element, and the mask of usable (non-zero) gradients."""
+        g2 = g * g
+        nf = len(self.feature_shape)
+        norm = g2.flatten(-nf).sum(-1) if nf else g2
+        ok = norm > 0
+        safe = torch.where(ok, norm, torch.ones_like(norm))
+        w = g2 / safe.reshape(*safe.shape, *([1] * nf))
+        return w, ok
+
+    def update(self, f: torch.Tensor, g: torch.Tensor) -> None:
+        if self.total is None:
+            batch_shape = f.shape[1:]
+            self.total = torch.zeros(*batch_shape, *self.feature_shape, dtype=g.dtype, device=g.device)
+            self.lost = torch.zeros(batch_shape, dtype=f.dtype, device=f.device)
+            self.skipped = torch.zeros(batch_shape, dtype=torch.long, device=f.device)
+        w, ok = self._weights(g)
+        if self._prev_w is not None:  # close the interval left open by the previous chunk
+            w = torch.cat([self._prev_w[None], w])
+            ok = torch.cat([self._prev_ok[None], ok])
+            f = torch.cat([self._prev_f[None], f])
+        df = f[1:] - f[:-1]  # (C', *B): one per closed interval
+        nf = len(self.feature_shape)
+        use = ok[:-1]
+        self.total += (w[:-1] * (df * use).reshape(*df.shape, *([1] * nf))).sum(0)
+        self.lost += (df * ~use).sum(0)
+        self.skipped += (~use).sum(0)
+        self._prev_w, self._prev_ok, self._prev_f = w[-1], ok[-1], f[-1]
+
+    def finish(self, f_last: torch.Tensor) -> None:
+        """Close the last interval with the output at the path's end (the input)."""
+        if self._prev_w is None:
+            raise ValueError("IDGIAccumulator.finish: no path point was given")
+        df = f_last - self._prev_f
+        nf = len(self.feature_shape)
+        self.total += self._prev_w * (df * self._prev_ok).reshape(*df.shape, *([1] * nf))
+        self.lost += df * ~self._prev_ok
+        self.skipped += (~self._prev_ok).long()
+        self._prev_w = None

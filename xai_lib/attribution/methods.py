@@ -1,0 +1,228 @@
+"""Model glue: IG, Guided IG, Blur IG (each optionally with IDGI) and the vanilla gradient, captum-style.
+
+``model`` is any module mapping ``(B, *F)`` to ``(B, C)``. ``output="logit"`` attributes the raw output of
+the target class, ``"probability"`` its softmax probability (the IDGI reference code's choice).
+``.attribute(inputs, target, baselines=None, n_steps=..., idgi=False, ...)`` returns a tensor shaped like
+``inputs``; after each call ``.last_report`` holds, per input, the IDGI steps skipped for a zero gradient
+and the output change they carried (the completeness IDGI loses there).
+
+Path points are evaluated in chunks (``internal_batch_size`` points at a time, for all images at once), so
+memory is bounded and the result of a batch equals that of its images one by one.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .guided import guided_ig
+from .kernels import IDGIAccumulator, check_finite
+from .paths import blur_derivative, blur_sigmas, gaussian_blur, riemann_alphas, straight_line
+
+OUTPUTS = ("logit", "probability")
+
+
+class _PathMethod:
+    """Shared validation, target selection and chunked gradient evaluation."""
+
+    default_steps = 50
+
+    def __init__(self, model: nn.Module, output: str = "logit", internal_batch_size: int = 32) -> None:
+        if not isinstance(model, nn.Module):
+            raise ValueError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+        if output not in OUTPUTS:
+            raise ValueError(f"output: expected one of {list(OUTPUTS)}, got {output!r}")
+        if not isinstance(internal_batch_size, int) or internal_batch_size < 1:
+            raise ValueError(f"internal_batch_size: expected a positive int, got {internal_batch_size!r}")
+        self.model, self.output, self.internal_batch_size = model, output, internal_batch_size
+        self.last_report: dict[str, torch.Tensor] = {}
+
+    # -- glue ---------------------------------------------------------------------------------------------
+    def outputs(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The attributed output ``f_c(x)`` per row (logit or probability of row's target)."""
+        out = self.model(x)
+        if out.dim() != 2:
+            raise ValueError(f"model: expected outputs of shape (B, C), got {tuple(out.shape)}")
+        if self.output == "probability":
+            out = F.softmax(out, dim=1)
+        return out.gather(1, target[:, None]).squeeze(1)
+
+    def grad_fn(self, x: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """PAIR-style kernel interface: ``x (M, *F) -> (f (M,), grad f (M, *F))``."""
+        x = x.detach().requires_grad_(True)
+        with torch.enable_grad():
+            f = self.outputs(x, target)
+            (g,) = torch.autograd.grad(f.sum(), x)
+        return f.detach(), g.detach()
+
+    def forward_outputs(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.outputs(x, target)
+
+    # -- validation ---------------------------------------------------------------------------------------
+    def _check(self, inputs, target, baselines, n_steps):
+        check_finite("inputs", inputs)
+        if inputs.dim() < 2 or inputs.shape[0] < 1:
+            raise ValueError(f"inputs: expected shape (B, *F) with B >= 1, got {tuple(inputs.shape)}")
+        if not isinstance(n_steps, int) or isinstance(n_steps, bool) or n_steps < 1:
+            raise ValueError(f"n_steps: expected an int >= 1, got {n_steps!r}")
+        b = inputs.shape[0]
+        with torch.no_grad():
+            n_classes = self.model(inputs[:1]).shape[1]
+        if isinstance(target, int) and not isinstance(target, bool):
+            target = torch.full((b,), target, dtype=torch.long, device=inputs.device)
+        elif torch.is_tensor(target) and target.dim() == 0:
+            target = target.reshape(1).expand(b).long().to(inputs.device)
+        elif torch.is_tensor(target) and target.shape == (b,) and not target.is_floating_point():
+            target = target.long().to(inputs.device)
+        else:
+            raise ValueError(f"target: expected an int or an integer tensor of shape ({b},), got {target!r}")
+        if (target < 0).any() or (target >= n_classes).any():
+            raise ValueError(f"target: class ids must lie in [0, {n_classes}), got {target.tolist()}")
+        if baselines is None:
+            baselines = torch.zeros_like(inputs)
+        elif isinstance(baselines, int | float):
+            baselines = torch.full_like(inputs, float(baselines))
+        else:
+            check_finite("baselines", baselines)
+            if baselines.shape == inputs.shape[1:]:
+                baselines = baselines.expand_as(inputs)
+            if baselines.shape != inputs.shape:
+                raise ValueError(
+                    f"baselines: expected shape {tuple(inputs.shape)} or {tuple(inputs.shape[1:])}, "
+                    f"got {tuple(baselines.shape)}"
+                )
+            baselines = baselines.to(inputs.dtype)
+        return target, baselines
+
+    def _chunks(self, n: int):
+        for start in range(0, n, self.internal_batch_size):
+            yield start, min(n, start + self.internal_batch_size)
+
+    def _points_grads(self, points: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Outputs ``(C, B)`` and gradients ``(C, B, *F)`` at ``C`` path points for all ``B`` images."""
+        c, b = points.shape[:2]
+        f, g = self.grad_fn(points.reshape(c * b, *points.shape[2:]), target.repeat(c))
+        return f.reshape(c, b), g.reshape(points.shape)
+
+    def completeness_error(
+        self, inputs: torch.Tensor, attributions: torch.Tensor, target, baselines: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Per input: ``sum(attributions) - (f(inputs) - f(baselines))`` (0 for a complete method)."""
+        target, baselines = self._check(inputs, target, baselines, 1)
+        diff = self.forward_outputs(inputs, target) - self.forward_outputs(baselines, target)
+        return attributions.flatten(1).sum(1) - diff
+
+
+class IG(_PathMethod):
+    """Integrated Gradients (Sundararajan et al. 2017) on the straight line, optionally with IDGI.
+
+    ``idgi=False``: ``(x - x') * mean_k grad f(x' + a_k (x - x'))`` over the Riemann alphas of ``method``
+    (default ``riemann_right``, as captum's). ``idgi=True``: IDGI (IDGI paper, Algorithm 1) on the points
+    ``x' + (j/N)(x - x')``, ``j = 0..N``: gradients at ``0..N-1``, outputs at ``0..N``.
+    """
+
+    def attribute(
+        self, inputs, target, baselines=None, n_steps: int = 50, idgi: bool = False, method: str = "riemann_right"
+    ):
+        target, baselines = self._check(inputs, target, baselines, n_steps)
+        if idgi:
+            alphas = torch.arange(n_steps + 1, dtype=torch.float64) / n_steps
+            acc = IDGIAccumulator(inputs.shape[1:], dtype=inputs.dtype, device=inputs.device)
+            for lo, hi in self._chunks(n_steps):
+                f, g = self._points_grads(straight_line(inputs, baselines, alphas[lo:hi].to(inputs.device)), target)
+                acc.update(f, g)
+            acc.finish(self.forward_outputs(inputs, target))
+            self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
+            return acc.total
+        alphas = riemann_alphas(n_steps, method, device=inputs.device, dtype=inputs.dtype)
+        total = torch.zeros_like(inputs)
+        for lo, hi in self._chunks(n_steps):
+            _, g = self._points_grads(straight_line(inputs, baselines, alphas[lo:hi]), target)
+            total += g.sum(0)
+        self.last_report = {}
+        return (inputs - baselines) * total / n_steps
+
+
+class GuidedIG(_PathMethod):
+    """Guided IG (Kapishnikov et al. 2021), optionally with IDGI on its own path; batched over images."""
+
+    def attribute(
+        self, inputs, target, baselines=None, n_steps: int = 200, idgi: bool = False,
+        fraction: float = 0.25, max_dist: float = 0.02,
+    ):  # fmt: skip
+        target, baselines = self._check(inputs, target, baselines, n_steps)
+        if not 0 < fraction <= 1:
+            raise ValueError(f"fraction: expected a number in (0, 1], got {fraction!r}")
+        if not 0 <= max_dist <= 1:
+            raise ValueError(f"max_dist: expected a number in [0, 1], got {max_dist!r}")
+        acc = IDGIAccumulator(inputs.shape[1:], dtype=inputs.dtype, device=inputs.device) if idgi else None
+        on_step = (lambda f, g: acc.update(f[None], g[None])) if idgi else None
+        attr = guided_ig(lambda x: self.grad_fn(x, target), inputs, baselines, n_steps, fraction, max_dist, on_step)
+        if not idgi:
+            self.last_report = {}
+            return attr
+        acc.finish(self.forward_outputs(inputs, target))
+        self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
+        return acc.total
+
+
+class BlurIG(_PathMethod):
+    """Blur IG (Xu et al. 2020): the path blurs the image from ``max_sigma`` down to the input.
+
+    ``idgi=False`` follows PAIR: ``-sum_i (sigma_{i+1} - sigma_i) * dblur/dsigma(sigma_i) * grad f(blur_i)``,
+    gradients at ``sigma_0..sigma_{N-1}`` (``sigma_0 = 0``: the input itself), the derivative by forward
+    difference of step ``grad_step`` (both blurs with one kernel radius: see :func:`.paths.blur_derivative`).
+    ``idgi=True``: IDGI along the path from the most blurred image to the input (gradients at
+    ``sigma_N..sigma_1``, outputs at every sigma). No baselines: the reference is the
+    most blurred image, and completeness holds against it.
+    """
+
+    default_steps = 100
+
+    def attribute(
+        self, inputs, target, baselines=None, n_steps: int = 100, idgi: bool = False,
+        max_sigma: float = 50.0, grad_step: float = 0.01,
+    ):  # fmt: skip
+        if baselines is not None:
+            raise ValueError("baselines: Blur IG takes no baselines (its reference is the most blurred input)")
+        target, _ = self._check(inputs, target, None, n_steps)
+        if inputs.dim() != 4:
+            raise ValueError(f"inputs: Blur IG needs images of shape (B, C, H, W), got {tuple(inputs.shape)}")
+        if not max_sigma > 0:
+            raise ValueError(f"max_sigma: expected > 0, got {max_sigma!r}")
+        if not grad_step > 0:
+            raise ValueError(f"grad_step: expected > 0, got {grad_step!r}")
+        sigmas = blur_sigmas(n_steps, max_sigma)
+        if idgi:
+            order = list(range(n_steps, 0, -1))  # sigma_N (most blurred) .. sigma_1
+            acc = IDGIAccumulator(inputs.shape[1:], dtype=inputs.dtype, device=inputs.device)
+            for lo, hi in self._chunks(n_steps):
+                pts = torch.stack([gaussian_blur(inputs, sigmas[i]) for i in order[lo:hi]])
+                acc.update(*self._points_grads(pts, target))
+            acc.finish(self.forward_outputs(inputs, target))
+            self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
+            return acc.total
+        total = torch.zeros_like(inputs)
+        for lo, hi in self._chunks(n_steps):
+            blurred = [gaussian_blur(inputs, sigmas[i]) for i in range(lo, hi)]
+            _, g = self._points_grads(torch.stack(blurred), target)
+            for j, i in enumerate(range(lo, hi)):
+                d_blur = blur_derivative(inputs, sigmas[i], grad_step)
+                total += (sigmas[i + 1] - sigmas[i]) * d_blur * g[j]
+        self.last_report = {}
+        return -total
+
+    def reference(self, inputs: torch.Tensor, max_sigma: float = 50.0) -> torch.Tensor:
+        """The most blurred input: Blur IG's reference point."""
+        return gaussian_blur(inputs, max_sigma)
+
+
+class VanillaGradient(_PathMethod):
+    """The gradient of the target output with respect to the input (Simonyan et al. 2014): the tables' VG."""
+
+    def attribute(self, inputs, target):
+        target, _ = self._check(inputs, target, None, 1)
+        _, g = self.grad_fn(inputs, target)
+        return g
