@@ -43,8 +43,8 @@ def guided_ig(
     base = baselines.reshape(b_count, -1).double()
     diff = x - base
     total = diff.abs().sum(1)
-    nonzero = diff != 0
-    safe_diff = torch.where(nonzero, diff, torch.ones_like(diff))
+    rising = diff > 0
+    falling = diff < 0
     current = base.clone()
     attr = torch.zeros_like(x)
     d = x.shape[1]
@@ -64,8 +64,8 @@ def guided_ig(
             if not active.any():
                 break
             old = current
-            x_alpha = torch.where(nonzero, (current - base) / safe_diff, torch.full_like(current, a_max))
-            behind = (x_alpha < a_min) & active[:, None]
+            # a feature is behind the window when its own alpha, (current - base) / diff, is below a_min
+            behind = ((rising & (current < x_min)) | (falling & (current > x_min))) & active[:, None]
             current = torch.where(behind, x_min, current)
             l1_current = (current - x).abs().sum(1)
             done = active & torch.isclose(l1_target, l1_current, rtol=EPSILON, atol=EPSILON)

@@ -63,13 +63,13 @@ class IDGIAccumulator:
         self._dtype, self._device = dtype, device
 
     def _weights(self, g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``g^2 / sum(g^2)`` per point and batch element, and the mask of usable (non-zero) gradients."""
-        g2 = g * g
+        """``g^2 / sum(g^2)`` per point and batch element (in a new tensor; ``g`` is left intact), and the
+        mask of usable (non-zero) gradients."""
         nf = len(self.feature_shape)
-        norm = g2.flatten(-nf).sum(-1) if nf else g2
+        w = g.square()
+        norm = w.flatten(-nf).sum(-1) if nf else w.clone()
         ok = norm > 0
-        safe = torch.where(ok, norm, torch.ones_like(norm))
-        w = g2 / safe.reshape(*safe.shape, *([1] * nf))
+        w.div_(torch.where(ok, norm, torch.ones_like(norm)).reshape(*norm.shape, *([1] * nf)))
         return w, ok
 
     def update(self, f: torch.Tensor, g: torch.Tensor) -> None:
@@ -80,24 +80,25 @@ class IDGIAccumulator:
             self.skipped = torch.zeros(batch_shape, dtype=torch.long, device=f.device)
         w, ok = self._weights(g)
         if self._prev_w is not None:  # close the interval left open by the previous chunk
-            w = torch.cat([self._prev_w[None], w])
-            ok = torch.cat([self._prev_ok[None], ok])
-            f = torch.cat([self._prev_f[None], f])
-        df = f[1:] - f[:-1]  # (C', *B): one per closed interval
-        nf = len(self.feature_shape)
-        use = ok[:-1]
-        self.total += (w[:-1] * (df * use).reshape(*df.shape, *([1] * nf))).sum(0)
-        self.lost += (df * ~use).sum(0)
-        self.skipped += (~use).sum(0)
+            self._add(self._prev_w[None], self._prev_ok[None], f[:1] - self._prev_f[None])
+        self._add(w[:-1], ok[:-1], f[1:] - f[:-1])
         self._prev_w, self._prev_ok, self._prev_f = w[-1], ok[-1], f[-1]
+
+    def _add(self, w: torch.Tensor, ok: torch.Tensor, df: torch.Tensor) -> None:
+        """``total += sum_j w_j * df_j`` over usable steps (a contraction: no ``w``-sized temporary)."""
+        if w.shape[0] == 0:
+            return
+        use = df * ok
+        c, rest = w.shape[0], w[0].numel()
+        batch = use[0].numel()
+        contrib = torch.einsum("cbf,cb->bf", w.reshape(c, batch, rest // batch), use.reshape(c, batch))
+        self.total += contrib.reshape(self.total.shape)
+        self.lost += (df * ~ok).sum(0)
+        self.skipped += (~ok).sum(0)
 
     def finish(self, f_last: torch.Tensor) -> None:
         """Close the last interval with the output at the path's end (the input)."""
         if self._prev_w is None:
             raise ValueError("IDGIAccumulator.finish: no path point was given")
-        df = f_last - self._prev_f
-        nf = len(self.feature_shape)
-        self.total += self._prev_w * (df * self._prev_ok).reshape(*df.shape, *([1] * nf))
-        self.lost += df * ~self._prev_ok
-        self.skipped += (~self._prev_ok).long()
+        self._add(self._prev_w[None], self._prev_ok[None], (f_last - self._prev_f)[None])
         self._prev_w = None

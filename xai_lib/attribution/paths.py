@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 
 
 def straight_line(inputs: torch.Tensor, baselines: torch.Tensor, alphas: torch.Tensor) -> torch.Tensor:
@@ -42,11 +41,26 @@ def gaussian_kernel1d(
     return (k / k.sum()).to(dtype)
 
 
+def blur_matrix(n: int, sigma: float, truncate: float = 4.0, radius: int | None = None, dtype=torch.float32,
+                device=None) -> torch.Tensor:  # fmt: skip
+    """The ``(n, n)`` matrix of a 1D Gaussian blur with zero padding: ``M[i, j] = k[j - i]`` for ``|j - i| <= r``.
+
+    Blurring an image side of ``n`` pixels is ``M @ column``; with zero padding the matrix form is exact and,
+    for kernels as long as the image (Blur IG's sigma reaches 50 on 64-pixel images), far cheaper than a
+    convolution with a ``2r + 1`` tap kernel.
+    """
+    k = gaussian_kernel1d(sigma, truncate, torch.float64, device, radius)
+    r = (k.numel() - 1) // 2
+    offset = torch.arange(n, device=device)[None, :] - torch.arange(n, device=device)[:, None]
+    inside = offset.abs() <= r
+    return torch.where(inside, k[(offset + r).clamp(0, 2 * r)], torch.zeros((), dtype=torch.float64)).to(dtype)
+
+
 def gaussian_blur(images: torch.Tensor, sigma: float, truncate: float = 4.0, radius: int | None = None) -> torch.Tensor:
     """Per-channel Gaussian blur of ``(B, C, H, W)`` with zero padding (scipy ``mode='constant'``).
 
-    ``sigma == 0`` returns the images unchanged. Separable: one 1D convolution along each axis. ``radius``
-    overrides the kernel's radius (``ceil(truncate * sigma)`` by default).
+    ``sigma == 0`` returns the images unchanged. Separable, as two matrix products: ``M_h @ X @ M_w^T``.
+    ``radius`` overrides the kernel's radius (``ceil(truncate * sigma)`` by default).
     """
     if images.dim() != 4:
         raise ValueError(f"inputs: Blur IG needs images of shape (B, C, H, W), got {tuple(images.shape)}")
@@ -54,13 +68,10 @@ def gaussian_blur(images: torch.Tensor, sigma: float, truncate: float = 4.0, rad
         raise ValueError(f"sigma: expected >= 0, got {sigma}")
     if sigma == 0:
         return images
-    b, c, h, w = images.shape
-    k = gaussian_kernel1d(sigma, truncate, images.dtype, images.device, radius)
-    r = (k.numel() - 1) // 2
-    x = images.reshape(b * c, 1, h, w)
-    x = F.conv2d(x, k.reshape(1, 1, 1, -1), padding=(0, r))
-    x = F.conv2d(x, k.reshape(1, 1, -1, 1), padding=(r, 0))
-    return x.reshape(b, c, h, w)
+    h, w = images.shape[-2:]
+    m_h = blur_matrix(h, sigma, truncate, radius, images.dtype, images.device)
+    m_w = m_h if w == h else blur_matrix(w, sigma, truncate, radius, images.dtype, images.device)
+    return m_h @ images @ m_w.T
 
 
 def blur_derivative(images: torch.Tensor, sigma: float, step: float, truncate: float = 4.0) -> torch.Tensor:
