@@ -240,3 +240,42 @@ def test_batch_equals_one_by_one_and_chunking_is_invisible(idgi_flag):
 def test_bad_input_raises_naming_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call(relu_cnn(), torch.rand(2, 3, 16, 16))
+
+
+# --------------------------------------------------------------------------------------- teaching helpers
+def test_step_decomposition_on_a_linear_function():
+    from xai_lib.attribution import step_decomposition
+
+    g = torch.tensor([1.0, 2.0])
+    x0, x1 = torch.tensor([0.0, 0.0]), torch.tensor([0.3, -0.1])
+    f0, f1 = 0.0, float(g @ x1)  # linear f: the step's output change is g . dx exactly
+    parts = step_decomposition(x0, x1, g, f0, f1)
+    assert float(parts["idgi"].sum()) == pytest.approx(f1 - f0)
+    assert float(parts["ig"].sum()) == pytest.approx(f1 - f0)
+    assert float(g @ parts["noise"]) == pytest.approx(0.0, abs=1e-12)  # the noise runs along the level set
+    direction = parts["projection"] - x0
+    assert float(direction[0] * g[1] - direction[1] * g[0]) == pytest.approx(0.0, abs=1e-12)  # along g
+    with pytest.raises(ValueError, match="g_j"):
+        step_decomposition(x0, x1, torch.zeros(2), f0, f1)
+
+
+def test_analytic_model_attributions_are_complete():
+    from xai_lib.attribution import AnalyticModel, curved_valley
+
+    m = AnalyticModel(curved_valley)
+    x = torch.tensor([[1.0, 1.0], [0.2, 0.9]])
+    delta = (m(x) - m(torch.zeros_like(x)))[:, 0]
+    ig = IG(m)
+    torch.testing.assert_close(ig.attribute(x, 0, n_steps=3, idgi=True).sum(1), delta)
+    assert (ig.completeness_error(x, ig.attribute(x, 0, n_steps=400), 0).abs() < 5e-3).all()
+
+
+def test_visualise_saliency_range_and_clipping():
+    from xai_lib.plotting import visualise_saliency
+
+    attr = torch.zeros(3, 10, 10)
+    attr[:, 0, 0] = 100.0  # one hot pixel
+    attr[:, 5:, :] = -1.0
+    v = visualise_saliency(attr, percentile=99.0)
+    assert v.min() >= 0 and v.max() <= 1 and v[0, 0] == 1.0
+    assert v[9, 9] > 0.4  # unclipped, the hot pixel would squash the region to 3 / 300 = 0.01

@@ -52,6 +52,36 @@ def image_grid(
     return fig
 
 
+def visualise_saliency(attribution: torch.Tensor, percentile: float = 99.0) -> np.ndarray:
+    """``(C, H, W)`` attribution -> ``(H, W)`` in [0, 1]: ``|sum_c|`` clipped at its ``percentile``
+    (PAIR's grayscale visualisation, so one hot pixel does not wash out the map)."""
+    s = attribution.detach().cpu().double()
+    s = (s.sum(0) if s.dim() == 3 else s).abs().numpy()
+    top = np.percentile(s, percentile)
+    return np.clip(s / top, 0, 1) if top > 0 else np.zeros_like(s)
+
+
+def saliency_grid(
+    images: torch.Tensor, maps: dict[str, torch.Tensor], size: float = 1.5, cmap: str = "magma"
+) -> plt.Figure:
+    """Rows: images; columns: the image, then one visualised map per method (``maps[name]`` is ``(B, C, H, W)``)."""
+    n, cols = images.shape[0], 1 + len(maps)
+    fig, axes = plt.subplots(n, cols, figsize=(cols * size, n * size * 1.05), squeeze=False)
+    for i in range(n):
+        img = to_hwc(images[i])
+        axes[i, 0].imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=1)
+        for j, (name, attr) in enumerate(maps.items(), start=1):
+            axes[i, j].imshow(visualise_saliency(attr[i]), cmap=cmap, vmin=0, vmax=1)
+            if i == 0:
+                axes[i, j].set_title(name, fontsize=8)
+        if i == 0:
+            axes[i, 0].set_title("image", fontsize=8)
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
 def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, num_classes: int) -> np.ndarray:
     """``cm[i, j]`` = number of samples of true class ``i`` predicted as ``j``."""
     idx = labels.long() * num_classes + predictions.long()

@@ -29,6 +29,10 @@ class Profile:
     n_show: int  # images drawn in figures
     toy_n_theta: int  # theta grid of the 2D rotation toy
     toy_ascent_steps: int  # k of eq. (4) when checked by autograd
+    # IDGI chapters
+    idgi_steps: int  # Riemann steps of IG and Guided IG (the IDGI paper uses 200)
+    blur_steps: int  # steps of Blur IG (PAIR's default 100)
+    idgi_images: int  # images per system for completeness studies
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,6 +58,9 @@ PROFILES: dict[str, Profile] = {
         n_show=4,
         toy_n_theta=41,
         toy_ascent_steps=3,
+        idgi_steps=8,
+        blur_steps=8,
+        idgi_images=2,
     ),
     "book": Profile(
         name="book",
@@ -70,6 +77,9 @@ PROFILES: dict[str, Profile] = {
         n_show=8,
         toy_n_theta=721,
         toy_ascent_steps=12,
+        idgi_steps=200,
+        blur_steps=100,
+        idgi_images=16,
     ),
     "paper": Profile(
         name="paper",
@@ -86,6 +96,9 @@ PROFILES: dict[str, Profile] = {
         n_show=12,
         toy_n_theta=2001,
         toy_ascent_steps=120,
+        idgi_steps=200,
+        blur_steps=100,
+        idgi_images=64,
     ),
 }
 

@@ -42,6 +42,29 @@ def idgi(gradients: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
     return acc.total
 
 
+def step_decomposition(
+    x_j: torch.Tensor, x_next: torch.Tensor, g_j: torch.Tensor, f_j: float, f_next: float
+) -> dict[str, torch.Tensor]:
+    """One Riemann step split as in the IDGI paper (sec. 3.1, Fig. 2).
+
+    ``ig``: IG's contribution ``g * (x_next - x_j)``; ``idgi``: IDGI's ``g * g * (f_next - f_j) / |g|^2``;
+    ``projection``: the point ``x_j + g (f_next - f_j) / |g|^2`` reached along the important (gradient)
+    direction, on the level set of ``x_next`` to first order; ``noise``: ``x_next - projection``, the part
+    of the step that IG integrates but that explains no change of ``f``.
+    """
+    g2 = float((g_j * g_j).sum())
+    if g2 == 0:
+        raise ValueError("g_j: a zero gradient has no important direction")
+    scale = (f_next - f_j) / g2
+    projection = x_j + g_j * scale
+    return {
+        "ig": g_j * (x_next - x_j),
+        "idgi": g_j * g_j * scale,
+        "projection": projection,
+        "noise": x_next - projection,
+    }
+
+
 class IDGIAccumulator:
     """IDGI over a path delivered in chunks of consecutive points (bounded memory).
 
