@@ -4,9 +4,10 @@ Pure functions over tensors first (``toy2d``), model glue second (``models``, ``
 ``runtime`` make every chapter reproducible.
 """
 
-from . import attribution, cache, data, models, profiles, runtime, toy2d
+from . import attribution, cache, data, gax, metrics, models, profiles, runtime, toy2d
 from .attribution import IG, BlurIG, GuidedIG, VanillaGradient, idgi
 from .data import load_dataset
+from .gax import co_score
 from .models import load_model
 from .profiles import PROFILES, Profile, get_profile
 from .runtime import pin_threads, resolve_device, seed_everything, setup
@@ -14,7 +15,7 @@ from .runtime import pin_threads, resolve_device, seed_everything, setup
 __version__ = "0.1.0"
 
 __all__ = [
-    "IG", "BlurIG", "GuidedIG", "VanillaGradient", "idgi", "attribution",
+    "IG", "BlurIG", "GuidedIG", "VanillaGradient", "idgi", "attribution", "co_score", "gax", "metrics",
     "cache", "data", "models", "profiles", "runtime", "toy2d", "load_dataset", "load_model", "PROFILES",
     "Profile", "get_profile", "pin_threads", "resolve_device", "seed_everything", "setup", "__version__",
 ]  # fmt: skip

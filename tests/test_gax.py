@@ -1,0 +1,137 @@
+"""CO score and GAX: closed forms on linear models, invariances, stopping, batching, errors."""
+
+import pytest
+import torch
+from torch import nn
+
+import xai_lib
+from xai_lib.gax import METHODS, co_score, gax, heatmaps, kappa, normalise
+
+
+def linear(weight, bias=None):
+    w = torch.as_tensor(weight, dtype=torch.float32)
+    m = nn.Linear(w.shape[1], w.shape[0], bias=bias is not None)
+    with torch.no_grad():
+        m.weight.copy_(w)
+        if bias is not None:
+            m.bias.copy_(torch.as_tensor(bias))
+    return m.eval()
+
+
+def test_kappa_sums_to_zero_and_marks_the_truth():
+    k = kappa(torch.tensor([0, 2, 1]), 4)
+    torch.testing.assert_close(k.sum(1), torch.zeros(3))
+    assert k[1, 2] == 1 and k[1, 0] == pytest.approx(-1 / 3)
+    with pytest.raises(ValueError, match="C >= 2"):
+        kappa(torch.tensor([0]), 1)
+
+
+def test_co_on_a_linear_model_is_the_closed_form():
+    W = torch.tensor([[1.0, 2.0, 0.0], [0.0, 1.0, -1.0], [3.0, 0.0, 1.0]])
+    m = linear(W, bias=[0.5, -0.2, 0.1])
+    x, h = torch.rand(4, 3), torch.randn(4, 3)
+    y = torch.tensor([0, 1, 2, 1])
+    expected = (kappa(y, 3) * (h @ W.T)).sum(1)  # the bias cancels; kappa . (W h)
+    torch.testing.assert_close(co_score(m, x, h, y), expected)
+    mul = (kappa(y, 3) * ((x * h - x) @ W.T)).sum(1)
+    torch.testing.assert_close(co_score(m, x, h, y, combine="mul"), mul)
+
+
+def test_a_heatmap_shifting_every_output_equally_scores_zero():
+    m = linear(torch.ones(4, 3))  # every output is sum(x): any h shifts all outputs by sum(h)
+    x, h = torch.rand(5, 3), torch.randn(5, 3)
+    y = torch.tensor([0, 1, 2, 3, 0])
+    torch.testing.assert_close(co_score(m, x, h, y), torch.zeros(5), atol=1e-6, rtol=0)
+    torch.testing.assert_close(co_score(m, x, h, y, softmax=True), torch.zeros(5), atol=1e-6, rtol=0)
+
+
+def test_softmax_variant_applies_softmax_to_both_outputs():
+    torch.manual_seed(0)
+    m = linear(torch.randn(3, 5))
+    x, h, y = torch.rand(2, 5), torch.randn(2, 5), torch.tensor([2, 0])
+    manual = ((torch.softmax(m(x + h), 1) - torch.softmax(m(x), 1)) * kappa(y, 3)).sum(1)
+    torch.testing.assert_close(co_score(m, x, h, y, softmax=True), manual)
+
+
+def test_gax_reaches_a_reachable_target_and_reports_an_unreachable_one():
+    torch.manual_seed(0)
+    m = linear(torch.randn(3, 6))
+    x = torch.rand(4, 6) * 0.8 + 0.1
+    y = torch.tensor([0, 1, 2, 0])
+    res = gax(m, x, y, target_co=0.5, max_steps=300, similarity=1e-3)
+    assert res.reached.all() and (res.co >= 0.5).all() and res.not_reached == []
+    torch.testing.assert_close(co_score(m, x, res.heatmaps, y), res.co)  # the kept heatmap scores what was logged
+    # tanh bounds |h| <= 1, so the CO of a linear model is bounded by sum |kappa . W| row-wise: unreachable
+    bound = (kappa(y, 3) @ m.weight.detach()).abs().sum(1)
+    res2 = gax(m, x, y, target_co=float(bound.max()) + 1.0, max_steps=15, similarity=1e-3)
+    assert not res2.reached.any() and res2.not_reached == [0, 1, 2, 3] and (res2.steps == 15).all()
+    assert res2.history.shape == (16, 4)
+
+
+def test_batched_gax_equals_per_image_gax():
+    torch.manual_seed(1)
+    m = nn.Sequential(linear(torch.randn(8, 6) * 2), nn.Tanh(), linear(torch.randn(3, 8) * 2)).eval()
+    x = torch.rand(3, 6)
+    y = torch.tensor([2, 0, 1])
+    batch = gax(m, x, y, target_co=1.5, max_steps=60, similarity=1e-3)
+    for i in range(3):
+        one = gax(m, x[i : i + 1], y[i : i + 1], target_co=1.5, max_steps=60, similarity=1e-3)
+        torch.testing.assert_close(batch.heatmaps[i : i + 1], one.heatmaps, atol=1e-6, rtol=1e-5)
+        assert int(batch.steps[i]) == int(one.steps[0]) and bool(batch.reached[i]) == bool(one.reached[0])
+    assert len(set(batch.steps.tolist())) > 1  # images stopped at different iterations
+
+
+def test_gax_snapshots_are_bounded_and_ordered():
+    torch.manual_seed(2)
+    m = linear(torch.randn(3, 6))
+    x = torch.rand(2, 6)
+    res = gax(
+        m, x, torch.tensor([0, 1]), target_co=1.0, max_steps=200, similarity=1e-3, snapshot_images=(0,), milestones=4
+    )
+    snaps = res.snapshots[0]
+    assert 1 <= len(snaps) <= 4
+    assert [s[0] for s in snaps] == sorted(s[0] for s in snaps)
+    assert all(s[2].shape == (6,) for s in snaps)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("method", METHODS)
+def test_heatmaps_are_normalised_to_unit_max(method):
+    torch.manual_seed(3)
+    net = xai_lib.models.SmallVGG(3, 4, widths=(8, 8)).eval()
+    x = torch.rand(2, 3, 16, 16)
+    h = heatmaps(net, x, method)
+    assert h.shape == x.shape and h.abs().max() <= 1 + 1e-6
+    torch.testing.assert_close(h.flatten(1).abs().max(1).values, torch.ones(2))
+
+
+def test_heatmaps_on_tabular_models_and_gradcam_refusal():
+    m = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3)).eval()
+    x = torch.rand(3, 5)
+    assert heatmaps(m, x, "InputXGradient").shape == x.shape
+    with pytest.raises(ValueError, match="LayerGradCam"):
+        heatmaps(m, x, "LayerGradCam")
+
+
+def test_normalise_keeps_zero_maps():
+    h = normalise(torch.stack([torch.zeros(4), torch.tensor([2.0, -4.0, 1.0, 0.0])]))
+    torch.testing.assert_close(h, torch.tensor([[0.0, 0, 0, 0], [0.5, -1.0, 0.25, 0.0]]))
+
+
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda m, x: gax(m, x * 2, 0, 1.0), "x"),
+        (lambda m, x: gax(m, x - 1, 0, 1.0), "x"),
+        (lambda m, x: gax(m, x, 5, 1.0), "y"),
+        (lambda m, x: gax(m, x, 0, 1.0, max_steps=0), "max_steps"),
+        (lambda m, x: co_score(m, x, x[:, :2], 0), "h"),
+        (lambda m, x: co_score(m, x, x, torch.tensor([0, 9])), "y"),
+        (lambda m, x: co_score(m, x, x, 0, combine="max"), "combine"),
+        (lambda m, x: co_score(linear(torch.ones(1, 3)), x, x, 0), "C >= 2"),
+        (lambda m, x: heatmaps(m, x, "LRP"), "method"),
+    ],
+)
+def test_bad_input_raises_naming_the_argument(call, name):
+    with pytest.raises(ValueError, match=name):
+        call(linear(torch.randn(3, 3)), torch.rand(2, 3) * 0.9 + 0.05)
