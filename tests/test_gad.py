@@ -1,0 +1,101 @@
+"""GAD pure functions: shifted targets, intersection, hull areas, RC and RS on known cases."""
+
+import pytest
+import torch
+from torch import nn
+
+from xai_lib.gad import (
+    gad_attribution,
+    gad_mask,
+    hull_area,
+    important_mask,
+    rc,
+    rs,
+    shifted_targets,
+)
+
+
+def test_shifted_targets_on_a_hand_made_batch():
+    logits = torch.tensor([[5.0, 1.0, 0.0], [1.0, 4.0, 0.0], [2.0, 2.0, 9.0], [0.5, 0.5, 0.5]])
+    labels = torch.tensor([0, 1, 2, 0])
+    out = shifted_targets(logits, labels, class_a=0, class_b=1, alpha=(2.0, 3.0))
+    expected = torch.tensor([[5.0, -1.0, 0.0], [-2.0, 4.0, 0.0], [2.0, 2.0, 9.0], [0.5, -1.5, 0.5]])
+    torch.testing.assert_close(out, expected)
+    assert logits[0, 1] == 1.0  # a new tensor: the input is untouched
+    torch.testing.assert_close(shifted_targets(logits, labels, 0, 1, 0.0), logits)
+
+
+def test_intersection_never_adds_a_feature():
+    torch.manual_seed(0)
+    for _ in range(20):
+        orig = torch.randn(3, 12, 12)
+        sups = [orig + torch.randn(3, 12, 12) for _ in range(4)]
+        m = gad_mask(orig, sups, keep=0.5)
+        assert not (m & ~important_mask(orig, 0.5)).any()
+        g = gad_attribution(orig, sups)
+        assert ((g != 0).any(0) <= important_mask(orig, 0.5)).all()
+        torch.testing.assert_close(g[:, m], orig[:, m])
+
+
+def test_important_mask_keeps_the_top_share():
+    att = torch.arange(100.0).reshape(10, 10)
+    m = important_mask(att, keep=0.3)
+    assert m.sum() == 30 and m.flatten()[70:].all() and not m.flatten()[:70].any()
+    assert not important_mask(torch.zeros(4, 4)).any()
+
+
+def test_hull_areas_of_known_shapes():
+    sq = torch.zeros(20, 20, dtype=torch.bool)
+    sq[3:8, 4:9] = True  # a filled 5 x 5 square
+    assert hull_area(sq) == 25 and hull_area(sq, "geometric") == 16  # centres span 4 x 4
+    two = torch.zeros(20, 20, dtype=torch.bool)
+    two[2, 2] = two[2, 12] = True
+    assert hull_area(two, "geometric") == 0 and hull_area(two) == 11  # the segment's pixels
+    tri = torch.zeros(30, 30, dtype=torch.bool)
+    tri[0, 0] = tri[0, 20] = tri[10, 0] = True  # three corners only
+    assert hull_area(tri, "geometric") == pytest.approx(100.0)  # 20 * 10 / 2
+    with pytest.raises(ValueError, match="mask"):
+        hull_area(torch.zeros(5, 5, dtype=torch.bool))
+
+
+def test_rc_below_one_for_a_strict_subset_in_one_corner():
+    orig = torch.zeros(32, 32, dtype=torch.bool)
+    orig[2:30, 2:30] = True
+    gad = torch.zeros_like(orig)
+    gad[2:8, 2:8] = True
+    assert gad.le(orig).all() and rc(gad, orig) == pytest.approx(36 / 28**2)
+    assert rc(orig, orig) == 1.0
+
+
+def test_rs_on_a_linear_model_is_the_closed_form():
+    torch.manual_seed(0)
+    w = torch.randn(2, 3 * 8 * 8)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 2, bias=True)).eval()
+    with torch.no_grad():
+        model[1].weight.copy_(w)
+    images = torch.rand(4, 3, 8, 8)
+    masks = torch.zeros(4, 8, 8, dtype=torch.bool)
+    masks[:, 1:4, 2:6] = True
+    for fill in (0.0, 0.5):
+        got = rs(model, images, masks, output=1, fill=fill)
+        m = masks[:, None].float().expand_as(images)
+        expected = ((images - fill) * m).flatten(1) @ w[1] / 12.0  # N(I) - N(I') = w . ((I - fill) M)
+        torch.testing.assert_close(got, expected.abs().double(), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda: shifted_targets(torch.zeros(2, 3), torch.zeros(2), 0, 1, -1.0), "alpha"),
+        (lambda: shifted_targets(torch.zeros(2, 3), torch.zeros(2), 0, 1, (1.0, -2.0)), "alpha"),
+        (lambda: shifted_targets(torch.zeros(2, 3), torch.zeros(2), 0, 3, 1.0), "class_b"),
+        (lambda: shifted_targets(torch.zeros(2, 3), torch.zeros(2), -1, 1, 1.0), "class_a"),
+        (lambda: shifted_targets(torch.zeros(2, 3), torch.zeros(2), 1, 1, 1.0), "class_b"),
+        (lambda: rs(nn.Identity(), torch.rand(1, 1, 4, 4), torch.zeros(1, 4, 4, dtype=torch.bool), 0), "empty"),
+        (lambda: important_mask(torch.rand(4, 4), keep=0.0), "keep"),
+        (lambda: hull_area(torch.ones(3, 3, dtype=torch.bool), kind="box"), "kind"),
+    ],
+)
+def test_bad_input_raises_naming_the_argument(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
