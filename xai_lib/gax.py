@@ -11,6 +11,7 @@ GAX (sec. 3, eq. 6): ``h = tanh(w * x)`` with ``w`` initialised to ones, optimis
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -84,20 +85,42 @@ def first_conv(model: nn.Module) -> nn.Conv2d | None:
 METHODS = ("Saliency", "InputXGradient", "LayerGradCam", "Deconvolution", "GuidedBackprop", "DeepLift")
 
 
-def heatmaps(model: nn.Module, x: torch.Tensor, method: str, target: torch.Tensor | None = None) -> torch.Tensor:
+def heatmaps(
+    model: nn.Module, x: torch.Tensor, method: str, target: torch.Tensor | None = None, batch_size: int = 128
+) -> torch.Tensor:
     """Normalised heatmap of one of the paper's six captum methods for the PREDICTED class (by default).
 
     Saliency is signed (``abs=False``); LayerGradCam is taken on the first convolution and upsampled to the
-    input (image models only).
+    input (image models only). Computed in chunks of ``batch_size``; captum's notices about the hooks it sets
+    are silenced (they would land in every notebook's stderr).
     """
-    import captum.attr as ca
-
     if method not in METHODS:
         raise ValueError(f"method: expected one of {list(METHODS)}, got {method!r}")
-    x = x.detach().clone().requires_grad_(True)
     if target is None:
         with torch.no_grad():
-            target = model(x).argmax(1)
+            target = torch.cat([model(x[i : i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
+    parts = []
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"captum\..*")
+        warnings.filterwarnings("ignore", message=r".*(hooks|require gradients|requires_grad).*")
+        for i in range(0, len(x), batch_size):
+            parts.append(_heatmap_chunk(model, x[i : i + batch_size], method, target[i : i + batch_size]))
+    return torch.cat(parts)
+
+
+def captum_attr():
+    """``captum.attr``, imported without the TqdmWarning that captum's ``tqdm.auto`` import emits where
+    ipywidgets is absent (it would land in the notebooks' stderr)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*IProgress not found.*")
+        import captum.attr as ca
+    return ca
+
+
+def _heatmap_chunk(model: nn.Module, x: torch.Tensor, method: str, target: torch.Tensor) -> torch.Tensor:
+    ca = captum_attr()
+
+    x = x.detach().clone().requires_grad_(True)
     if method == "Saliency":
         attr = ca.Saliency(model).attribute(x, target=target, abs=False)
     elif method == "LayerGradCam":

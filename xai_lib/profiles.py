@@ -33,6 +33,9 @@ class Profile:
     idgi_steps: int  # Riemann steps of IG and Guided IG (the IDGI paper uses 200)
     blur_steps: int  # steps of Blur IG (PAIR's default 100)
     idgi_images: int  # images per system for completeness studies
+    # GAX chapters
+    gax_images: int  # test inputs per system for the CO-score distributions (capped by the test split)
+    n_boot: int  # bootstrap resamples for confidence intervals
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,6 +64,8 @@ PROFILES: dict[str, Profile] = {
         idgi_steps=8,
         blur_steps=8,
         idgi_images=2,
+        gax_images=48,
+        n_boot=50,
     ),
     "book": Profile(
         name="book",
@@ -80,6 +85,8 @@ PROFILES: dict[str, Profile] = {
         idgi_steps=200,
         blur_steps=100,
         idgi_images=16,
+        gax_images=480,
+        n_boot=1000,
     ),
     "paper": Profile(
         name="paper",
@@ -99,6 +106,8 @@ PROFILES: dict[str, Profile] = {
         idgi_steps=200,
         blur_steps=100,
         idgi_images=64,
+        gax_images=100_000,
+        n_boot=2000,
     ),
 }
 

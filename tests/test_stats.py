@@ -1,0 +1,44 @@
+"""Statistics helpers on cases with known answers."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from xai_lib.stats import auroc_ci, bootstrap_mean_ci, mann_whitney_auc, youden_threshold
+
+
+def test_mann_whitney_auc_equals_sklearn_with_ties():
+    rng = np.random.default_rng(0)
+    pos, neg = rng.integers(0, 5, 50).astype(float), rng.integers(0, 4, 30).astype(float)
+    expected = roc_auc_score(np.r_[np.ones(50), np.zeros(30)], np.r_[pos, neg])
+    assert mann_whitney_auc(pos, neg) == pytest.approx(expected, abs=1e-12)
+
+
+def test_auroc_perfect_reversed_and_small_classes():
+    scores = np.r_[np.linspace(1, 2, 20), np.linspace(-2, -1, 10)]
+    pos = np.r_[np.ones(20, bool), np.zeros(10, bool)]
+    assert auroc_ci(scores, pos) == (1.0, 1.0, 1.0)
+    auc, lo, hi = auroc_ci(-scores, pos)
+    assert auc == 0.0 and hi == 0.0
+    assert all(np.isnan(auroc_ci(scores[:23], pos[:23])))  # only 3 negatives
+
+
+def test_auroc_ci_covers_the_truth_for_overlapping_normals():
+    rng = np.random.default_rng(1)
+    pos, neg = rng.normal(1, 1, 400), rng.normal(0, 1, 400)
+    auc, lo, hi = auroc_ci(np.r_[pos, neg], np.r_[np.ones(400, bool), np.zeros(400, bool)], n_boot=300)
+    true_auc = 0.7602  # Phi(1 / sqrt(2))
+    assert lo < true_auc < hi and lo < auc < hi and hi - lo < 0.1
+
+
+def test_youden_threshold_separates_the_groups():
+    scores = np.r_[np.full(5, 3.0), np.full(5, 1.0)]
+    pos = np.r_[np.ones(5, bool), np.zeros(5, bool)]
+    assert 1.0 < youden_threshold(scores, pos) <= 3.0
+
+
+def test_bootstrap_mean_ci_and_errors():
+    m, lo, hi = bootstrap_mean_ci([2.0] * 10)
+    assert (m, lo, hi) == (2.0, 2.0, 2.0)
+    with pytest.raises(ValueError, match="scores"):
+        auroc_ci([0.1, np.nan], [True, False])
