@@ -6,7 +6,6 @@ PY := $(VENV)/bin/python
 PROFILE ?= book
 export XAI_LIB_THREADS ?= 2
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: install data notebooks html book test unit nbval lint format clean

@@ -17,6 +17,7 @@ import argparse
 import ast
 import hashlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -39,7 +40,7 @@ def chapters() -> list[str]:
 
 def content_key(name: str, parameters: dict) -> str:
     h = hashlib.sha256()
-    files = [NOTEBOOKS / f"{name}.py", *sorted((ROOT / "xai_lib").rglob("*.py"))]
+    files = [NOTEBOOKS / f"{name}.py", Path(__file__).resolve(), *sorted((ROOT / "xai_lib").rglob("*.py"))]
     for f in files:
         h.update(f.relative_to(ROOT).as_posix().encode())
         h.update(f.read_bytes())
@@ -69,6 +70,8 @@ def execute(name: str, parameters: dict, target: Path) -> float:
     """Run one chapter with papermill (cwd = notebooks/) and write it atomically to ``target``."""
     source = jupytext.read(NOTEBOOKS / f"{name}.py")
     source.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
+    for i, cell in enumerate(source.cells):  # stable ids: re-execution diffs show only real changes
+        cell.id = hashlib.sha1(f"{name}:{i}".encode()).hexdigest()[:12]
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / f"{name}.ipynb", Path(tmp) / f"{name}.out.ipynb"
         nbformat.write(source, src)
@@ -102,6 +105,9 @@ def _parse_value(text: str):
 
 
 def main(argv: list[str] | None = None) -> int:
+    # figures must reach the notebook: an inherited non-interactive backend (e.g. MPLBACKEND=Agg in a CI
+    # environment) would make every plt.show() draw nothing
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chapter", action="append", help="chapter name (default: all)")
     ap.add_argument("--force", action="store_true", help="re-run even when nothing changed")

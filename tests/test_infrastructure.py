@@ -139,3 +139,18 @@ def test_executor_key_tracks_library_and_parameters():
     k = ex.content_key(names[0], {})
     assert k == ex.content_key(names[0], {})
     assert k != ex.content_key(names[0], {"profile": "smoke"})
+
+
+def test_committed_chapters_carry_figures_and_no_stderr():
+    """The rendered book shows what the committed notebooks hold: figures present, no warnings or errors."""
+    import nbformat
+
+    from data_scripts import execute_chapters as ex
+
+    for name in ex.chapters():
+        nb = nbformat.read(ex.NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        assert any("image/png" in o.get("data", {}) for o in outputs), f"{name}: no figure in the outputs"
+        bad = [o for o in outputs if o.output_type == "error" or (o.output_type == "stream" and o.name == "stderr")]
+        assert not bad, f"{name}: stderr or error outputs: {bad[:1]}"
+        assert len({c.id for c in nb.cells}) == len(nb.cells)
