@@ -86,7 +86,7 @@ def test_idgi_kernel_matches_accumulator_and_telescopes():
     out = idgi(g, p)
     assert out.shape == (3, 4)
     torch.testing.assert_close(out.sum(), p[-1] - p[0])
-    acc = IDGIAccumulator((3, 4), batch_dims=0)
+    acc = IDGIAccumulator((3, 4))
     for lo in range(0, 9, 4):
         acc.update(p[lo : min(lo + 4, 9)], g[lo : min(lo + 4, 9)])
     acc.finish(p[-1])

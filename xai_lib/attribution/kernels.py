@@ -36,7 +36,7 @@ def idgi(gradients: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
     n = gradients.shape[0]
     if predictions.shape != (n + 1,):
         raise ValueError(f"predictions: expected shape ({n + 1},) for {n} gradients, got {tuple(predictions.shape)}")
-    acc = IDGIAccumulator(gradients.shape[1:], batch_dims=0, dtype=gradients.dtype, device=gradients.device)
+    acc = IDGIAccumulator(gradients.shape[1:])
     acc.update(predictions[:-1], gradients)
     acc.finish(predictions[-1])
     return acc.total
@@ -70,20 +70,18 @@ class IDGIAccumulator:
 
     Call :meth:`update` with ``f`` of shape ``(C, *B)`` and ``g`` of shape ``(C, *B, *F)`` for points
     ``j..j+C-1`` in path order, then :meth:`finish` with the output at the last point ``x_N``. ``*B`` are
-    batch dimensions (``batch_dims`` of them: one per image in a batch). The result is :attr:`total`,
+    batch dimensions (none, or one per image in a batch), read from ``f``. The result is :attr:`total`,
     ``(*B, *F)``; :attr:`lost` holds, per batch element, the output change of skipped zero-gradient steps
     and :attr:`skipped` their number.
     """
 
-    def __init__(self, feature_shape: torch.Size | tuple[int, ...], batch_dims: int = 1, *, dtype=None, device=None):
+    def __init__(self, feature_shape: torch.Size | tuple[int, ...]) -> None:
         self.feature_shape = tuple(feature_shape)
-        self.batch_dims = batch_dims
         self.total: torch.Tensor | None = None
         self.lost: torch.Tensor | None = None
         self.skipped: torch.Tensor | None = None
         self._prev_w: torch.Tensor | None = None
         self._prev_f: torch.Tensor | None = None
-        self._dtype, self._device = dtype, device
 
     def _weights(self, g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``g^2 / sum(g^2)`` per point and batch element (in a new tensor; ``g`` is left intact), and the

@@ -26,8 +26,6 @@ OUTPUTS = ("logit", "probability")
 class _PathMethod:
     """Shared validation, target selection and chunked gradient evaluation."""
 
-    default_steps = 50
-
     def __init__(self, model: nn.Module, output: str = "logit", internal_batch_size: int = 32) -> None:
         if not isinstance(model, nn.Module):
             raise ValueError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
@@ -129,7 +127,7 @@ class IG(_PathMethod):
         target, baselines = self._check(inputs, target, baselines, n_steps)
         if idgi:
             alphas = torch.arange(n_steps + 1, dtype=torch.float64) / n_steps
-            acc = IDGIAccumulator(inputs.shape[1:], dtype=inputs.dtype, device=inputs.device)
+            acc = IDGIAccumulator(inputs.shape[1:])
             for lo, hi in self._chunks(n_steps):
                 f, g = self._points_grads(straight_line(inputs, baselines, alphas[lo:hi].to(inputs.device)), target)
                 acc.update(f, g)
@@ -157,7 +155,7 @@ class GuidedIG(_PathMethod):
             raise ValueError(f"fraction: expected a number in (0, 1], got {fraction!r}")
         if not 0 <= max_dist <= 1:
             raise ValueError(f"max_dist: expected a number in [0, 1], got {max_dist!r}")
-        acc = IDGIAccumulator(inputs.shape[1:], dtype=inputs.dtype, device=inputs.device) if idgi else None
+        acc = IDGIAccumulator(inputs.shape[1:]) if idgi else None
         on_step = (lambda f, g: acc.update(f[None], g[None])) if idgi else None
         attr = guided_ig(lambda x: self.grad_fn(x, target), inputs, baselines, n_steps, fraction, max_dist, on_step)
         if not idgi:
@@ -179,8 +177,6 @@ class BlurIG(_PathMethod):
     most blurred image, and completeness holds against it.
     """
 
-    default_steps = 100
-
     def attribute(
         self, inputs, target, baselines=None, n_steps: int = 100, idgi: bool = False,
         max_sigma: float = 50.0, grad_step: float = 0.01,
@@ -197,7 +193,7 @@ class BlurIG(_PathMethod):
         sigmas = blur_sigmas(n_steps, max_sigma)
         if idgi:
             order = list(range(n_steps, 0, -1))  # sigma_N (most blurred) .. sigma_1
-            acc = IDGIAccumulator(inputs.shape[1:], dtype=inputs.dtype, device=inputs.device)
+            acc = IDGIAccumulator(inputs.shape[1:])
             for lo, hi in self._chunks(n_steps):
                 pts = torch.stack([gaussian_blur(inputs, sigmas[i]) for i in order[lo:hi]])
                 acc.update(*self._points_grads(pts, target))

@@ -69,13 +69,10 @@ def saliency_2d(saliency: torch.Tensor, absolute: bool = False) -> torch.Tensor:
 
 
 def probabilities(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """Softmax outputs ``(N, C)`` in batches, without gradients."""
-    device = next(model.parameters()).device
-    outs = []
-    with torch.no_grad():
-        for start in range(0, images.shape[0], batch_size):
-            outs.append(F.softmax(model(images[start : start + batch_size].to(device)), 1).cpu())
-    return torch.cat(outs)
+    """Softmax outputs ``(N, C)`` in batches, without gradients (softmax is row-wise: batching is invisible)."""
+    from ..models.training import batched_logits
+
+    return F.softmax(batched_logits(model, images, batch_size), 1)
 
 
 def trapezoid(y: torch.Tensor, dx: float) -> torch.Tensor:
