@@ -19,12 +19,12 @@ Results: ``benchmarks/results/idgi.csv``.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from _timing import interleaved  # benchmarks/ is the running script's directory
 
 import xai_lib
 from xai_lib.attribution import IG, BlurIG, GuidedIG
@@ -43,20 +43,6 @@ class _NumpyQuantileCompat:
         if interpolation is not None:
             kwargs["method"] = interpolation
         return np.quantile(a, q, *args, **kwargs)
-
-
-def interleaved(ours, peer, repeat: int) -> tuple[float, object, float, object]:
-    """Best-of-``repeat`` times of both, alternating which runs first (the first run of a process pays
-    allocator warm-up, which a fixed order would charge to one side)."""
-    best = {"ours": (float("inf"), None), "peer": (float("inf"), None)}
-    for i in range(repeat):
-        for name, fn in [("ours", ours), ("peer", peer)][:: 1 if i % 2 else -1]:
-            t0 = time.perf_counter()
-            out = fn()
-            dt = time.perf_counter() - t0
-            if dt < best[name][0]:
-                best[name] = (dt, out)
-    return (*best["ours"], *best["peer"])
 
 
 def rel_diff(a: torch.Tensor, b: torch.Tensor) -> float:

@@ -213,6 +213,23 @@ def test_batch_equals_one_by_one_and_chunking_is_invisible(idgi_flag):
         torch.testing.assert_close(batch, single, atol=1e-10, rtol=1e-8)
 
 
+@pytest.mark.parametrize("chunk", [1, 4, 12, 64])  # 12 and 4 leave a last chunk of one point for IG's 13 + 1
+def test_one_pass_gives_both_base_and_idgi(chunk):
+    """``attribute_with_idgi`` equals the two separate calls, whatever the chunking (here on a ReLU CNN)."""
+    model = relu_cnn()
+    torch.manual_seed(7)
+    x = torch.rand(2, 3, 16, 16)
+    target = torch.tensor([3, 1])
+    cases = [(IG, {"n_steps": 12}), (GuidedIG, {"n_steps": 9}), (BlurIG, {"n_steps": 11, "max_sigma": 6.0})]
+    for cls, kw in cases:
+        method = cls(model, internal_batch_size=chunk)
+        base, with_idgi = method.attribute_with_idgi(x, target, **kw)
+        report = method.last_report
+        torch.testing.assert_close(base, cls(model).attribute(x, target, **kw), atol=1e-10, rtol=1e-8)
+        torch.testing.assert_close(with_idgi, cls(model).attribute(x, target, idgi=True, **kw), atol=1e-10, rtol=1e-8)
+        assert set(report) == {"skipped_steps", "lost"}
+
+
 # ------------------------------------------------------------------------------------------------- errors
 @pytest.mark.parametrize(
     "call,name",
@@ -232,6 +249,9 @@ def test_batch_equals_one_by_one_and_chunking_is_invisible(idgi_flag):
         (lambda m, x: GuidedIG(m).attribute(x, 0, max_dist=-0.1), "max_dist"),
         (lambda m, x: BlurIG(m).attribute(x, 0, baselines=torch.zeros_like(x)), "baselines"),
         (lambda m, x: BlurIG(m).attribute(x, 0, max_sigma=0.0), "max_sigma"),
+        (lambda m, x: BlurIG(m).attribute_with_idgi(x, 0, grad_step=0.0), "grad_step"),
+        (lambda m, x: GuidedIG(m).attribute_with_idgi(x, 0, fraction=1.5), "fraction"),
+        (lambda m, x: IG(m).attribute_with_idgi(x, 0, n_steps=0), "n_steps"),
         (lambda m, x: BlurIG(Linear2()).attribute(torch.rand(2, 2), 0), "inputs"),
         (lambda m, x: idgi(torch.zeros(3, 4), torch.zeros(3)), "predictions"),
         (lambda m, x: idgi(torch.zeros(3, 4), torch.tensor([0.0, float("nan"), 0.0, 0.0])), "predictions"),

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 import xai_lib
-from xai_lib.gax import METHODS, co_score, gax, heatmaps, kappa, normalise
+from xai_lib.gax import METHODS, co_score, gax, heatmaps, kappa, mask_enrichment, normalise
 
 
 def linear(weight, bias=None):
@@ -81,6 +81,27 @@ def test_batched_gax_equals_per_image_gax():
     assert len(set(batch.steps.tolist())) > 1  # images stopped at different iterations
 
 
+def test_gax_follows_the_reference_loop_with_torch_adam():
+    """One image, written as the reference code runs it (torch.optim.Adam on w, stop when CO >= target)."""
+    torch.manual_seed(3)
+    m = nn.Sequential(linear(torch.randn(8, 6) * 2), nn.Tanh(), linear(torch.randn(3, 8) * 2)).eval()
+    x, y, eps, ls = torch.rand(1, 6), torch.tensor([1]), 1e-4, 1e-3
+    w = torch.ones_like(x, requires_grad=True)
+    opt = torch.optim.Adam([w], lr=0.1, betas=(0.9, 0.999))
+    for t in range(61):  # noqa: B007  (t is read after the loop)
+        h = torch.tanh(w * x)
+        s = co_score(m, x, h, y)
+        if float(s.detach()) >= 1.5:
+            break
+        loss = -s.sum() + ls / ((h - x + eps) ** 2 / (x + eps)).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    res = gax(m, x, y, target_co=1.5, max_steps=60, similarity=ls)
+    assert int(res.steps[0]) == t and bool(res.reached[0])
+    torch.testing.assert_close(res.heatmaps, h.detach(), atol=1e-6, rtol=1e-5)
+
+
 def test_gax_snapshots_are_bounded_and_ordered():
     torch.manual_seed(2)
     m = linear(torch.randn(3, 6))
@@ -89,8 +110,12 @@ def test_gax_snapshots_are_bounded_and_ordered():
         m, x, torch.tensor([0, 1]), target_co=1.0, max_steps=200, similarity=1e-3, snapshot_images=(0,), milestones=4
     )
     snaps = res.snapshots[0]
-    assert 1 <= len(snaps) <= 4
-    assert [s[0] for s in snaps] == sorted(s[0] for s in snaps)
+    assert 3 <= len(snaps) <= 4 + 2  # start, at least one milestone, the stop; at most milestones + 2
+    assert snaps[0][0] == 0 and snaps[-1][0] == int(res.steps[0])
+    assert [s[0] for s in snaps] == sorted({s[0] for s in snaps})  # strictly increasing iterations
+    first_mark = snaps[0][1] + (1.0 - snaps[0][1]) / 4
+    assert all(s[1] >= first_mark for s in snaps[1:]) and bool(res.reached[0]) and snaps[-1][1] >= 1.0
+    torch.testing.assert_close(snaps[-1][2], res.heatmaps[0])
     assert all(s[2].shape == (6,) for s in snaps)
 
 
@@ -135,3 +160,18 @@ def test_normalise_keeps_zero_maps():
 def test_bad_input_raises_naming_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call(linear(torch.randn(3, 3)), torch.rand(2, 3) * 0.9 + 0.05)
+
+
+def test_mask_enrichment_closed_forms():
+    h = torch.zeros(2, 3, 4, 4)
+    mask = torch.zeros(2, 4, 4, dtype=torch.bool)
+    mask[:, 0, :2] = True  # 2 of 16 pixels: area share 1/8
+    h[0, :, 0, :2] = 1.0  # all mass in the mask -> 8
+    h[1] = 0.5  # uniform mass -> 1
+    torch.testing.assert_close(mask_enrichment(h, mask), torch.tensor([8.0, 1.0]))
+    # against a reference: only the change counts (here the change is uniform again)
+    torch.testing.assert_close(mask_enrichment(h + 0.25, mask, reference=h), torch.tensor([1.0, 1.0]))
+    with pytest.raises(ValueError, match="mask"):
+        mask_enrichment(h, torch.zeros(2, 4, 4, dtype=torch.bool))
+    with pytest.raises(ValueError, match="mask"):
+        mask_enrichment(h, mask[:1])

@@ -9,9 +9,11 @@ from xai_lib.metrics import (
     SkippedImageError,
     curve_area,
     insertion_auc,
+    insertion_aucs,
     insertion_images,
     localisation,
     pic_metric,
+    pic_metrics,
     webp_size,
 )
 
@@ -137,6 +139,34 @@ def test_pic_on_a_brightness_model(information):
     assert ((r_good.values >= 0) & (r_good.values <= 1)).all()
 
 
+@pytest.mark.parametrize("information", ["entropy", "msssim"])
+def test_shared_pic_pass_equals_separate_calls(information):
+    """``pic_metrics`` shares each image's base across maps and kinds: same values as one call per map."""
+    torch.manual_seed(1)
+    img = torch.rand(3, 3, 64, 64) * 0.2
+    img[:, :, 20:36, 24:40] += 0.8
+    maps = {"a": torch.rand(3, 64, 64), "b": torch.rand(3, 3, 64, 64) - 0.5}
+    both = pic_metrics(BrightPixels(), img, maps, 0, information, min_pred=0.6)
+    for name, sal in maps.items():
+        for kind in ("sic", "aic"):
+            one = pic_metric(BrightPixels(), img, sal, 0, kind, information, min_pred=0.6)
+            torch.testing.assert_close(both[name][kind].values, one.values, equal_nan=True)
+            torch.testing.assert_close(both[name][kind].curves, one.curves, equal_nan=True)
+            assert both[name][kind].skipped == one.skipped
+
+
+def test_insertion_variants_from_one_pass_and_ratio_is_probability_over_full():
+    torch.manual_seed(2)
+    img = torch.rand(4, 3, 16, 16)
+    sal = torch.rand(4, 16, 16)
+    model = MeanBrightness(4.0)
+    both = insertion_aucs(model, img, sal, 0, steps=10)
+    full = torch.sigmoid(4.0 * img.mean((1, 2, 3))).double()
+    torch.testing.assert_close(both["probability"].values, insertion_auc(model, img, sal, 0, steps=10).values)
+    torch.testing.assert_close(both["ratio"].values, both["probability"].values / full)
+    torch.testing.assert_close(both["ratio"].values, insertion_auc(model, img, sal, 0, steps=10, ratio=True).values)
+
+
 def test_pic_skips_unconfident_images_with_the_reason():
     img = torch.full((1, 3, 64, 64), 0.01)
     res = pic_metric(MeanBrightness(1.0), img, torch.rand(1, 64, 64), 0, "sic", "entropy", min_pred=0.8)
@@ -154,6 +184,8 @@ def test_pic_skips_unconfident_images_with_the_reason():
         (lambda m, x: insertion_auc("model", x, x, 0), "model"),
         (lambda m, x: pic_metric(m, x, x, 0, kind="xic"), "kind"),
         (lambda m, x: pic_metric(m, x, x, 0, information="jpeg"), "information"),
+        (lambda m, x: pic_metrics(m, x, {}, 0), "saliencies"),
+        (lambda m, x: pic_metrics(m, x, {"a": x[:1]}, 0), "saliency"),
         (lambda m, x: localisation(x, torch.zeros(2, 5, 5)), "masks"),
     ],
 )

@@ -42,3 +42,20 @@ def test_bootstrap_mean_ci_and_errors():
     assert (m, lo, hi) == (2.0, 2.0, 2.0)
     with pytest.raises(ValueError, match="scores"):
         auroc_ci([0.1, np.nan], [True, False])
+
+
+def test_paired_comparison_verdicts():
+    from xai_lib.stats import paired_comparison
+
+    rng = np.random.default_rng(0)
+    base = rng.random(40)
+    up = paired_comparison(base + 0.1 + 0.01 * rng.random(40), base)
+    assert up["verdict"] == "better" and up["p"] < 1e-6 and abs(up["mean diff"] - 0.105) < 0.01
+    assert up["CI low"] < up["mean diff"] < up["CI high"]
+    # lower is better (e.g. MAE): the same shift is now worse
+    assert paired_comparison(base + 0.1, base, higher_is_better=False)["verdict"] == "worse"
+    assert paired_comparison(base, base)["verdict"] == "no difference"
+    symmetric = paired_comparison(base + np.r_[0.05, -0.05].repeat(20), base)  # +-0.05, equal counts
+    assert symmetric["verdict"] == "no difference" and symmetric["n"] == 40 and abs(symmetric["mean diff"]) < 1e-12
+    with_nan = paired_comparison(np.r_[base[:3], np.nan], np.r_[base[:3] + 1, 0.0])
+    assert with_nan["n"] == 3 and with_nan["verdict"] == "n/a"

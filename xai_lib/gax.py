@@ -11,12 +11,13 @@ GAX (sec. 3, eq. 6): ``h = tanh(w * x)`` with ``w`` initialised to ones, optimis
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .captum_glue import attributions, captum_attr, first_conv  # noqa: F401  (re-exported)
 
 COMBINE = ("sum", "mul")
 
@@ -77,11 +78,6 @@ def normalise(attributions: torch.Tensor) -> torch.Tensor:
     return attributions / m.reshape(-1, *([1] * (attributions.dim() - 1)))
 
 
-def first_conv(model: nn.Module) -> nn.Conv2d | None:
-    """The model's first ``Conv2d`` (LayerGradCam's layer in the GAX paper), or None."""
-    return next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
-
-
 METHODS = ("Saliency", "InputXGradient", "LayerGradCam", "Deconvolution", "GuidedBackprop", "DeepLift")
 
 
@@ -91,54 +87,19 @@ def heatmaps(
     """Normalised heatmap of one of the paper's six captum methods for the PREDICTED class (by default).
 
     Saliency is signed (``abs=False``); LayerGradCam is taken on the first convolution and upsampled to the
-    input (image models only). Computed in chunks of ``batch_size``; captum's notices about the hooks it sets
-    are silenced (they would land in every notebook's stderr).
+    input (image models only). Computed in chunks of ``batch_size`` (:func:`..captum_glue.attributions`).
     """
     if method not in METHODS:
         raise ValueError(f"method: expected one of {list(METHODS)}, got {method!r}")
-    if target is None:
-        with torch.no_grad():
-            target = torch.cat([model(x[i : i + batch_size]).argmax(1) for i in range(0, len(x), batch_size)])
-    parts = []
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=UserWarning, module=r"captum\..*")
-        warnings.filterwarnings("ignore", message=r".*(hooks|require gradients|requires_grad).*")
-        for i in range(0, len(x), batch_size):
-            parts.append(_heatmap_chunk(model, x[i : i + batch_size], method, target[i : i + batch_size]))
-    return torch.cat(parts)
-
-
-def captum_attr():
-    """``captum.attr``, imported without the TqdmWarning that captum's ``tqdm.auto`` import emits where
-    ipywidgets is absent (it would land in the notebooks' stderr)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*IProgress not found.*")
-        import captum.attr as ca
-    return ca
-
-
-def _heatmap_chunk(model: nn.Module, x: torch.Tensor, method: str, target: torch.Tensor) -> torch.Tensor:
-    ca = captum_attr()
-
-    x = x.detach().clone().requires_grad_(True)
-    if method == "Saliency":
-        attr = ca.Saliency(model).attribute(x, target=target, abs=False)
-    elif method == "LayerGradCam":
-        layer = first_conv(model)
-        if layer is None or x.dim() != 4:
-            raise ValueError("method: LayerGradCam needs an image model with a Conv2d layer")
-        cam = ca.LayerGradCam(model, layer).attribute(x, target=target)
-        attr = ca.LayerAttribution.interpolate(cam, x.shape[-2:]).expand_as(x)
-    else:
-        attr = getattr(ca, method)(model).attribute(x, target=target)
-    return normalise(attr.detach())
+    return normalise(attributions(model, x, method, target, batch_size))
 
 
 @dataclass
 class GAXResult:
     """Heatmaps and their run: ``co`` at the end, ``steps`` taken, whether the target was ``reached``,
-    the CO history ``(iterations, B)`` and, for the images in ``snapshot_images``, the heatmap each time the
-    CO first passed a milestone (bounded memory: ``len(milestones)`` maps per image at most)."""
+    the CO history ``(iterations, B)`` and, for the images in ``snapshot_images``, ``(iteration, CO, heatmap)``
+    at the start, each time the CO first passes one of ``milestones`` levels evenly spaced from the starting CO
+    to the target, and at the stop (bounded memory: ``milestones + 2`` maps per image at most)."""
 
     heatmaps: torch.Tensor
     co: torch.Tensor
@@ -191,41 +152,87 @@ def gax(
         out_x = model(x)
     y = _check_labels(y, b, out_x.shape[1])
     k = kappa(y, out_x.shape[1]).to(out_x)
-    w = torch.ones_like(x, requires_grad=True)
-    opt = torch.optim.Adam([w], lr=lr, betas=(0.9, 0.999))
+    adam = _Adam(torch.ones_like(x), lr)
     active = torch.ones(b, dtype=torch.bool, device=x.device)
     final = torch.zeros_like(x)
     co_final = torch.full((b,), float("nan"), device=x.device)
     steps = torch.full((b,), max_steps, dtype=torch.long)
-    history = []
-    marks = torch.linspace(target_co / milestones, target_co, milestones).tolist() if milestones else []
+    history = torch.full((max_steps + 1, b), float("nan"))
     snaps: dict[int, list] = {i: [] for i in snapshot_images}
+    marks: dict[int, list[float]] = {}
     dims = tuple(range(1, x.dim()))
     for t in range(max_steps + 1):
-        h = gax_heatmap(w, x, bias, bias_inside)
-        s = ((model(augment(x, h, combine)) - out_x) * k).sum(1)
+        idx = torch.nonzero(active).flatten()  # only the images still optimising are evaluated
+        xa = x[idx]
+        w = adam.param[idx].requires_grad_(True)
+        h = gax_heatmap(w, xa, bias, bias_inside)
+        s = ((model(augment(xa, h, combine)) - out_x[idx]) * k[idx]).sum(1)
         s_now = s.detach()
-        history.append(s_now.where(active, torch.full_like(s_now, float("nan"))).cpu())
-        for i in snaps:
-            while active[i] and len(snaps[i]) < len(marks) and float(s_now[i]) >= marks[len(snaps[i])]:
-                snaps[i].append((t, float(s_now[i]), h[i].detach().cpu().clone()))
-        done = active & (s_now >= target_co)
-        if t == max_steps:
-            done = active.clone()
-        final[done] = h.detach()[done]
-        co_final[done] = s_now[done]
-        steps[done.cpu()] = t
-        active &= ~done
+        history[t, idx.cpu()] = s_now.cpu()
+        done = s_now >= target_co if t < max_steps else torch.ones_like(s_now, dtype=torch.bool)
+        for j, i in enumerate(idx.tolist()):
+            if i in snaps:
+                co_i = float(s_now[j])
+                if t == 0:
+                    marks[i] = torch.linspace(co_i, target_co, milestones + 1)[1:].tolist()
+                passed = [m for m in marks[i] if co_i >= m]
+                marks[i] = [m for m in marks[i] if co_i < m]
+                if t == 0 or passed or bool(done[j]):
+                    snaps[i].append((t, co_i, h[j].detach().cpu().clone()))
+        final[idx[done]] = h.detach()[done]
+        co_final[idx[done]] = s_now[done]
+        steps[idx[done].cpu()] = t
+        active[idx[done]] = False
         if not active.any():
             break
-        sim = ((h - x + eps) ** 2 / (x + eps)).mean(dims)
-        loss = ((-s + similarity / sim) * active).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        with torch.no_grad():
-            frozen = w.detach().clone()
-        opt.step()
-        with torch.no_grad():
-            w[~active] = frozen[~active]
+        sim = ((h - xa + eps) ** 2 / (xa + eps)).mean(dims)
+        loss = ((-s + similarity / sim) * ~done).sum()
+        (grad,) = torch.autograd.grad(loss, w)
+        keep = ~done
+        adam.step(idx[keep], grad[keep])
     reached = co_final >= target_co
-    return GAXResult(final, co_final, steps, reached.cpu(), torch.stack(history), snaps)
+    return GAXResult(final, co_final, steps, reached.cpu(), history[: t + 1], snaps)
+
+
+class _Adam:
+    """Adam (betas 0.9, 0.999; eps 1e-8, torch's defaults) on rows of one parameter tensor, each row with its
+    own step count, so a batch of images optimises exactly as each image would alone."""
+
+    def __init__(self, param: torch.Tensor, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        self.param, self.lr, self.betas, self.eps = param, lr, betas, eps
+        self.m, self.v = torch.zeros_like(param), torch.zeros_like(param)
+        self.t = torch.zeros(param.shape[0], dtype=param.dtype, device=param.device)
+
+    def step(self, rows: torch.Tensor, grad: torch.Tensor) -> None:
+        b1, b2 = self.betas
+        with torch.no_grad():
+            self.t[rows] += 1
+            shape = (-1, *([1] * (grad.dim() - 1)))
+            t = self.t[rows].reshape(shape)
+            m = self.m[rows].mul_(b1).add_(grad, alpha=1 - b1)
+            v = self.v[rows].mul_(b2).addcmul_(grad, grad, value=1 - b2)
+            self.m[rows], self.v[rows] = m, v
+            denom = (v / (1 - b2**t)).sqrt_().add_(self.eps)
+            self.param[rows] -= self.lr * (m / (1 - b1**t)) / denom
+
+
+def mask_enrichment(h: torch.Tensor, mask: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
+    """How much more heatmap mass lies in ``mask`` than its area predicts, per image ``(B,)``.
+
+    ``(sum_{mask} |h - reference| / sum |h - reference|) / (|mask| / |image|)``, with ``|.|`` summed over
+    channels: 1 means the mass is spread as the area is; 10 means the mask holds ten times its area's share.
+    ``reference`` (e.g. GAX's starting map ``tanh(x)``) measures what the optimisation *changed*. Used for the
+    false-distinct-feature study (GAX sec. 4.3 (3)). ``h`` is ``(B, C, H, W)``, ``mask`` ``(B, H, W)`` bool.
+    """
+    if h.dim() != 4 or mask.shape != (h.shape[0], *h.shape[2:]):
+        raise ValueError(f"mask: expected shape {(h.shape[0], *h.shape[2:])} for h {tuple(h.shape)}")
+    if reference is not None and reference.shape != h.shape:
+        raise ValueError(f"reference: expected the shape of h {tuple(h.shape)}, got {tuple(reference.shape)}")
+    m = mask.to(h.dtype)
+    area = m.flatten(1).mean(1)
+    if (area == 0).any():
+        raise ValueError("mask: every image needs a non-empty mask")
+    mass = (h if reference is None else h - reference).abs().sum(1)
+    total = mass.flatten(1).sum(1)
+    inside = (mass * m).flatten(1).sum(1)
+    return torch.where(total > 0, inside / total.clamp_min(1e-30), torch.zeros_like(total)) / area

@@ -33,8 +33,11 @@ class Profile:
     idgi_steps: int  # Riemann steps of IG and Guided IG (the IDGI paper uses 200)
     blur_steps: int  # steps of Blur IG (PAIR's default 100)
     idgi_images: int  # images per system for completeness studies
+    idgi_table_images: int  # correctly predicted images per system in the IDGI tables
     # GAX chapters
     gax_images: int  # test inputs per system for the CO-score distributions (capped by the test split)
+    gax_opt_images: int  # correctly predicted images per system optimised by generative AX
+    gax_max_steps: int  # iteration cap of generative AX (the reference code has none)
     n_boot: int  # bootstrap resamples for confidence intervals
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,7 +67,10 @@ PROFILES: dict[str, Profile] = {
         idgi_steps=8,
         blur_steps=8,
         idgi_images=2,
+        idgi_table_images=3,
         gax_images=48,
+        gax_opt_images=4,
+        gax_max_steps=20,
         n_boot=50,
     ),
     "book": Profile(
@@ -85,7 +91,10 @@ PROFILES: dict[str, Profile] = {
         idgi_steps=200,
         blur_steps=100,
         idgi_images=16,
+        idgi_table_images=64,
         gax_images=480,
+        gax_opt_images=32,
+        gax_max_steps=300,
         n_boot=1000,
     ),
     "paper": Profile(
@@ -106,7 +115,10 @@ PROFILES: dict[str, Profile] = {
         idgi_steps=200,
         blur_steps=100,
         idgi_images=64,
+        idgi_table_images=1000,
         gax_images=100_000,
+        gax_opt_images=100,
+        gax_max_steps=1000,
         n_boot=2000,
     ),
 }

@@ -53,3 +53,12 @@ def setup(seed: int = 0, device: str = "auto", threads: int | None = None) -> to
     pin_threads(threads)
     seed_everything(seed)
     return resolve_device(device)
+
+
+def progress(iterable, desc: str, total: int | None = None, **kwargs):
+    """A tqdm progress bar on stdout (a chapter's stderr stays empty for nbval; no ipywidgets needed)."""
+    import sys
+
+    from tqdm.std import tqdm
+
+    return tqdm(iterable, desc=desc, total=total, file=sys.stdout, ascii=True, mininterval=5.0, **kwargs)

@@ -64,3 +64,30 @@ def bootstrap_mean_ci(values, n_boot: int = 1000, level: float = 0.95, seed: int
     means = rng.choice(v, (n_boot, len(v))).mean(1)
     lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
     return float(v.mean()), float(lo), float(hi)
+
+
+def paired_comparison(
+    new, base, higher_is_better: bool = True, alpha: float = 0.05, n_boot: int = 1000, seed: int = 0
+) -> dict[str, float | int | str]:
+    """Does ``new`` improve on ``base`` for the same items? Pairs with a NaN on either side are dropped.
+
+    Returns the mean difference ``new - base`` with its bootstrap CI, the two-sided Wilcoxon signed-rank
+    p-value, the number of pairs ``n`` and a ``verdict``: ``"better"`` / ``"worse"`` when ``p < alpha`` in
+    that direction (``higher_is_better`` sets it), else ``"no difference"``; ``"n/a"`` with fewer than 5 pairs.
+    """
+    from scipy.stats import wilcoxon
+
+    a, b = np.asarray(new, dtype=float), np.asarray(base, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"base: expected the shape of new {a.shape}, got {b.shape}")
+    ok = np.isfinite(a) & np.isfinite(b)
+    d = a[ok] - b[ok]
+    out: dict[str, float | int | str] = {"n": int(ok.sum())}
+    mean, lo, hi = bootstrap_mean_ci(d, n_boot=n_boot, seed=seed)
+    out.update({"mean diff": mean, "CI low": lo, "CI high": hi})
+    if len(d) < 5:
+        return {**out, "p": float("nan"), "verdict": "n/a"}
+    p = 1.0 if np.all(d == 0) else float(wilcoxon(d).pvalue)
+    sign = 1 if higher_is_better else -1
+    verdict = "no difference" if p >= alpha else ("better" if sign * np.median(d) > 0 else "worse")
+    return {**out, "p": p, "verdict": verdict}

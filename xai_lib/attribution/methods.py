@@ -142,6 +142,24 @@ class IG(_PathMethod):
         self.last_report = {}
         return (inputs - baselines) * total / n_steps
 
+    def attribute_with_idgi(self, inputs, target, baselines=None, n_steps: int = 50):
+        """``(IG, IG + IDGI)`` from one pass over the ``N + 1`` points ``x' + (j/N)(x - x')``, ``j = 0..N``:
+        IG (right Riemann sum) uses the gradients at ``1..N``, IDGI those at ``0..N-1`` and every output.
+        Equal to two :meth:`attribute` calls at ``(N + 1) / 2N`` of their cost."""
+        target, baselines = self._check(inputs, target, baselines, n_steps)
+        alphas = torch.arange(n_steps + 1, dtype=torch.float64) / n_steps
+        acc, total = IDGIAccumulator(inputs.shape[1:]), torch.zeros_like(inputs)
+        for lo, hi in self._chunks(n_steps + 1):
+            f, g = self._points_grads(straight_line(inputs, baselines, alphas[lo:hi].to(inputs.device)), target)
+            total += g[1:].sum(0) if lo == 0 else g.sum(0)
+            if hi == n_steps + 1:
+                f_last, f, g = f[-1], f[:-1], g[:-1]
+            if len(f):
+                acc.update(f, g)
+        acc.finish(f_last)
+        self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
+        return (inputs - baselines) * total / n_steps, acc.total
+
 
 class GuidedIG(_PathMethod):
     """Guided IG (Kapishnikov et al. 2021), optionally with IDGI on its own path; batched over images."""
@@ -151,10 +169,7 @@ class GuidedIG(_PathMethod):
         fraction: float = 0.25, max_dist: float = 0.02,
     ):  # fmt: skip
         target, baselines = self._check(inputs, target, baselines, n_steps)
-        if not 0 < fraction <= 1:
-            raise ValueError(f"fraction: expected a number in (0, 1], got {fraction!r}")
-        if not 0 <= max_dist <= 1:
-            raise ValueError(f"max_dist: expected a number in [0, 1], got {max_dist!r}")
+        self._check_guided(fraction, max_dist)
         acc = IDGIAccumulator(inputs.shape[1:]) if idgi else None
         on_step = (lambda f, g: acc.update(f[None], g[None])) if idgi else None
         attr = guided_ig(lambda x: self.grad_fn(x, target), inputs, baselines, n_steps, fraction, max_dist, on_step)
@@ -164,6 +179,29 @@ class GuidedIG(_PathMethod):
         acc.finish(self.forward_outputs(inputs, target))
         self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
         return acc.total
+
+    def attribute_with_idgi(
+        self, inputs, target, baselines=None, n_steps: int = 200, fraction: float = 0.25, max_dist: float = 0.02
+    ):
+        """``(Guided IG, Guided IG + IDGI)`` from one walk of the guided path (IDGI reads each step's gradient
+        and output as Guided IG takes it)."""
+        target, baselines = self._check(inputs, target, baselines, n_steps)
+        self._check_guided(fraction, max_dist)
+        acc = IDGIAccumulator(inputs.shape[1:])
+        attr = guided_ig(
+            lambda x: self.grad_fn(x, target), inputs, baselines, n_steps, fraction, max_dist,
+            lambda f, g: acc.update(f[None], g[None]),
+        )  # fmt: skip
+        acc.finish(self.forward_outputs(inputs, target))
+        self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
+        return attr, acc.total
+
+    @staticmethod
+    def _check_guided(fraction: float, max_dist: float) -> None:
+        if not 0 < fraction <= 1:
+            raise ValueError(f"fraction: expected a number in (0, 1], got {fraction!r}")
+        if not 0 <= max_dist <= 1:
+            raise ValueError(f"max_dist: expected a number in [0, 1], got {max_dist!r}")
 
 
 class BlurIG(_PathMethod):
@@ -181,15 +219,7 @@ class BlurIG(_PathMethod):
         self, inputs, target, baselines=None, n_steps: int = 100, idgi: bool = False,
         max_sigma: float = 50.0, grad_step: float = 0.01,
     ):  # fmt: skip
-        if baselines is not None:
-            raise ValueError("baselines: Blur IG takes no baselines (its reference is the most blurred input)")
-        target, _ = self._check(inputs, target, None, n_steps)
-        if inputs.dim() != 4:
-            raise ValueError(f"inputs: Blur IG needs images of shape (B, C, H, W), got {tuple(inputs.shape)}")
-        if not max_sigma > 0:
-            raise ValueError(f"max_sigma: expected > 0, got {max_sigma!r}")
-        if not grad_step > 0:
-            raise ValueError(f"grad_step: expected > 0, got {grad_step!r}")
+        target = self._check_blur(inputs, target, baselines, n_steps, max_sigma, grad_step)
         sigmas = blur_sigmas(n_steps, max_sigma)
         if idgi:
             order = list(range(n_steps, 0, -1))  # sigma_N (most blurred) .. sigma_1
@@ -209,6 +239,41 @@ class BlurIG(_PathMethod):
                 total += (sigmas[i + 1] - sigmas[i]) * d_blur * g[j]
         self.last_report = {}
         return -total
+
+    def attribute_with_idgi(
+        self, inputs, target, baselines=None, n_steps: int = 100, max_sigma: float = 50.0, grad_step: float = 0.01
+    ):
+        """``(Blur IG, Blur IG + IDGI)`` from one pass over the ``N + 1`` blurred images ``sigma_N .. sigma_0``:
+        Blur IG uses the gradients at ``sigma_0..sigma_{N-1}``, IDGI those at ``sigma_N..sigma_1`` and every
+        output (``sigma_0 = 0`` is the input)."""
+        target = self._check_blur(inputs, target, baselines, n_steps, max_sigma, grad_step)
+        sigmas = blur_sigmas(n_steps, max_sigma)
+        order = list(range(n_steps, -1, -1))  # sigma_N (most blurred) .. sigma_0 (the input)
+        acc, total = IDGIAccumulator(inputs.shape[1:]), torch.zeros_like(inputs)
+        for lo, hi in self._chunks(n_steps + 1):
+            f, g = self._points_grads(torch.stack([gaussian_blur(inputs, sigmas[i]) for i in order[lo:hi]]), target)
+            for j, i in enumerate(order[lo:hi]):
+                if i < n_steps:
+                    total += (sigmas[i + 1] - sigmas[i]) * blur_derivative(inputs, sigmas[i], grad_step) * g[j]
+            if hi == n_steps + 1:
+                f_last, f, g = f[-1], f[:-1], g[:-1]
+            if len(f):
+                acc.update(f, g)
+        acc.finish(f_last)
+        self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
+        return -total, acc.total
+
+    def _check_blur(self, inputs, target, baselines, n_steps, max_sigma, grad_step) -> torch.Tensor:
+        if baselines is not None:
+            raise ValueError("baselines: Blur IG takes no baselines (its reference is the most blurred input)")
+        target, _ = self._check(inputs, target, None, n_steps)
+        if inputs.dim() != 4:
+            raise ValueError(f"inputs: Blur IG needs images of shape (B, C, H, W), got {tuple(inputs.shape)}")
+        if not max_sigma > 0:
+            raise ValueError(f"max_sigma: expected > 0, got {max_sigma!r}")
+        if not grad_step > 0:
+            raise ValueError(f"grad_step: expected > 0, got {grad_step!r}")
+        return target
 
     def reference(self, inputs: torch.Tensor, max_sigma: float = 50.0) -> torch.Tensor:
         """The most blurred input: Blur IG's reference point."""

@@ -37,23 +37,32 @@ def insertion_auc(
     batch_size: int = 256,
 ) -> MetricResult:
     """Per-image insertion AUC (``ratio=True``: probabilities divided by the full image's)."""
+    return insertion_aucs(model, images, saliency, targets, steps, batch_size)["ratio" if ratio else "probability"]
+
+
+def insertion_aucs(
+    model: nn.Module, images: torch.Tensor, saliency: torch.Tensor, targets, steps: int = 20, batch_size: int = 256
+) -> dict[str, MetricResult]:
+    """Both insertion variants from one pass: ``{"probability": ..., "ratio": ...}``."""
     targets = check_batch(model, images, saliency, targets)
-    if not isinstance(steps, int) or steps < 1:
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
         raise ValueError(f"steps: expected an int >= 1, got {steps!r}")
     s2d = saliency_2d(saliency)
     full = probabilities(model, images, batch_size)
     correct = full.argmax(1) == targets
-    values = torch.full((images.shape[0],), float("nan"), dtype=torch.float64)
-    curves = torch.full((images.shape[0], steps + 1), float("nan"), dtype=torch.float64)
     skipped = {int(i): "wrong prediction" for i in torch.nonzero(~correct).flatten()}
     kept = torch.nonzero(correct).flatten().tolist()
+    out = {}
+    for variant in ("probability", "ratio"):
+        values = torch.full((images.shape[0],), float("nan"), dtype=torch.float64)
+        curves = torch.full((images.shape[0], steps + 1), float("nan"), dtype=torch.float64)
+        out[variant] = MetricResult(values, dict(skipped), curves)
     if kept:
         stack = torch.cat([insertion_images(images[i], s2d[i], steps, torch.zeros_like(images[i])) for i in kept])
         p = probabilities(model, stack, batch_size).reshape(len(kept), steps + 1, -1)
         idx = torch.tensor(kept)
         prob = p[torch.arange(len(kept)), :, targets[idx]].double()
-        if ratio:
-            prob = prob / full[idx, targets[idx]].double()[:, None]
-        curves[idx] = prob
-        values[idx] = trapezoid(prob, 1.0 / steps)
-    return MetricResult(values, skipped, curves)
+        for variant, curve in (("probability", prob), ("ratio", prob / full[idx, targets[idx]].double()[:, None])):
+            out[variant].curves[idx] = curve
+            out[variant].values[idx] = trapezoid(curve, 1.0 / steps)
+    return out

@@ -1,0 +1,90 @@
+"""Support regressions and GAD maps: alpha = 0 reproduces the original, distancing separates, caching, errors."""
+
+import pytest
+import torch
+
+import xai_lib
+from xai_lib.gad_support import (
+    GAD_METHODS,
+    SupportConfig,
+    fidelity,
+    gad_maps,
+    share_inside,
+    support_models,
+    train_support,
+)
+
+
+def small_model(seed=0, n_classes=3):
+    torch.manual_seed(seed)
+    return xai_lib.models.SmallVGG(3, n_classes, widths=(6, 8)).eval()
+
+
+def pair_data(seed=1, n=48):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 3, 16, 16, generator=g), torch.arange(n) % 3
+
+
+def test_alpha_zero_support_reproduces_the_original():
+    """alpha = 0: the targets are the original outputs, so the MSE loss and its gradient start at 0 and Adam
+    never moves (m = v = 0 -> step 0); BatchNorm is frozen. Equal up to float rounding of identical ops."""
+    model, (x, y) = small_model(), pair_data()
+    support = train_support(model, x, y, 0, 2, 0.0, SupportConfig(epochs=3, lr=1e-2))
+    torch.testing.assert_close(support(x), model(x), atol=1e-6, rtol=0)
+    for p, q in zip(support.parameters(), model.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
+def test_support_moves_the_shifted_columns_apart():
+    model, (x, y) = small_model(), pair_data()
+    before = fidelity(model, model, x, y, 0, 2, 4.0)
+    support = train_support(model, x, y, 0, 2, 4.0, SupportConfig(epochs=30, lr=3e-3, batch_size=16))
+    fit = fidelity(model, support, x, y, 0, 2, 4.0)
+    assert before["mse"] > 0.5 and fit["mse"] < 0.5 * before["mse"]  # it learned the shifted targets
+    out, orig = support(x), model(x)
+    a, b = y == 0, y == 2
+    # class-0 rows: the class-2 output went down; class-2 rows: the class-0 output went down
+    assert (out[a, 2] - orig[a, 2]).mean() < -1.0 and (out[b, 0] - orig[b, 0]).mean() < -1.0
+    assert -1 <= fit["rank corr a"] <= 1 and fit["mse to original"] > 0
+
+
+def test_support_models_are_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("XAI_LIB_CACHE", str(tmp_path))
+    model, (x, y) = small_model(), pair_data()
+    cfg = SupportConfig(epochs=1, lr=1e-3)
+    first = support_models(model, x, y, 0, 1, (0, 2), cfg, progress=False)
+    files = sorted((tmp_path / "supports").glob("*.pt"))
+    assert len(files) == 2
+    again = support_models(model, x, y, 0, 1, (0, 2), cfg, progress=False)
+    for a in (0.0, 2.0):
+        torch.testing.assert_close(first[a](x), again[a](x), atol=0, rtol=0)
+    assert sorted((tmp_path / "supports").glob("*.pt")) == files  # loaded, not retrained
+    with pytest.raises(ValueError, match="alphas"):
+        support_models(model, x, y, 0, 1, (-1,), cfg, progress=False)
+
+
+@pytest.mark.parametrize("method", GAD_METHODS)
+def test_gad_maps_stay_inside_the_original(method):
+    model, (x, y) = small_model(), pair_data(n=6)
+    other = small_model(seed=5)
+    res = gad_maps(model, [other], x, 1, method, keep=0.5, n_steps=4)
+    assert res.original.shape == x.shape
+    assert not (res.gad & ~res.important).any()  # requirement 2: nothing the original did not have
+    for hg, ho in zip(res.hull_gad, res.hull_original, strict=True):
+        if hg is not None:
+            assert not (hg & ~ho).any()  # the GAD hull lies inside the original hull
+
+
+def test_share_inside_and_bad_inputs():
+    m = torch.zeros(2, 4, 4, dtype=torch.bool)
+    m[0, :2, :2] = True
+    region = torch.zeros(2, 4, 4, dtype=torch.bool)
+    region[:, 0, :] = True
+    s = share_inside(m, region)
+    assert s[0] == 0.5 and str(s[1]) == "nan"
+    with pytest.raises(ValueError, match="method"):
+        gad_maps(small_model(), [], pair_data(n=2)[0], 0, "DeepLift")
+    with pytest.raises(ValueError, match="labels"):
+        train_support(small_model(), *pair_data(), 5, 6, 1.0)
+    with pytest.raises(ValueError, match="lr"):
+        SupportConfig(lr=0)

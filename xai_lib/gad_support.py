@@ -1,0 +1,199 @@
+"""GAD model glue: support regressions (sec. 4.2) and GAD maps of captum methods (sec. 4.3).
+
+A **support regression** is a copy of the classifier, starting from its weights, whose pre-softmax outputs
+are regressed (MSE) onto :func:`xai_lib.gad.shifted_targets` of the original outputs: Adam, lr 4e-5,
+10 epochs (the paper's settings). Our classifiers already end in raw logits (no softmax layer), so "softmax
+replaced by identity" changes nothing in the network.
+
+Choices (the paper is silent): the supports train on the training images of the two classes only, with
+BatchNorm in **eval mode** (running statistics frozen), so a support is the original network with moved
+weights and an ``alpha = 0`` support reproduces the original exactly (its loss and gradients start at zero);
+each support is attributed for the same output ``a`` as the original map; supports are cached by the
+original's weights and the training configuration.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy.stats import spearmanr
+from torch import nn
+
+from .cache import cache_dir, config_key, load_checked, save_checked
+from .captum_glue import attributions
+from .gad import gad_mask, hull_mask, shifted_targets
+from .models import batched_logits
+from .runtime import progress as progress_bar
+
+#: the five gradient methods of the GAD paper (captum names)
+GAD_METHODS = ("Saliency", "Deconvolution", "InputXGradient", "GuidedBackprop", "IntegratedGradients")
+
+
+@dataclass(frozen=True)
+class SupportConfig:
+    epochs: int = 10
+    lr: float = 4e-5
+    batch_size: int = 32
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.epochs, int) or self.epochs < 0:
+            raise ValueError(f"epochs: expected an int >= 0, got {self.epochs!r}")
+        if not self.lr > 0:
+            raise ValueError(f"lr: expected > 0, got {self.lr!r}")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            raise ValueError(f"batch_size: expected an int >= 1, got {self.batch_size!r}")
+
+
+def _pair_rows(labels: torch.Tensor, class_a: int, class_b: int) -> torch.Tensor:
+    rows = torch.nonzero((labels == class_a) | (labels == class_b)).flatten()
+    if len(rows) == 0:
+        raise ValueError(f"labels: no sample of class {class_a} or {class_b}")
+    return rows
+
+
+def train_support(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    class_a: int,
+    class_b: int,
+    alpha,
+    config: SupportConfig = SupportConfig(),
+    progress: bool = False,
+) -> nn.Module:
+    """A support regression for one ``alpha`` (sec. 4.2), trained on the rows of ``class_a`` and ``class_b``."""
+    rows = _pair_rows(labels, class_a, class_b)
+    x, y = images[rows], labels[rows]
+    device = next(model.parameters()).device
+    targets = shifted_targets(batched_logits(model, x).to(device), y.to(device), class_a, class_b, alpha)
+    support = copy.deepcopy(model).eval()  # BatchNorm statistics stay frozen (see the module notes)
+    for p in support.parameters():
+        p.requires_grad_(True)
+    opt = torch.optim.Adam(support.parameters(), lr=config.lr)
+    gen = torch.Generator().manual_seed(config.seed)
+    epochs = range(config.epochs)
+    for _ in progress_bar(epochs, desc=f"support alpha={alpha}") if progress else epochs:
+        order = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), config.batch_size):
+            idx = order[i : i + config.batch_size]
+            loss = F.mse_loss(support(x[idx].to(device)), targets[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    for p in support.parameters():
+        p.requires_grad_(False)
+    return support.eval()
+
+
+def fidelity(
+    original: nn.Module, support: nn.Module, images: torch.Tensor, labels: torch.Tensor, class_a: int, class_b: int,
+    alpha,
+) -> dict[str, float]:  # fmt: skip
+    """How well a support fits (held-out rows of the pair): MSE to its shifted targets, and the Spearman rank
+    correlation of each class's output with the original's (does the support keep the samples' order?)."""
+    rows = _pair_rows(labels, class_a, class_b)
+    x, y = images[rows], labels[rows]
+    orig = batched_logits(original, x)
+    sup = batched_logits(support, x)
+    target = shifted_targets(orig, y, class_a, class_b, alpha)
+    return {
+        "mse": float(F.mse_loss(sup, target)),
+        "mse to original": float(F.mse_loss(sup, orig)),
+        "rank corr a": float(spearmanr(orig[:, class_a], sup[:, class_a]).statistic),
+        "rank corr b": float(spearmanr(orig[:, class_b], sup[:, class_b]).statistic),
+    }
+
+
+def weights_digest(model: nn.Module) -> str:
+    buf = io.BytesIO()
+    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, buf)
+    return hashlib.sha256(buf.getvalue()).hexdigest()[:16]
+
+
+def support_models(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    class_a: int,
+    class_b: int,
+    alphas: tuple[float, ...] = (0, 2, 4, 6, 8),
+    config: SupportConfig = SupportConfig(),
+    progress: bool = True,
+) -> dict[float, nn.Module]:
+    """One support per alpha, each loaded from the cache when the same original weights, data and training
+    configuration produced it before (an interrupted sweep keeps the supports already trained)."""
+    if any(not isinstance(a, int | float) or a < 0 for a in alphas):
+        raise ValueError(f"alphas: expected non-negative numbers, got {alphas!r}")
+    rows = _pair_rows(labels, class_a, class_b)
+    data_digest = hashlib.sha256(images[rows].cpu().numpy().tobytes() + labels[rows].cpu().numpy().tobytes())
+    base = {"weights": weights_digest(model), "data": data_digest.hexdigest()[:16], "pair": [class_a, class_b],
+            **config.__dict__}  # fmt: skip
+    out = {}
+    for alpha in progress_bar(alphas, desc="support regressions") if progress else alphas:
+        path = cache_dir() / "supports" / f"support-{config_key({**base, 'alpha': float(alpha)})}.pt"
+        support = copy.deepcopy(model).eval()
+        data = load_checked(path)
+        if data is not None:
+            support.load_state_dict(torch.load(io.BytesIO(data), map_location="cpu", weights_only=True))
+        else:
+            support = train_support(model, images, labels, class_a, class_b, alpha, config)
+            buf = io.BytesIO()
+            torch.save({k: v.cpu() for k, v in support.state_dict().items()}, buf)
+            save_checked(path, buf.getvalue())
+        for p in support.parameters():
+            p.requires_grad_(False)
+        out[float(alpha)] = support.to(next(model.parameters()).device).eval()
+    return out
+
+
+@dataclass
+class GADMaps:
+    """For one method and output: the original attributions ``(B, C, H, W)``, the important-pixel masks of the
+    original and of GAD ``(B, H, W)``, and their convex-hull masks (``None`` where a mask is empty)."""
+
+    original: torch.Tensor
+    important: torch.Tensor
+    gad: torch.Tensor
+    hull_original: list[torch.Tensor | None]
+    hull_gad: list[torch.Tensor | None]
+
+
+def gad_maps(
+    original: nn.Module,
+    supports: list[nn.Module],
+    images: torch.Tensor,
+    output: int,
+    method: str,
+    keep: float = 0.5,
+    n_steps: int = 20,
+    batch_size: int = 64,
+) -> GADMaps:
+    """GAD for a batch (sec. 4.3): ``method``'s map of output ``output`` on the original and on every support;
+    a pixel is kept only if it is among the top ``keep`` of every map (never outside the original's)."""
+    if method not in GAD_METHODS:
+        raise ValueError(f"method: expected one of {list(GAD_METHODS)}, got {method!r}")
+    maps = [attributions(m, images, method, output, batch_size, n_steps=n_steps).cpu() for m in [original, *supports]]
+    important, gad = [], []
+    for i in range(len(images)):
+        important.append(gad_mask(maps[0][i], [], keep))
+        gad.append(gad_mask(maps[0][i], [m[i] for m in maps[1:]], keep))
+    important, gad = torch.stack(important), torch.stack(gad)
+
+    def hulls(masks: torch.Tensor) -> list[torch.Tensor | None]:
+        return [hull_mask(m) if m.any() else None for m in masks]
+
+    return GADMaps(maps[0], important, gad, hulls(important), hulls(gad))
+
+
+def share_inside(masks: torch.Tensor, region: torch.Tensor) -> np.ndarray:
+    """Per image: the share of the ``True`` pixels of ``masks`` that lie inside ``region`` (NaN if none)."""
+    n = masks.flatten(1).sum(1).double()
+    inside = (masks & region).flatten(1).sum(1).double()
+    return torch.where(n > 0, inside / n.clamp_min(1), torch.full_like(n, float("nan"))).numpy()
