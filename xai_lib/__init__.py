@@ -4,7 +4,21 @@ Pure functions over tensors first (``toy2d``), model glue second (``models``, ``
 ``runtime`` make every chapter reproducible.
 """
 
-from . import attribution, cache, data, gad, gax, metrics, models, profiles, runtime, toy2d
+from . import (
+    attribution,
+    cache,
+    captum_glue,
+    data,
+    gad,
+    gad_support,
+    gax,
+    metrics,
+    models,
+    profiles,
+    runtime,
+    stats,
+    toy2d,
+)
 from .attribution import IG, BlurIG, GuidedIG, VanillaGradient, idgi
 from .data import load_dataset
 from .gax import co_score
@@ -15,7 +29,8 @@ from .runtime import pin_threads, resolve_device, seed_everything, setup
 __version__ = "0.1.0"
 
 __all__ = [
-    "IG", "BlurIG", "GuidedIG", "VanillaGradient", "idgi", "attribution", "co_score", "gad", "gax", "metrics",
+    "IG", "BlurIG", "GuidedIG", "VanillaGradient", "idgi", "attribution", "co_score", "gad", "gad_support", "gax",
+    "metrics", "captum_glue", "stats",
     "cache", "data", "models", "profiles", "runtime", "toy2d", "load_dataset", "load_model", "PROFILES",
     "Profile", "get_profile", "pin_threads", "resolve_device", "seed_everything", "setup", "__version__",
 ]  # fmt: skip

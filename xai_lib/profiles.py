@@ -36,6 +36,9 @@ class Profile:
     idgi_table_images: int  # correctly predicted images per system in the IDGI tables
     # GAX chapters
     gax_images: int  # test inputs per system for the CO-score distributions (capped by the test split)
+    gad_images_per_class: int  # test images per class in the GAD tables (the paper: 256)
+    gad_train_per_class: int  # training images per class for the support regressions
+    gad_ig_steps: int  # steps of captum's IntegratedGradients in GAD maps
     gax_opt_images: int  # correctly predicted images per system optimised by generative AX
     gax_max_steps: int  # iteration cap of generative AX (the reference code has none)
     n_boot: int  # bootstrap resamples for confidence intervals
@@ -68,6 +71,9 @@ PROFILES: dict[str, Profile] = {
         blur_steps=8,
         idgi_images=2,
         idgi_table_images=3,
+        gad_images_per_class=4,
+        gad_train_per_class=32,
+        gad_ig_steps=4,
         gax_images=48,
         gax_opt_images=4,
         gax_max_steps=20,
@@ -92,6 +98,9 @@ PROFILES: dict[str, Profile] = {
         blur_steps=100,
         idgi_images=16,
         idgi_table_images=64,
+        gad_images_per_class=64,
+        gad_train_per_class=256,
+        gad_ig_steps=16,
         gax_images=480,
         gax_opt_images=32,
         gax_max_steps=300,
@@ -116,6 +125,9 @@ PROFILES: dict[str, Profile] = {
         blur_steps=100,
         idgi_images=64,
         idgi_table_images=1000,
+        gad_images_per_class=256,
+        gad_train_per_class=100000,
+        gad_ig_steps=50,
         gax_images=100_000,
         gax_opt_images=100,
         gax_max_steps=1000,
