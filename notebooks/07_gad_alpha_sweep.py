@@ -92,10 +92,12 @@ print(f"{dataset}/{model}: {names[0]} (a) vs {names[1]} (b); supports trained on
 # the untrained support) and the Spearman rank correlation of each output with the original's.
 
 # %%
-# NBVAL_CHECK_OUTPUT
 all_alphas = sorted(set(fixed) | set(candidates))
 supports = support_models(net, train.inputs[train_rows].to(dev), train.labels[train_rows].to(dev), class_a, class_b,
                           tuple(all_alphas), SupportConfig(seed=seed))  # fmt: skip
+
+# %%
+# NBVAL_CHECK_OUTPUT
 fit_rows = []
 for alpha in all_alphas:
     f = fidelity(net, supports[alpha], val.inputs.to(dev), val.labels.to(dev), class_a, class_b, alpha)

@@ -284,6 +284,9 @@ plt.show()
 #   `shapes_pair` for S, GxI and IG with both architectures; Guided Backprop 104-128/128; digits 81-88/88),
 #   at least as often as the paper's cat x dog counts. One exception: Deconvolution on `digits/resnet` for
 #   output 2, where the supports' maps agree with the original's and GAD changes nothing (0/88).
+#   The reduction is real but small: the top 50% of a gradient map is scattered over the whole image, so
+#   both hulls cover most of it (mean RC 0.83-0.99 in the alpha-sweep chapter; Fig. 6 shows the two outlines
+#   nearly coinciding). A smaller `keep` makes the hulls tell more apart (exercise 2).
 # * **Table 2 does not reproduce on `shapes_pair`**: per occluded pixel, the supplementary region matters as
 #   much as or more than the GAD region (13 "worse" and 9 "no difference" of 20 cells there), the opposite of
 #   the paper's claim. On `digits` it does: 17 of 20 cells "better" (RS(GAD) > RS(Sup.)). Our reading: on
