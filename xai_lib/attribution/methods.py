@@ -23,6 +23,17 @@ from .paths import blur_derivative, blur_sigmas, gaussian_blur, riemann_alphas, 
 OUTPUTS = ("logit", "probability")
 
 
+def _feed_path(acc: IDGIAccumulator, f: torch.Tensor, g: torch.Tensor, last_chunk: bool) -> None:
+    """Give IDGI a chunk of path points in order; the path's last point (the input) only closes the path:
+    its output ends the last interval and its gradient is unused."""
+    if last_chunk:
+        f_end, f, g = f[-1], f[:-1], g[:-1]
+    if len(f):
+        acc.update(f, g)
+    if last_chunk:
+        acc.finish(f_end)
+
+
 class _PathMethod:
     """Shared validation, target selection and chunked gradient evaluation."""
 
@@ -152,11 +163,7 @@ class IG(_PathMethod):
         for lo, hi in self._chunks(n_steps + 1):
             f, g = self._points_grads(straight_line(inputs, baselines, alphas[lo:hi].to(inputs.device)), target)
             total += g[1:].sum(0) if lo == 0 else g.sum(0)
-            if hi == n_steps + 1:
-                f_last, f, g = f[-1], f[:-1], g[:-1]
-            if len(f):
-                acc.update(f, g)
-        acc.finish(f_last)
+            _feed_path(acc, f, g, hi == n_steps + 1)
         self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
         return (inputs - baselines) * total / n_steps, acc.total
 
@@ -255,11 +262,7 @@ class BlurIG(_PathMethod):
             for j, i in enumerate(order[lo:hi]):
                 if i < n_steps:
                     total += (sigmas[i + 1] - sigmas[i]) * blur_derivative(inputs, sigmas[i], grad_step) * g[j]
-            if hi == n_steps + 1:
-                f_last, f, g = f[-1], f[:-1], g[:-1]
-            if len(f):
-                acc.update(f, g)
-        acc.finish(f_last)
+            _feed_path(acc, f, g, hi == n_steps + 1)
         self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
         return -total, acc.total
 
