@@ -117,6 +117,7 @@ for ds, spec in pairs:
     res = gax(net, x, y, target, max_steps=prof.gax_max_steps, similarity=l_s, snapshot_images=(0,), milestones=16)
     runs[name] = {"net": net, "data": data, "target": target, "result": res}
 save_table(pd.concat(method_scores, ignore_index=True), out / "method_co_scores.csv")
+print("targets:", {name: run["target"] for name, run in runs.items()})
 
 # %% [markdown]
 # ## CO curves to the target (paper Fig. 4)

@@ -224,6 +224,7 @@ for (system, metric), g in per_image.groupby(["system", "metric"], sort=False):
         cmp_rows.append({"system": system, "metric": metric, "base": base, **res})
 comparison = pd.DataFrame(cmp_rows)
 save_table(comparison, out / "idgi_vs_base.csv")
+print(f"{len(comparison)} cells compared (system x metric x base method)")
 
 # %%
 # NBVAL_CHECK_OUTPUT
