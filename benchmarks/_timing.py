@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import time
 
+import torch
+import torch.nn.functional as F
+
+from xai_lib.batching import Plan
+
 
 def interleaved(ours, peer, repeat: int) -> tuple[float, object, float, object]:
     """Best-of-``repeat`` times of both, alternating which runs first (the first run of a process pays
@@ -17,3 +22,51 @@ def interleaved(ours, peer, repeat: int) -> tuple[float, object, float, object]:
             if dt < best[name][0]:
                 best[name] = (dt, out)
     return (*best["ours"], *best["peer"])
+
+
+class Recorder:
+    """Wraps a method's ``grad_fn`` and keeps every batch it sends to the model (inputs and targets): the
+    evaluations the floor replays."""
+
+    def __init__(self, method) -> None:
+        self.method, self.inputs, self.targets = method, [], []
+        self._inner = method.grad_fn
+
+        def grad_fn(x, target):
+            self.inputs.append(x.detach().clone())
+            self.targets.append(target.detach().clone())
+            return self._inner(x, target)
+
+        method.grad_fn = grad_fn
+
+    def stacked(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.cat(self.inputs), torch.cat(self.targets)
+
+
+def replay(model, inputs: torch.Tensor, targets: torch.Tensor, plan: Plan, output: str = "probability") -> None:
+    """Forward and backward (to the input) passes of the model on ``inputs``, ``plan.size`` per call in the
+    plan's layout: nothing but the model's own work on exactly the evaluations a method made."""
+    for a in range(0, len(inputs), plan.size):
+        xi = plan.layout(inputs[a : a + plan.size]).requires_grad_(True)
+        with torch.enable_grad():
+            out = model(xi)
+            if output == "probability":
+                out = F.softmax(out, 1)
+            torch.autograd.grad(out.gather(1, targets[a : a + plan.size, None]).sum(), xi)
+
+
+def floor(model, inputs: torch.Tensor, targets: torch.Tensor, output: str = "probability", repeat: int = 2,
+          sizes=(8, 16, 32, 64, 128, 256, 512)) -> tuple[float, Plan]:  # fmt: skip
+    """The model's floor for the evaluations ``(inputs, targets)``: the best time over batch sizes and memory
+    layouts (measured in this run, on this machine), and the plan that achieved it."""
+    best = (float("inf"), Plan(1))
+    layouts = (False, True) if inputs.dim() == 4 else (False,)
+    for cl in layouts:
+        for size in sizes:
+            plan = Plan(size, cl)
+            replay(model, inputs[: 2 * size], targets[: 2 * size], plan, output)  # warm-up
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                replay(model, inputs, targets, plan, output)
+                best = min(best, (time.perf_counter() - t0, plan))
+    return best

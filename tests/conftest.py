@@ -8,6 +8,8 @@ import torch
 
 _CACHE = tempfile.mkdtemp(prefix="xai_lib_test_cache_")
 os.environ["XAI_LIB_CACHE"] = _CACHE
+# one fixed plan for every model call (calibration is timed and tested in its own test)
+os.environ.setdefault("XAI_LIB_EVALS_PER_CALL", "64")
 torch.set_num_threads(int(os.environ.get("XAI_LIB_THREADS", "2")))
 
 

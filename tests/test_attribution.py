@@ -160,15 +160,15 @@ def test_blur_ig_complete_against_most_blurred_image():
     diff = blur.forward_outputs(x, torch.tensor([1, 1])) - blur.forward_outputs(ref, torch.tensor([1, 1]))
     for grad_step in (0.01, 1e-4):  # a small step must not expose the kernel's truncation radius
         errs = []
-        for n in (10, 50, 200):
+        for n in (10, 50, 200, 800):  # scipy's truncation radius jumps along the path: convergence is slow
             attr = blur.attribute(x, 1, n_steps=n, max_sigma=10.0, grad_step=grad_step)
             errs.append(((attr.flatten(1).sum(1) - diff).abs() / diff.abs()).max().item())
-        assert errs[0] > errs[1] > errs[2] and errs[2] < 5e-3, (grad_step, errs)
+        assert errs[0] > errs[1] > errs[2] > errs[3] and errs[3] < 5e-3, (grad_step, errs)
 
 
 def test_gaussian_blur_matches_scipy_constant_mode():
     x = torch.rand(2, 3, 20, 17)
-    for sigma in (0.0, 0.7, 3.0, 25.0):
+    for sigma in (0.0, 0.51, 0.7, 1.26, 3.0, 25.0):  # 0.51 and 1.26: int(4 sigma + 0.5) != ceil(4 sigma)
         ours = gaussian_blur(x, sigma).numpy()
         ref = np.stack(
             [[ndimage.gaussian_filter(x[i, c].numpy(), sigma, mode="constant") for c in range(3)] for i in range(2)]

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 import xai_lib
-from xai_lib.gax import METHODS, co_score, gax, heatmaps, kappa, mask_enrichment, normalise
+from xai_lib.gax import METHODS, co_score, co_scores, gax, heatmaps, kappa, mask_enrichment, normalise
 
 
 def linear(weight, bias=None):
@@ -24,6 +24,24 @@ def test_kappa_sums_to_zero_and_marks_the_truth():
     assert k[1, 2] == 1 and k[1, 0] == pytest.approx(-1 / 3)
     with pytest.raises(ValueError, match="C >= 2"):
         kappa(torch.tensor([0]), 1)
+
+
+def test_co_score_in_float64_is_exact_to_1e_12():
+    """kappa is built in the outputs' dtype: on a float64 model with 7 classes (-1/6 is not a float32 number)
+    the CO score equals the closed form kappa . (W h) computed in exact float64 arithmetic."""
+    torch.manual_seed(0)
+    W = torch.randn(7, 5, dtype=torch.float64)
+    m = nn.Linear(5, 7, dtype=torch.float64)
+    with torch.no_grad():
+        m.weight.copy_(W)
+    x, h = torch.rand(6, 5, dtype=torch.float64), torch.randn(6, 5, dtype=torch.float64)
+    y = torch.tensor([0, 3, 6, 1, 2, 5])
+    wh = h @ W.T
+    expected = wh[torch.arange(6), y] - (wh.sum(1) - wh[torch.arange(6), y]) / 6
+    got = co_score(m, x, h, y)
+    assert got.dtype == torch.float64
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-12)
+    assert kappa(y, 7, torch.float64)[0, 1].item() == -1 / 6
 
 
 def test_co_on_a_linear_model_is_the_closed_form():
@@ -175,3 +193,13 @@ def test_mask_enrichment_closed_forms():
         mask_enrichment(h, torch.zeros(2, 4, 4, dtype=torch.bool))
     with pytest.raises(ValueError, match="mask"):
         mask_enrichment(h, mask[:1])
+
+
+def test_co_scores_in_chunks_equal_one_call():
+    torch.manual_seed(3)
+    m = linear(torch.randn(4, 6), bias=[0.1, 0.0, -0.2, 0.3])
+    x, h = torch.rand(9, 6), torch.randn(9, 6)
+    y = torch.tensor([0, 1, 2, 3, 0, 1, 2, 3, 0])
+    for combine, soft in (("sum", False), ("mul", True)):
+        one = co_score(m, x, h, y, combine, soft).detach()
+        torch.testing.assert_close(co_scores(m, x, h, y, combine, soft, batch_size=2), one)

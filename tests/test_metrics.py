@@ -6,16 +6,24 @@ import torch
 from torch import nn
 
 from xai_lib.metrics import (
+    PAIR_THRESHOLDS,
     SkippedImageError,
-    curve_area,
+    aggregate_pair,
+    binned_curve,
+    blurred_image,
     insertion_auc,
     insertion_aucs,
     insertion_images,
     localisation,
-    pic_metric,
-    pic_metrics,
+    pair_random_mask,
+    pic_idgi,
+    pic_pair,
+    saliency_2d,
     webp_size,
+    webp_sizes,
 )
+from xai_lib.metrics.common import to_uint8
+from xai_lib.metrics.pic_idgi import top_pixels
 
 
 class MeanBrightness(nn.Module):
@@ -106,53 +114,157 @@ def test_localisation_signed_attributions_use_absolute_channel_sum():
     assert localisation(sal, masks)["roc_auc"].values.item() == 1.0
 
 
-def test_curve_area_known_shapes():
-    info = np.linspace(0.05, 0.95, 10)
-    area, curve = curve_area(info, info)  # prediction = information: the diagonal
-    assert area == pytest.approx(0.5, abs=1e-3) and curve[0] == 0 and curve[-1] == 1
-    area_top, _ = curve_area(info, np.ones(10))  # full prediction from the first bit of information
-    assert area_top > 0.95
-    area_mono, _ = curve_area(np.array([0.2, 0.4, 0.6]), np.array([0.5, 0.1, 0.5]))  # dips are removed
-    area_flat, _ = curve_area(np.array([0.2, 0.4, 0.6]), np.array([0.5, 0.5, 0.5]))
-    assert area_mono == pytest.approx(area_flat)
-
-
-def test_webp_size_grows_with_content():
+def test_webp_size_grows_with_content_and_batched_sizes_match():
     rng = np.random.default_rng(0)
     flat = torch.full((3, 32, 32), 0.5)
     noisy = torch.from_numpy(rng.random((3, 32, 32))).float()
     assert webp_size(noisy) > 5 * webp_size(flat)
+    arrays = [to_uint8(flat), to_uint8(noisy), to_uint8(flat)]  # a duplicate is encoded once
+    assert webp_sizes(arrays, 4, threads=2).tolist() == [webp_size(flat), webp_size(noisy), webp_size(flat)]
 
 
-@pytest.mark.parametrize("information", ["entropy", "msssim"])
-def test_pic_on_a_brightness_model(information):
-    """A model that counts bright pixels: inserting them first must beat inserting them last."""
-    torch.manual_seed(0)
-    img = torch.rand(2, 3, 64, 64) * 0.2
-    img[:, :, 28:36, 28:36] += 0.8  # a small bright square: the evidence, which the blurred base loses
-    good = torch.zeros(2, 64, 64)
+def _bright_square(n=2, seed=0):
+    torch.manual_seed(seed)
+    img = torch.rand(n, 3, 64, 64) * 0.2
+    img[:, :, 28:36, 28:36] += 0.8  # a small bright square: the evidence, which blurring loses
+    good = torch.zeros(n, 64, 64)
     good[:, 28:36, 28:36] = 1.0
+    return (img * 255).round() / 255, good
+
+
+# -- PAIR protocol ---------------------------------------------------------------------------------------------
+def test_pair_blurred_image_is_the_per_channel_griddata_interpolation():
+    """PAIR's definition: corners always kept, each channel filled by scipy's linear griddata (mean outside),
+    rounded to the input's integer type."""
+    from scipy.interpolate import griddata
+
+    rng = np.random.default_rng(3)
+    img = (rng.random((24, 20, 3)) * 255).astype(np.uint8)
+    mask = rng.random((24, 20)) < 0.1
+    ours = blurred_image(img, mask)
+    full = mask.copy()
+    full[[0, 0, -1, -1], [0, -1, 0, -1]] = True
+    ref = img * full[..., None].astype(np.float32)
+    unknown = np.argwhere(~full)
+    for c in range(3):
+        vals = griddata(np.argwhere(full), img[..., c][tuple(np.argwhere(full).T)], unknown, method="linear",
+                        fill_value=img[..., c].mean())  # fmt: skip
+        ref[..., c][tuple(unknown.T)] = vals
+    np.testing.assert_array_equal(ours, np.round(ref).astype(np.uint8))
+    assert ours.dtype == np.uint8 and (ours[full] == img[full]).all()
+
+
+def test_pair_protocol_rewards_the_right_order_and_reports_skips():
+    img, good = _bright_square()
+    res = pic_pair(BrightPixels(), img, {"good": good, "bad": 1 - good}, 0, min_pred=0.6)
+    assert not res["good"]["sic"].skipped and (res["good"]["sic"].values > res["bad"]["sic"].values).all()
+    assert ((res["good"]["sic"].values >= 0) & (res["good"]["sic"].values <= 1)).all()
+    area, curve = aggregate_pair(res["good"]["sic"], "sic")
+    assert curve.shape == (1001,) and curve[-1] == 1.0 and 0 < area <= 1
+    low = pic_pair(MeanBrightness(1.0), img[:1], {"m": torch.rand(1, 64, 64)}, 0, min_pred=0.8)  # p0 ~ 0.53
+    assert "below min_pred" in low["m"]["sic"].skipped[0]
+    # AIC: the 0.8 rule only drops wrong predictions; an image still right when fully blurred is dropped too
+    assert "not below the original" in low["m"]["aic"].skipped[0]
+
+
+def test_pair_random_mask_draws_exactly_one_percent():
+    m = pair_random_mask(64, 64, 0.01, np.random.default_rng(0))
+    assert m.sum() == int(64 * 64 * 0.01) and not m[[0, 0, -1, -1], [0, -1, 0, -1]].all()
+
+
+def test_pair_protocol_equals_pair_saliency_code():
+    """The oracle: PAIR saliency 0.2.1's own ``compute_pic_metric`` on the same images, masks, maps and
+    prediction function gives the same per-image areas (to 1e-6) and skips (installed by the bench extra)."""
+    pic = pytest.importorskip("saliency.metrics.pic")
+    if not hasattr(np, "trapz"):  # numpy >= 2.4 removed trapz; the shim goes to PAIR's module only
+        pic.np = _NumpyTrapzShim()
+    torch.manual_seed(4)
+    img, good = _bright_square(3, seed=4)
+    maps = {"good": good + 0.1 * torch.rand(3, 64, 64), "noise": torch.rand(3, 3, 64, 64) - 0.5}
     model = BrightPixels()
-    r_good = pic_metric(model, img, good, 0, "sic", information, min_pred=0.6)
-    r_bad = pic_metric(model, img, 1 - good, 0, "sic", information, min_pred=0.6)
-    assert not r_good.skipped and (r_good.values > r_bad.values).all()
-    assert ((r_good.values >= 0) & (r_good.values <= 1)).all()
+    masks = np.stack([pair_random_mask(64, 64, 0.01, np.random.default_rng(i)) for i in range(3)])
+    ours = pic_pair(model, img, maps, 0, random_masks=masks, min_pred=0.6)
+
+    def pred_func(kind):
+        def f(batch):
+            x = torch.from_numpy(np.asarray(batch, np.float32) / 255.0).permute(0, 3, 1, 2)
+            p = torch.softmax(model(x), 1)
+            return (p[:, 0] if kind == "sic" else (p.argmax(1) == 0).float()).double().numpy().tolist()
+
+        return f
+
+    compared = 0
+    for name, sal in maps.items():
+        s2d = saliency_2d(sal).numpy()
+        for kind in ("sic", "aic"):
+            for i in range(3):
+                try:
+                    ref = pic.compute_pic_metric(to_uint8(img[i]), s2d[i], masks[i], pred_func(kind),
+                                                 list(PAIR_THRESHOLDS), min_pred_value=0.6)  # fmt: skip
+                except pic.ComputePicMetricError:
+                    assert i in ours[name][kind].skipped
+                    continue
+                assert ours[name][kind].values[i].item() == pytest.approx(ref.auc, abs=1e-6)
+                np.testing.assert_allclose(ours[name][kind].curves[i].numpy(), ref.curve_y, atol=1e-6)
+                compared += 1
+    assert compared >= 6  # SIC of every image and map; AIC where PAIR keeps the image
+
+
+class _NumpyTrapzShim:
+    def __getattr__(self, name):
+        return np.trapezoid if name == "trapz" else getattr(np, name)
+
+
+# -- IDGI protocol ---------------------------------------------------------------------------------------------
+def test_binned_curve_known_values():
+    info = np.linspace(0.0, 1.0, 1001)
+    area, curve = binned_curve(info, info, "aic")  # prediction = information: the diagonal
+    assert area == pytest.approx(0.5, abs=1e-3) and curve.shape == (100,)
+    assert binned_curve(info, np.full_like(info, 0.3), "sic")[0] == pytest.approx(0.3)
+    # per bin: AIC averages, SIC takes the median; empty bins are interpolated between their neighbours
+    i2, p2 = np.array([0.001, 0.002, 0.003, 0.999]), np.array([0.0, 0.0, 1.0, 1.0])
+    assert binned_curve(i2, p2, "aic")[1][0] == pytest.approx(1 / 3)
+    assert binned_curve(i2, p2, "sic")[1][0] == 0.0
+    assert binned_curve(i2, p2, "sic")[1][50] == pytest.approx(0.5051, abs=1e-3)
+
+
+def test_top_pixels_counts_and_ends():
+    s = np.arange(100.0).reshape(10, 10)
+    assert top_pixels(s, 0).sum() == 0 and top_pixels(s, 100).all()
+    t = top_pixels(s, 25)
+    assert t.sum() == 25 and t.ravel()[-25:].all()
 
 
 @pytest.mark.parametrize("information", ["entropy", "msssim"])
-def test_shared_pic_pass_equals_separate_calls(information):
-    """``pic_metrics`` shares each image's base across maps and kinds: same values as one call per map."""
-    torch.manual_seed(1)
-    img = torch.rand(3, 3, 64, 64) * 0.2
-    img[:, :, 20:36, 24:40] += 0.8
-    maps = {"a": torch.rand(3, 64, 64), "b": torch.rand(3, 3, 64, 64) - 0.5}
-    both = pic_metrics(BrightPixels(), img, maps, 0, information, min_pred=0.6)
-    for name, sal in maps.items():
-        for kind in ("sic", "aic"):
-            one = pic_metric(BrightPixels(), img, sal, 0, kind, information, min_pred=0.6)
-            torch.testing.assert_close(both[name][kind].values, one.values, equal_nan=True)
-            torch.testing.assert_close(both[name][kind].curves, one.curves, equal_nan=True)
-            assert both[name][kind].skipped == one.skipped
+def test_idgi_protocol_rewards_the_right_order(information):
+    img, good = _bright_square()
+    res = pic_idgi(BrightPixels(), img, {"good": good, "bad": 1 - good}, 0, information=information, webp_method=0)
+    assert len(res.thresholds) == 25 and res.info["good"].shape == (2, 25)
+    if information == "entropy":  # t = 0 is the base (level 0), t = 100 the original (level 1)
+        assert (res.info["good"][:, 0] == 0).all() and (res.info["good"][:, -1] == 1).all()
+    for kind in ("sic", "aic"):
+        assert res.aggregate("good", kind)[0] > res.aggregate("bad", kind)[0]
+        per = res.per_image("good", kind)
+        assert (per.values > res.per_image("bad", kind).values).all()
+    assert len(res.rows()) == 2 * 2 * 25
+
+
+def test_idgi_protocol_sign_convention_ranks_by_the_signed_channel_sum():
+    """Evidence marked with a large *negative* attribution ranks last when signed, first with absolute=True."""
+    img, good = _bright_square()
+    negative = -good[:, None].repeat(1, 3, 1, 1)
+    signed = pic_idgi(BrightPixels(), img, {"m": negative}, 0, information="msssim")
+    absolute = pic_idgi(BrightPixels(), img, {"m": negative}, 0, information="msssim", absolute=True)
+    assert absolute.aggregate("m", "sic")[0] > signed.aggregate("m", "sic")[0]
+    assert insertion_auc(BrightPixels(), img, negative, 0, absolute=True).values.gt(
+        insertion_auc(BrightPixels(), img, negative, 0).values).all()  # fmt: skip
+
+
+def test_idgi_protocol_skips_a_base_as_informative_as_the_original():
+    flat = torch.full((1, 3, 64, 64), 0.9)
+    res = pic_idgi(MeanBrightness(8.0), flat, {"m": torch.rand(1, 64, 64)}, 0, information="entropy", webp_method=0)
+    assert 0 in res.skipped and np.isnan(res.info["m"]).all()
+    assert torch.isnan(res.per_image("m", "sic").values).all()
 
 
 def test_insertion_variants_from_one_pass_and_ratio_is_probability_over_full():
@@ -167,12 +279,6 @@ def test_insertion_variants_from_one_pass_and_ratio_is_probability_over_full():
     torch.testing.assert_close(both["ratio"].values, insertion_auc(model, img, sal, 0, steps=10, ratio=True).values)
 
 
-def test_pic_skips_unconfident_images_with_the_reason():
-    img = torch.full((1, 3, 64, 64), 0.01)
-    res = pic_metric(MeanBrightness(1.0), img, torch.rand(1, 64, 64), 0, "sic", "entropy", min_pred=0.8)
-    assert torch.isnan(res.values).all() and "below min_pred" in res.skipped[0]
-
-
 @pytest.mark.parametrize(
     "call,name",
     [
@@ -182,10 +288,12 @@ def test_pic_skips_unconfident_images_with_the_reason():
         (lambda m, x: insertion_auc(m, x, x, torch.tensor([0, 1, 0])), "targets"),
         (lambda m, x: insertion_auc(m, x, x, 0, steps=0), "steps"),
         (lambda m, x: insertion_auc("model", x, x, 0), "model"),
-        (lambda m, x: pic_metric(m, x, x, 0, kind="xic"), "kind"),
-        (lambda m, x: pic_metric(m, x, x, 0, information="jpeg"), "information"),
-        (lambda m, x: pic_metrics(m, x, {}, 0), "saliencies"),
-        (lambda m, x: pic_metrics(m, x, {"a": x[:1]}, 0), "saliency"),
+        (lambda m, x: pic_idgi(m, x, {"a": x}, 0, information="jpeg"), "information"),
+        (lambda m, x: pic_idgi(m, x, {"a": x}, 0, blur_radius=0), "blur_radius"),
+        (lambda m, x: pic_pair(m, x, {}, 0), "saliencies"),
+        (lambda m, x: pic_pair(m, x, {"a": x[:1]}, 0), "saliency"),
+        (lambda m, x: pic_pair(m, x, {"a": x}, 0, random_masks=np.zeros((1, 8, 8), bool)), "random_masks"),
+        (lambda m, x: aggregate_pair(insertion_auc(m, x, x, 0), "xic"), "kind"),
         (lambda m, x: localisation(x, torch.zeros(2, 5, 5)), "masks"),
     ],
 )

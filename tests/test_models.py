@@ -110,11 +110,6 @@ def test_corrupted_model_cache_is_rebuilt_identically(fresh_cache):
         assert ka == kb and torch.equal(va, vb)
 
 
-def wrong_classes(num_classes: int) -> nn.Module:
-    """A factory for tests: a (lazily sized) model with one class too many."""
-    return nn.Sequential(nn.Flatten(), nn.LazyLinear(num_classes + 1))
-
-
 def no_module() -> str:
     return "not a model"
 
@@ -124,13 +119,14 @@ def no_module() -> str:
     [
         ("alexnet", {}, "model"),
         ("", {}, "model"),
-        ("vgg", {"weights": "x.pt"}, "weights"),
+        ("vgg", {"weights": __file__}, "weights from the cache"),
         ("mlp", {}, "tabular"),
-        ("no_such_module_xyz:make", {}, "cannot import"),
-        ("xai_lib.models:no_such_factory", {}, "no callable"),
-        ("tests.test_models:wrong_classes", {}, "output"),
-        ("tests.test_models:no_module", {}, "nn.Module"),
-        ("xai_lib.models.architectures:SmallVGG", {"weights": "/nonexistent/w.pt"}, "weights: file"),
+        ("no_such_module_xyz:make", {"allow_random_weights": True}, "cannot import"),
+        ("xai_lib.models:no_such_factory", {"allow_random_weights": True}, "no callable"),
+        ("/nonexistent/nets.py:make", {"allow_random_weights": True}, "does not exist"),
+        ("tests.test_models:no_module", {"allow_random_weights": True}, "nn.Module"),
+        ("xai_lib.models.architectures:SmallVGG", {"weights": "/nonexistent/w.pt"}, "weights file"),
+        ("xai_lib.models.architectures:SmallVGG", {}, "needs a 'weights' file"),
         ("vgg", {"device": "tpu"}, "device"),
     ],
 )
@@ -147,6 +143,9 @@ def test_state_dict_that_does_not_fit_is_refused(tmp_path):
     torch.save([1, 2, 3], path)
     with pytest.raises(ValueError, match="state dict"):
         load_model("xai_lib.models.architectures:SmallResNet", "shapes", weights=path, profile="smoke")
+    torch.save({"state_dict": SmallResNet(3, 8).state_dict(), "epoch": 3}, path)  # a training checkpoint
+    assert isinstance(load_model("xai_lib.models.architectures:SmallResNet", "shapes", weights=path, profile="smoke"),
+                      SmallResNet)  # fmt: skip
 
 
 def test_build_architecture_checks_data_kind():
@@ -160,10 +159,12 @@ def test_build_architecture_checks_data_kind():
 def test_torchvision_spec_round_trip(tmp_path):
     import torchvision
 
-    net = torchvision.models.get_model("resnet18", weights=None, num_classes=8).eval()
+    net = torchvision.models.get_model("resnet18", weights=None, num_classes=1000).eval()
     path = tmp_path / "r18.pt"
     torch.save(net.state_dict(), path)
-    again = load_model("torchvision:resnet18", "shapes", weights=path, profile="smoke")
+    # the class count comes from the state dict (1000 outputs), not from the dataset's 8 classes
+    index = {name: 10 * i for i, name in enumerate(load_dataset("shapes", "test", "smoke").class_names)}
+    again = load_model("torchvision:resnet18", "shapes", weights=path, profile="smoke", class_index=index)
     x = load_dataset("shapes", "test", "smoke").inputs[:2]
     assert torch.equal(net(x), again(x))
 
@@ -171,4 +172,4 @@ def test_torchvision_spec_round_trip(tmp_path):
 @pytest.mark.skipif(_torchvision_ok(), reason="torchvision imports here")
 def test_torchvision_spec_without_torchvision_is_a_clear_error():
     with pytest.raises(ValueError, match="needs torchvision"):
-        load_model("torchvision:resnet18", "shapes", profile="smoke")
+        load_model("torchvision:resnet18", "shapes", profile="smoke", allow_random_weights=True)

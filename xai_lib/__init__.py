@@ -17,6 +17,7 @@ from . import (
     profiles,
     runtime,
     stats,
+    systems,
     toy2d,
 )
 from .attribution import IG, BlurIG, GuidedIG, VanillaGradient, idgi
@@ -25,12 +26,14 @@ from .gax import co_score
 from .models import load_model
 from .profiles import PROFILES, Profile, get_profile
 from .runtime import pin_threads, resolve_device, seed_everything, setup
+from .systems import SystemSpec, load_system, parse_systems
 
 __version__ = "0.1.0"
 
 __all__ = [
     "IG", "BlurIG", "GuidedIG", "VanillaGradient", "idgi", "attribution", "co_score", "gad", "gad_support", "gax",
     "metrics", "captum_glue", "stats",
-    "cache", "data", "models", "profiles", "runtime", "toy2d", "load_dataset", "load_model", "PROFILES",
+    "cache", "data", "models", "profiles", "runtime", "systems", "toy2d", "SystemSpec", "load_system",
+    "parse_systems", "load_dataset", "load_model", "PROFILES",
     "Profile", "get_profile", "pin_threads", "resolve_device", "seed_everything", "setup", "__version__",
 ]  # fmt: skip

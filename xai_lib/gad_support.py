@@ -177,7 +177,7 @@ def gad_maps(
     method: str,
     keep: float = 0.5,
     n_steps: int = 20,
-    batch_size: int = 64,
+    batch_size: int | None = None,
 ) -> GADMaps:
     """GAD for a batch (sec. 4.3): ``method``'s map of output ``output`` on the original and on every support;
     a pixel is kept only if it is among the top ``keep`` of every map (never outside the original's)."""

@@ -22,12 +22,13 @@ from .captum_glue import attributions, captum_attr, first_conv  # noqa: F401  (r
 COMBINE = ("sum", "mul")
 
 
-def kappa(y: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """Score constants ``(B, C)``: 1 at the ground truth, ``-1/(C-1)`` elsewhere (eq. 5)."""
+def kappa(y: torch.Tensor, num_classes: int, dtype: torch.dtype = torch.float32, device=None) -> torch.Tensor:
+    """Score constants ``(B, C)``: 1 at the ground truth, ``-1/(C-1)`` elsewhere (eq. 5), built directly in
+    ``dtype`` (the model outputs' dtype: a float32 constant cast to float64 would be off by ~1e-8)."""
     if num_classes < 2:
         raise ValueError(f"num_classes: the CO score needs C >= 2 classes, got {num_classes}")
-    k = torch.full((y.shape[0], num_classes), -1.0 / (num_classes - 1))
-    k[torch.arange(y.shape[0]), y] = 1.0
+    k = torch.full((y.shape[0], num_classes), -1.0 / (num_classes - 1), dtype=dtype, device=device)
+    k[torch.arange(y.shape[0], device=k.device), y.to(k.device)] = 1.0
     return k
 
 
@@ -68,7 +69,26 @@ def co_score(
     y = _check_labels(y, x.shape[0], out_x.shape[1])
     if softmax:
         out_x, out_ax = F.softmax(out_x, 1), F.softmax(out_ax, 1)
-    return ((out_ax - out_x) * kappa(y, out_x.shape[1]).to(out_x)).sum(1)
+    return ((out_ax - out_x) * kappa(y, out_x.shape[1], out_x.dtype, out_x.device)).sum(1)
+
+
+def co_scores(
+    model: nn.Module, x: torch.Tensor, h: torch.Tensor, y, combine: str = "sum", softmax: bool = False,
+    batch_size: int | str | None = None,
+) -> torch.Tensor:  # fmt: skip
+    """:func:`co_score` of many inputs without gradients, in calls of ``batch_size`` (``None``: the process plan
+    or a calibrated forward-only one)."""
+    from . import batching
+
+    y = torch.as_tensor(y, device=x.device).long().reshape(-1)
+    y = y.expand(len(x)) if y.numel() == 1 else y  # co_score checks shape and range per chunk
+    plan = batching.resolve(batch_size, model, x[:1], backward=False, name="batch_size")
+    with torch.no_grad():
+        parts = [
+            co_score(model, plan.layout(x[a:b]), plan.layout(h[a:b]), y[a:b], combine, softmax)
+            for a, b in batching.chunks(len(x), plan.size)
+        ]
+    return torch.cat(parts)
 
 
 def normalise(attributions: torch.Tensor) -> torch.Tensor:
@@ -82,7 +102,7 @@ METHODS = ("Saliency", "InputXGradient", "LayerGradCam", "Deconvolution", "Guide
 
 
 def heatmaps(
-    model: nn.Module, x: torch.Tensor, method: str, target: torch.Tensor | None = None, batch_size: int = 128
+    model: nn.Module, x: torch.Tensor, method: str, target: torch.Tensor | None = None, batch_size: int | None = None
 ) -> torch.Tensor:
     """Normalised heatmap of one of the paper's six captum methods for the PREDICTED class (by default).
 
@@ -134,12 +154,16 @@ def gax(
     combine: str = "sum",
     snapshot_images: tuple[int, ...] = (),
     milestones: int = 8,
+    batch_size: int | str | None = None,
 ) -> GAXResult:
     """Generative AX for a batch, each image with its own ``w``, each stopping when its CO reaches ``target_co``.
 
     Iteration ``t``: ``h = tanh(w * x)``, ``s = s_co(x, h)``; images with ``s >= target_co`` stop (their ``h`` is
     kept); the others take one Adam step on ``-s + l_s / mean((h - x + eps)^2 / (x + eps))``. After
-    ``max_steps`` iterations the remaining images are reported in ``result.not_reached``.
+    ``max_steps`` iterations the remaining images are reported in ``result.not_reached``. Only the images still
+    below the target are evaluated, in calls of at most ``batch_size`` (``None``: the process plan or a
+    calibrated one, :mod:`xai_lib.batching`); each image's loss is its own, so the chunking changes nothing but
+    floating-point summation order.
     """
     if not torch.is_tensor(x) or not torch.isfinite(x).all():
         raise ValueError("x: expected a finite tensor")
@@ -147,11 +171,14 @@ def gax(
         raise ValueError(f"x: GAX expects inputs in [0, 1], got values in [{float(x.min()):.3f}, {float(x.max()):.3f}]")
     if not isinstance(max_steps, int) or max_steps < 1:
         raise ValueError(f"max_steps: expected an int >= 1, got {max_steps!r}")
+    from . import batching
+    from .models.training import batched_logits
+
     b = x.shape[0]
-    with torch.no_grad():
-        out_x = model(x)
+    plan = batching.resolve(batch_size, model, x[:1], backward=True, name="batch_size")
+    out_x = batched_logits(model, x, plan.size).to(x.device)
     y = _check_labels(y, b, out_x.shape[1])
-    k = kappa(y, out_x.shape[1]).to(out_x)
+    k = kappa(y, out_x.shape[1], out_x.dtype, out_x.device)
     adam = _Adam(torch.ones_like(x), lr)
     active = torch.ones(b, dtype=torch.bool, device=x.device)
     final = torch.zeros_like(x)
@@ -163,11 +190,20 @@ def gax(
     dims = tuple(range(1, x.dim()))
     for t in range(max_steps + 1):
         idx = torch.nonzero(active).flatten()  # only the images still optimising are evaluated
-        xa = x[idx]
-        w = adam.param[idx].requires_grad_(True)
-        h = gax_heatmap(w, xa, bias, bias_inside)
-        s = ((model(augment(xa, h, combine)) - out_x[idx]) * k[idx]).sum(1)
-        s_now = s.detach()
+        h = torch.empty_like(x[idx])
+        s_now = torch.empty(len(idx), dtype=out_x.dtype, device=x.device)
+        grad = torch.zeros_like(h)
+        for a, c in batching.chunks(len(idx), plan.size):
+            part = idx[a:c]
+            xa = x[part]
+            w = adam.param[part].requires_grad_(True)
+            hp = gax_heatmap(w, xa, bias, bias_inside)
+            sp = ((model(plan.layout(augment(xa, hp, combine))) - out_x[part]) * k[part]).sum(1)
+            s_now[a:c], h[a:c] = sp.detach(), hp.detach()
+            going = (sp.detach() < target_co) if t < max_steps else torch.zeros_like(sp, dtype=torch.bool)
+            if going.any():
+                sim = ((hp - xa + eps) ** 2 / (xa + eps)).mean(dims)
+                (grad[a:c],) = torch.autograd.grad(((-sp + similarity / sim) * going).sum(), w)
         history[t, idx.cpu()] = s_now.cpu()
         done = s_now >= target_co if t < max_steps else torch.ones_like(s_now, dtype=torch.bool)
         for j, i in enumerate(idx.tolist()):
@@ -178,16 +214,13 @@ def gax(
                 passed = [m for m in marks[i] if co_i >= m]
                 marks[i] = [m for m in marks[i] if co_i < m]
                 if t == 0 or passed or bool(done[j]):
-                    snaps[i].append((t, co_i, h[j].detach().cpu().clone()))
-        final[idx[done]] = h.detach()[done]
+                    snaps[i].append((t, co_i, h[j].cpu().clone()))
+        final[idx[done]] = h[done]
         co_final[idx[done]] = s_now[done]
         steps[idx[done].cpu()] = t
         active[idx[done]] = False
         if not active.any():
             break
-        sim = ((h - xa + eps) ** 2 / (xa + eps)).mean(dims)
-        loss = ((-s + similarity / sim) * ~done).sum()
-        (grad,) = torch.autograd.grad(loss, w)
         keep = ~done
         adam.step(idx[keep], grad[keep])
     reached = co_final >= target_co

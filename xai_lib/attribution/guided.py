@@ -7,8 +7,13 @@ move is interpolated so the target is met exactly. Each step uses one gradient, 
 step, and adds ``(x_new - x_old) * gradient``. ``max_dist = 0`` or ``fraction = 1`` gives plain IG with a
 left Riemann sum.
 
-The algorithm is sequential in its steps but independent across images: every image of the batch keeps its
-own inner loop state, and the model sees the whole batch once per step.
+Implementation: PAIR saliency's algorithm, computed in "alpha space": every feature ``i`` is kept as its
+position ``a_i`` on its own straight line, ``x_i = x'_i + a_i (x_i - x'_i)``, so the window is ``[a_min, a_max]``
+for every feature at once, the L1 distance to the input is ``sum_i |x_i - x'_i| (1 - a_i)``, and a step's
+attribution is ``(a_end - a_start) (x - x') g`` (the inner moves telescope). Features with ``x_i = x'_i`` never
+move (PAIR excludes them the same way). All images advance together, each with its own inner-loop state; the
+model sees the whole batch once per step. The path is computed in float64; the result equals PAIR's to
+float64 round-off (tested against PAIR's code in the ``bench`` extra).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import torch
 GradFn = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 EPSILON = 1e-9
 MAX_INNER_ITERATIONS = 100_000
+_PATH_DTYPE = torch.float64
+_BIG = 1e30  # added to the |gradient| of features that may not be selected (finite, unlike inf: 0 * inf)
 
 
 def guided_ig(
@@ -35,52 +42,62 @@ def guided_ig(
 
     ``grad_fn(x)`` maps a batch ``(B, *F)`` to ``(f, g)``: the target outputs ``(B,)`` and their gradients.
     ``on_step(f, g)`` (optional) sees each step's output and gradient at the step's start, in path order
-    (IDGI uses it). The path itself is computed in float64.
+    (IDGI uses it).
     """
     shape, dtype = inputs.shape, inputs.dtype
     b_count = shape[0]
-    x = inputs.reshape(b_count, -1).double()
-    base = baselines.reshape(b_count, -1).double()
+    x = inputs.reshape(b_count, -1).to(_PATH_DTYPE)
+    base = baselines.reshape(b_count, -1).to(_PATH_DTYPE)
     diff = x - base
-    total = diff.abs().sum(1)
-    rising = diff > 0
-    falling = diff < 0
-    current = base.clone()
-    attr = torch.zeros_like(x)
+    absdiff = diff.abs()
+    total = absdiff.sum(1)
+    fixed_big = (diff == 0).to(x.dtype) * _BIG  # features that cannot move are never selected (PAIR's x == x_max)
+    alpha = torch.zeros_like(x)
+    acc = torch.zeros_like(x)  # sum over steps of (a_end - a_start) * g; the attribution is diff * acc
     d = x.shape[1]
     k_lower = int(fraction * (d - 1)) + 1  # numpy's quantile(method="lower") as a 1-based order statistic
     for step in range(n_steps):
+        current = torch.addcmul(base, alpha, diff)
         f, g = grad_fn(current.to(dtype).reshape(shape))
         if on_step is not None:
             on_step(f, g)
-        g_actual = g.reshape(b_count, -1).double()
-        grad = g_actual.clone()
-        alpha = (step + 1.0) / n_steps
-        a_min, a_max = max(alpha - max_dist, 0.0), min(alpha + max_dist, 1.0)
-        x_min, x_max = base + a_min * diff, base + a_max * diff
-        l1_target = total * (1.0 - alpha)
+        g64 = g.reshape(b_count, -1).to(x.dtype)
+        a = (step + 1.0) / n_steps
+        a_min, a_max = max(a - max_dist, 0.0), min(a + max_dist, 1.0)
+        start = alpha
+        alpha = alpha.clamp_min(a_min)  # features behind the window jump to its lower edge
+        l1_target = total * (1.0 - a)
+        # selection key: |gradient|, plus _BIG for features that may not move (fixed, or at the window's upper
+        # edge); features that reach the edge during the step get _BIG added as they get there
+        key = g64.abs().add_(fixed_big).add_((alpha >= a_max).to(x.dtype), alpha=_BIG)
         active = total > 0
         for _ in range(MAX_INNER_ITERATIONS):
+            l1_current = total - torch.linalg.vecdot(absdiff, alpha)
+            active = active & ~torch.isclose(l1_target, l1_current, rtol=EPSILON, atol=EPSILON)
             if not active.any():
                 break
-            old = current
-            # a feature is behind the window when its own alpha, (current - base) / diff, is below a_min
-            behind = ((rising & (current < x_min)) | (falling & (current > x_min))) & active[:, None]
-            current = torch.where(behind, x_min, current)
-            l1_current = (current - x).abs().sum(1)
-            done = active & torch.isclose(l1_target, l1_current, rtol=EPSILON, atol=EPSILON)
-            active = active & ~done
-            if active.any():
-                grad = torch.where(current == x_max, torch.full_like(grad, float("inf")), grad)
-                threshold = grad.abs().kthvalue(k_lower, dim=1).values
-                s = (grad.abs() <= threshold[:, None]) & torch.isfinite(grad) & active[:, None]
-                l1_s = ((current - x_max).abs() * s).sum(1)
-                gamma = torch.where(l1_s > 0, (l1_current - l1_target) / torch.where(l1_s > 0, l1_s, 1.0), torch.inf)
-                jump = gamma > 1.0
-                towards = current + gamma.clamp(max=1.0)[:, None] * (x_max - current)
-                current = torch.where(s & jump[:, None], x_max, torch.where(s, towards, current))
-                active = active & jump
-            attr += (current - old) * g_actual
+            threshold = key.kthvalue(k_lower, dim=1).values
+            s = key <= threshold[:, None]
+            if (threshold >= _BIG).any():  # fewer than k selectable features: take those that remain
+                s &= key < _BIG
+            if not active.all():
+                s &= active[:, None]
+            sel = s.to(x.dtype)
+            room = (a_max - alpha).mul_(sel)
+            l1_s = torch.linalg.vecdot(absdiff, room)
+            gamma = torch.where(l1_s > 0, (l1_current - l1_target) / torch.where(l1_s > 0, l1_s, 1.0), torch.inf)
+            jump = gamma > 1.0
+            if jump.all():  # every selected feature goes to the edge, exactly
+                alpha = torch.maximum(alpha, sel * a_max)
+                key.add_(sel, alpha=_BIG)
+            else:  # a row's last move is interpolated so that its L1 target is met exactly
+                at_edge = sel.mul_(jump.to(x.dtype)[:, None])
+                alpha = torch.maximum(torch.addcmul(alpha, gamma.clamp(max=1.0)[:, None], room), at_edge * a_max)
+                alpha = alpha.clamp_max(a_max)
+                key.add_(at_edge, alpha=_BIG)
+            active = active & jump
         else:
             raise RuntimeError("Guided IG: the inner loop did not reach its L1 target")
+        acc.addcmul_(alpha - start, g64)
+    attr = acc * diff
     return attr.to(dtype).reshape(shape)

@@ -6,19 +6,35 @@ the target class, ``"probability"`` its softmax probability (the IDGI reference 
 ``inputs``; after each call ``.last_report`` holds, per input, the IDGI steps skipped for a zero gradient
 and the output change they carried (the completeness IDGI loses there).
 
-Path points are evaluated in chunks (``internal_batch_size`` points at a time, for all images at once), so
-memory is bounded and the result of a batch equals that of its images one by one.
+**Calls to the model.** ``internal_batch_size`` is, as in captum, the number of model evaluations per
+forward/backward call (images x path points). ``None`` or ``"auto"`` (the default) calibrates it on the model,
+input shape and device (:mod:`xai_lib.batching`), together with the memory layout (``channels_last``); an int
+fixes it (contiguous layout unless ``channels_last=True``). A batch of more images than one call holds is
+processed in groups of images; within a group, path points are evaluated in chunks for all its images at once.
+Memory is bounded, and the result equals that of the images one by one, whatever the size, up to
+floating-point summation order (tested).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import batching
 from .guided import guided_ig
 from .kernels import IDGIAccumulator, check_finite
-from .paths import blur_derivative, blur_sigmas, gaussian_blur, riemann_alphas, straight_line
+from .paths import (
+    blur_derivative,
+    blur_sigmas,
+    derivative_radius,
+    gaussian_blur,
+    gaussian_radius,
+    riemann_alphas,
+    straight_line,
+)
 
 OUTPUTS = ("logit", "probability")
 
@@ -35,16 +51,26 @@ def _feed_path(acc: IDGIAccumulator, f: torch.Tensor, g: torch.Tensor, last_chun
 
 
 class _PathMethod:
-    """Shared validation, target selection and chunked gradient evaluation."""
+    """Shared validation, target selection, planned model calls and grouping of images."""
 
-    def __init__(self, model: nn.Module, output: str = "logit", internal_batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        output: str = "logit",
+        internal_batch_size: int | str | None = None,
+        channels_last: bool | None = None,
+    ) -> None:
         if not isinstance(model, nn.Module):
             raise ValueError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
         if output not in OUTPUTS:
             raise ValueError(f"output: expected one of {list(OUTPUTS)}, got {output!r}")
-        if not isinstance(internal_batch_size, int) or internal_batch_size < 1:
-            raise ValueError(f"internal_batch_size: expected a positive int, got {internal_batch_size!r}")
-        self.model, self.output, self.internal_batch_size = model, output, internal_batch_size
+        if internal_batch_size not in (None, "auto") and (
+            isinstance(internal_batch_size, bool) or not isinstance(internal_batch_size, int) or internal_batch_size < 1
+        ):
+            raise ValueError(f"internal_batch_size: expected a positive int or 'auto', got {internal_batch_size!r}")
+        self.model, self.output = model, output
+        self.internal_batch_size, self.channels_last = internal_batch_size, channels_last
+        self.plan = batching.Plan(1)
         self.last_report: dict[str, torch.Tensor] = {}
 
     # -- glue ---------------------------------------------------------------------------------------------
@@ -58,16 +84,39 @@ class _PathMethod:
         return out.gather(1, target[:, None]).squeeze(1)
 
     def grad_fn(self, x: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """PAIR-style kernel interface: ``x (M, *F) -> (f (M,), grad f (M, *F))``."""
-        x = x.detach().requires_grad_(True)
+        """PAIR-style kernel interface: ``x (M, *F) -> (f (M,), grad f (M, *F))``, one model call."""
+        x = self.plan.layout(x.detach()).requires_grad_(True)
         with torch.enable_grad():
             f = self.outputs(x, target)
             (g,) = torch.autograd.grad(f.sum(), x)
-        return f.detach(), g.detach()
+        return f.detach(), g.contiguous()
 
     def forward_outputs(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """``f_c(x)`` without gradients, in calls of at most the plan's size."""
         with torch.no_grad():
-            return self.outputs(x, target)
+            parts = [
+                self.outputs(self.plan.layout(x[a:b]), target[a:b]) for a, b in batching.chunks(len(x), self.plan.size)
+            ]
+        return torch.cat(parts)
+
+    def _make_plan(self, inputs: torch.Tensor) -> batching.Plan:
+        self.plan = batching.resolve(self.internal_batch_size, self.model, inputs[:1], True, self.channels_last)
+        return self.plan
+
+    def _grouped(self, inputs: torch.Tensor, target: torch.Tensor, baselines, run: Callable):
+        """``run(inputs, target, baselines)`` on groups of at most ``plan.size`` images; tensors (or tuples of
+        them) and ``last_report`` entries are concatenated in order."""
+        size = self.plan.size
+        if len(inputs) <= size:
+            return run(inputs, target, baselines)
+        parts, reports = [], []
+        for a, b in batching.chunks(len(inputs), size):
+            parts.append(run(inputs[a:b], target[a:b], None if baselines is None else baselines[a:b]))
+            reports.append(self.last_report)
+        self.last_report = {k: torch.cat([r[k] for r in reports]) for k in reports[0]}
+        if isinstance(parts[0], tuple):
+            return tuple(torch.cat(p) for p in zip(*parts, strict=True))
+        return torch.cat(parts)
 
     # -- validation ---------------------------------------------------------------------------------------
     def _check(self, inputs, target, baselines, n_steps):
@@ -103,11 +152,12 @@ class _PathMethod:
                     f"got {tuple(baselines.shape)}"
                 )
             baselines = baselines.to(inputs.dtype)
+        self._make_plan(inputs)
         return target, baselines
 
-    def _chunks(self, n: int):
-        for start in range(0, n, self.internal_batch_size):
-            yield start, min(n, start + self.internal_batch_size)
+    def _point_chunks(self, n_points: int, n_images: int):
+        """Chunks of path points such that one call holds at most ``plan.size`` evaluations."""
+        return batching.chunks(n_points, max(1, self.plan.size // n_images))
 
     def _points_grads(self, points: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Outputs ``(C, B)`` and gradients ``(C, B, *F)`` at ``C`` path points for all ``B`` images."""
@@ -136,10 +186,15 @@ class IG(_PathMethod):
         self, inputs, target, baselines=None, n_steps: int = 50, idgi: bool = False, method: str = "riemann_right"
     ):
         target, baselines = self._check(inputs, target, baselines, n_steps)
+        if not idgi:
+            riemann_alphas(1, method)  # validates ``method`` before any work
+        return self._grouped(inputs, target, baselines, lambda x, t, b: self._ig(x, t, b, n_steps, idgi, method))
+
+    def _ig(self, inputs, target, baselines, n_steps, idgi, method):
         if idgi:
             alphas = torch.arange(n_steps + 1, dtype=torch.float64) / n_steps
             acc = IDGIAccumulator(inputs.shape[1:])
-            for lo, hi in self._chunks(n_steps):
+            for lo, hi in self._point_chunks(n_steps, len(inputs)):
                 f, g = self._points_grads(straight_line(inputs, baselines, alphas[lo:hi].to(inputs.device)), target)
                 acc.update(f, g)
             acc.finish(self.forward_outputs(inputs, target))
@@ -147,7 +202,7 @@ class IG(_PathMethod):
             return acc.total
         alphas = riemann_alphas(n_steps, method, device=inputs.device, dtype=inputs.dtype)
         total = torch.zeros_like(inputs)
-        for lo, hi in self._chunks(n_steps):
+        for lo, hi in self._point_chunks(n_steps, len(inputs)):
             _, g = self._points_grads(straight_line(inputs, baselines, alphas[lo:hi]), target)
             total += g.sum(0)
         self.last_report = {}
@@ -158,9 +213,12 @@ class IG(_PathMethod):
         IG (right Riemann sum) uses the gradients at ``1..N``, IDGI those at ``0..N-1`` and every output.
         Equal to two :meth:`attribute` calls at ``(N + 1) / 2N`` of their cost."""
         target, baselines = self._check(inputs, target, baselines, n_steps)
+        return self._grouped(inputs, target, baselines, lambda x, t, b: self._ig_both(x, t, b, n_steps))
+
+    def _ig_both(self, inputs, target, baselines, n_steps):
         alphas = torch.arange(n_steps + 1, dtype=torch.float64) / n_steps
         acc, total = IDGIAccumulator(inputs.shape[1:]), torch.zeros_like(inputs)
-        for lo, hi in self._chunks(n_steps + 1):
+        for lo, hi in self._point_chunks(n_steps + 1, len(inputs)):
             f, g = self._points_grads(straight_line(inputs, baselines, alphas[lo:hi].to(inputs.device)), target)
             total += g[1:].sum(0) if lo == 0 else g.sum(0)
             _feed_path(acc, f, g, hi == n_steps + 1)
@@ -169,7 +227,8 @@ class IG(_PathMethod):
 
 
 class GuidedIG(_PathMethod):
-    """Guided IG (Kapishnikov et al. 2021), optionally with IDGI on its own path; batched over images."""
+    """Guided IG (Kapishnikov et al. 2021), optionally with IDGI on its own path; batched over images (the
+    model sees a group of images once per step)."""
 
     def attribute(
         self, inputs, target, baselines=None, n_steps: int = 200, idgi: bool = False,
@@ -177,15 +236,14 @@ class GuidedIG(_PathMethod):
     ):  # fmt: skip
         target, baselines = self._check(inputs, target, baselines, n_steps)
         self._check_guided(fraction, max_dist)
-        acc = IDGIAccumulator(inputs.shape[1:]) if idgi else None
-        on_step = (lambda f, g: acc.update(f[None], g[None])) if idgi else None
-        attr = guided_ig(lambda x: self.grad_fn(x, target), inputs, baselines, n_steps, fraction, max_dist, on_step)
-        if not idgi:
-            self.last_report = {}
-            return attr
-        acc.finish(self.forward_outputs(inputs, target))
-        self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
-        return acc.total
+
+        def run(x, t, b):
+            if not idgi:
+                self.last_report = {}
+                return guided_ig(lambda z: self.grad_fn(z, t), x, b, n_steps, fraction, max_dist)
+            return self._gig_both(x, t, b, n_steps, fraction, max_dist)[1]
+
+        return self._grouped(inputs, target, baselines, run)
 
     def attribute_with_idgi(
         self, inputs, target, baselines=None, n_steps: int = 200, fraction: float = 0.25, max_dist: float = 0.02
@@ -194,6 +252,11 @@ class GuidedIG(_PathMethod):
         and output as Guided IG takes it)."""
         target, baselines = self._check(inputs, target, baselines, n_steps)
         self._check_guided(fraction, max_dist)
+        return self._grouped(
+            inputs, target, baselines, lambda x, t, b: self._gig_both(x, t, b, n_steps, fraction, max_dist)
+        )
+
+    def _gig_both(self, inputs, target, baselines, n_steps, fraction, max_dist):
         acc = IDGIAccumulator(inputs.shape[1:])
         attr = guided_ig(
             lambda x: self.grad_fn(x, target), inputs, baselines, n_steps, fraction, max_dist,
@@ -227,25 +290,35 @@ class BlurIG(_PathMethod):
         max_sigma: float = 50.0, grad_step: float = 0.01,
     ):  # fmt: skip
         target = self._check_blur(inputs, target, baselines, n_steps, max_sigma, grad_step)
+        return self._grouped(
+            inputs, target, None, lambda x, t, _b: self._blur(x, t, n_steps, idgi, max_sigma, grad_step)
+        )
+
+    def _blur(self, inputs, target, n_steps, idgi, max_sigma, grad_step):
         sigmas = blur_sigmas(n_steps, max_sigma)
         if idgi:
             order = list(range(n_steps, 0, -1))  # sigma_N (most blurred) .. sigma_1
             acc = IDGIAccumulator(inputs.shape[1:])
-            for lo, hi in self._chunks(n_steps):
+            for lo, hi in self._point_chunks(n_steps, len(inputs)):
                 pts = torch.stack([gaussian_blur(inputs, sigmas[i]) for i in order[lo:hi]])
                 acc.update(*self._points_grads(pts, target))
             acc.finish(self.forward_outputs(inputs, target))
             self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
             return acc.total
         total = torch.zeros_like(inputs)
-        for lo, hi in self._chunks(n_steps):
+        for lo, hi in self._point_chunks(n_steps, len(inputs)):
             blurred = [gaussian_blur(inputs, sigmas[i]) for i in range(lo, hi)]
             _, g = self._points_grads(torch.stack(blurred), target)
             for j, i in enumerate(range(lo, hi)):
-                d_blur = blur_derivative(inputs, sigmas[i], grad_step)
-                total += (sigmas[i + 1] - sigmas[i]) * d_blur * g[j]
+                total += (sigmas[i + 1] - sigmas[i]) * self._derivative(inputs, sigmas[i], grad_step, blurred[j]) * g[j]
         self.last_report = {}
         return -total
+
+    @staticmethod
+    def _derivative(inputs, sigma, grad_step, point):
+        """d blur / d sigma at ``sigma``; the path point serves as the lower blur when its radius is the shared one."""
+        same = sigma == 0 or derivative_radius(sigma, grad_step) == gaussian_radius(sigma)
+        return blur_derivative(inputs, sigma, grad_step, low=point if same else None)
 
     def attribute_with_idgi(
         self, inputs, target, baselines=None, n_steps: int = 100, max_sigma: float = 50.0, grad_step: float = 0.01
@@ -254,14 +327,21 @@ class BlurIG(_PathMethod):
         Blur IG uses the gradients at ``sigma_0..sigma_{N-1}``, IDGI those at ``sigma_N..sigma_1`` and every
         output (``sigma_0 = 0`` is the input)."""
         target = self._check_blur(inputs, target, baselines, n_steps, max_sigma, grad_step)
+        return self._grouped(
+            inputs, target, None, lambda x, t, _b: self._blur_both(x, t, n_steps, max_sigma, grad_step)
+        )
+
+    def _blur_both(self, inputs, target, n_steps, max_sigma, grad_step):
         sigmas = blur_sigmas(n_steps, max_sigma)
         order = list(range(n_steps, -1, -1))  # sigma_N (most blurred) .. sigma_0 (the input)
         acc, total = IDGIAccumulator(inputs.shape[1:]), torch.zeros_like(inputs)
-        for lo, hi in self._chunks(n_steps + 1):
-            f, g = self._points_grads(torch.stack([gaussian_blur(inputs, sigmas[i]) for i in order[lo:hi]]), target)
+        for lo, hi in self._point_chunks(n_steps + 1, len(inputs)):
+            points = [gaussian_blur(inputs, sigmas[i]) for i in order[lo:hi]]
+            f, g = self._points_grads(torch.stack(points), target)
             for j, i in enumerate(order[lo:hi]):
                 if i < n_steps:
-                    total += (sigmas[i + 1] - sigmas[i]) * blur_derivative(inputs, sigmas[i], grad_step) * g[j]
+                    d_blur = self._derivative(inputs, sigmas[i], grad_step, points[j])
+                    total += (sigmas[i + 1] - sigmas[i]) * d_blur * g[j]
             _feed_path(acc, f, g, hi == n_steps + 1)
         self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
         return -total, acc.total
@@ -288,5 +368,4 @@ class VanillaGradient(_PathMethod):
 
     def attribute(self, inputs, target):
         target, _ = self._check(inputs, target, None, 1)
-        _, g = self.grad_fn(inputs, target)
-        return g
+        return self._grouped(inputs, target, None, lambda x, t, _b: self.grad_fn(x, t)[1])

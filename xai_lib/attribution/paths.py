@@ -5,7 +5,7 @@ Guided IG's adaptive path depends on gradients along the way; it lives in :mod:`
 
 from __future__ import annotations
 
-import math
+import functools
 
 import torch
 
@@ -31,23 +31,30 @@ def riemann_alphas(n_steps: int, method: str, device=None, dtype=torch.float32) 
     return a.to(dtype)
 
 
+def gaussian_radius(sigma: float, truncate: float = 4.0) -> int:
+    """scipy.ndimage's truncation radius of a Gaussian: ``int(truncate * sigma + 0.5)``."""
+    return int(truncate * float(sigma) + 0.5)
+
+
 def gaussian_kernel1d(
     sigma: float, truncate: float = 4.0, dtype=torch.float32, device=None, radius: int | None = None
 ) -> torch.Tensor:
-    """Normalised 1D Gaussian of radius ``ceil(truncate * sigma)`` (scipy.ndimage's convention) or ``radius``."""
-    radius = int(math.ceil(truncate * sigma)) if radius is None else radius
+    """Normalised 1D Gaussian of radius :func:`gaussian_radius` (scipy.ndimage's convention) or ``radius``."""
+    radius = gaussian_radius(sigma, truncate) if radius is None else radius
     x = torch.arange(-radius, radius + 1, dtype=torch.float64, device=device)
     k = torch.exp(-0.5 * (x / sigma) ** 2)
     return (k / k.sum()).to(dtype)
 
 
+@functools.lru_cache(maxsize=4096)
 def blur_matrix(n: int, sigma: float, truncate: float = 4.0, radius: int | None = None, dtype=torch.float32,
                 device=None) -> torch.Tensor:  # fmt: skip
     """The ``(n, n)`` matrix of a 1D Gaussian blur with zero padding: ``M[i, j] = k[j - i]`` for ``|j - i| <= r``.
 
     Blurring an image side of ``n`` pixels is ``M @ column``; with zero padding the matrix form is exact and,
     for kernels as long as the image (Blur IG's sigma reaches 50 on 64-pixel images), far cheaper than a
-    convolution with a ``2r + 1`` tap kernel.
+    convolution with a ``2r + 1`` tap kernel. Cached (a Blur IG path reuses its matrices for every image):
+    the returned tensor must not be modified.
     """
     k = gaussian_kernel1d(sigma, truncate, torch.float64, device, radius)
     r = (k.numel() - 1) // 2
@@ -74,15 +81,25 @@ def gaussian_blur(images: torch.Tensor, sigma: float, truncate: float = 4.0, rad
     return m_h @ images @ m_w.T
 
 
-def blur_derivative(images: torch.Tensor, sigma: float, step: float, truncate: float = 4.0) -> torch.Tensor:
+def derivative_radius(sigma: float, step: float, truncate: float = 4.0) -> int:
+    """The one kernel radius both blurs of :func:`blur_derivative` use: the larger sigma's."""
+    return gaussian_radius(sigma + step, truncate)
+
+
+def blur_derivative(
+    images: torch.Tensor, sigma: float, step: float, truncate: float = 4.0, low: torch.Tensor | None = None
+) -> torch.Tensor:
     """``(blur(x, sigma + step) - blur(x, sigma)) / step`` with one kernel radius for both blurs.
 
-    scipy's truncation radius ``ceil(truncate * sigma)`` jumps with sigma; a forward difference across a jump
-    would measure the truncation, not the blur (a relative error ~ 1e-4 / step). Sharing the larger radius
-    keeps the derivative smooth in sigma.
+    scipy's truncation radius ``int(truncate * sigma + 0.5)`` jumps with sigma; a forward difference across a
+    jump would measure the truncation, not the blur (a relative error ~ 1e-4 / step). Sharing the larger
+    sigma's radius keeps the derivative smooth in sigma; where the two radii agree (always on PAIR's schedule
+    ``sigma_i = i * max_sigma / N`` with the default step) this is exactly PAIR's difference of two scipy blurs.
+    ``low``: the lower blur when the caller has it already (the path point itself, when its radius agrees).
     """
-    radius = int(math.ceil(truncate * (sigma + step)))
-    low = images if sigma == 0 else gaussian_blur(images, sigma, truncate, radius)
+    radius = derivative_radius(sigma, step, truncate)
+    if low is None:
+        low = images if sigma == 0 else gaussian_blur(images, sigma, truncate, radius)
     return (gaussian_blur(images, sigma + step, truncate, radius) - low) / step
 
 

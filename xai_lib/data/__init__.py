@@ -25,10 +25,22 @@ SPLITS = ("train", "val", "test")
 __all__ = ["Dataset", "EMBEDDED", "load_dataset", "dataset_config"]
 
 
-def dataset_config(spec: str, profile: str | Profile = "book", seed: int = 0, size: int | None = None) -> dict:
-    """Everything that determines the dataset's content (its cache key)."""
+#: options of ``imagefolder:`` datasets (see :mod:`.imagefolder`) and their defaults
+FOLDER_OPTIONS = {"channels": 3, "resize": "crop", "crop_fraction": 1.0}
+
+
+def dataset_config(
+    spec: str, profile: str | Profile = "book", seed: int = 0, size: int | None = None, **options
+) -> dict:
+    """Everything that determines the dataset's content (its cache key). ``options``: image-folder options
+    (``channels``, ``resize``, ``crop_fraction``), refused for the embedded datasets."""
     prof = get_profile(profile)
     _check_spec(spec)
+    unknown = set(options) - set(FOLDER_OPTIONS)
+    if unknown:
+        raise ValueError(f"dataset options: unknown {sorted(unknown)}; expected some of {sorted(FOLDER_OPTIONS)}")
+    if options and not spec.startswith("imagefolder:"):
+        raise ValueError(f"dataset options: {sorted(options)} only apply to imagefolder datasets, not {spec!r}")
     if spec in SHAPES_VARIANTS:
         return {
             "spec": spec,
@@ -40,7 +52,9 @@ def dataset_config(spec: str, profile: str | Profile = "book", seed: int = 0, si
     if spec == "digits":
         return {"spec": spec, "size": size or prof.digits_size, "seed": seed}
     if spec.startswith("imagefolder:"):
-        return {"spec": spec, "size": size or prof.image_size, "seed": seed}
+        return {"spec": spec, "size": size or prof.image_size, "seed": seed, **FOLDER_OPTIONS, **options}
+    if size is not None:
+        raise ValueError(f"image_size: the tabular dataset {spec!r} has no image size")
     return {"spec": spec, "seed": seed}
 
 
@@ -69,10 +83,11 @@ def _shapes_split(spec: str, cfg: dict, split: str) -> dict[str, np.ndarray]:
 
 
 def load_dataset(
-    spec: str, split: str = "test", profile: str | Profile = "book", seed: int = 0, size: int | None = None
+    spec: str, split: str = "test", profile: str | Profile = "book", seed: int = 0, size: int | None = None, **options
 ) -> Dataset:
-    """Load one split (``train``, ``val`` or ``test``) of a dataset given by spec."""
-    cfg = dataset_config(spec, profile, seed, size)
+    """Load one split (``train``, ``val`` or ``test``) of a dataset given by spec; ``size`` overrides the
+    profile's image side, ``options`` are image-folder options (see :mod:`.imagefolder`)."""
+    cfg = dataset_config(spec, profile, seed, size, **options)
     if split not in SPLITS:
         raise ValueError(f"split: expected one of {list(SPLITS)}, got {split!r}")
     if spec in SHAPES_VARIANTS:
@@ -96,7 +111,12 @@ def load_dataset(
             spec, split, torch.from_numpy(d["features"]), torch.from_numpy(d["labels"]), classes,
             feature_names=features,
         )  # fmt: skip
-    parts, classes = imagefolder.load(spec.split(":", 1)[1], cfg["size"], seed)
+    parts, classes = imagefolder.load(
+        spec.split(":", 1)[1], cfg["size"], seed, cfg["channels"], cfg["resize"], cfg["crop_fraction"]
+    )
     d = parts[split]
     masks = torch.from_numpy(d["masks"]) if d["has_mask"].all() and len(d["has_mask"]) else None
-    return Dataset(spec, split, _to_images(d["images"]), torch.from_numpy(d["labels"]), classes, masks=masks)
+    return Dataset(
+        spec, split, _to_images(d["images"]), torch.from_numpy(d["labels"]).long(), classes, masks=masks,
+        files=tuple(str(f) for f in d["files"]),
+    )  # fmt: skip

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -14,6 +14,10 @@ class Dataset:
     ``inputs``: images ``(N, C, H, W)`` in [0, 1] or tabular features ``(N, D)`` min-max scaled to [0, 1].
     ``masks``: optional ``(N, H, W)`` bool ground truth of the class-discriminative part.
     ``extra_masks``: other per-image masks by name (``object``: the whole object; ``cue``: a spurious mark).
+    ``output_index``: the model output that stands for each class (a model may have more outputs than the
+    dataset has classes, e.g. an ImageNet model on a folder of ten synsets); ``None`` means class ``k`` is
+    output ``k``. :attr:`targets` are the labels in that output space: compare them with ``model(x).argmax(1)``.
+    ``files``: for image folders, each row's file (relative to the folder).
     """
 
     name: str
@@ -24,9 +28,15 @@ class Dataset:
     masks: torch.Tensor | None = None
     extra_masks: dict[str, torch.Tensor] = field(default_factory=dict)
     feature_names: tuple[str, ...] | None = None
+    output_index: tuple[int, ...] | None = None
+    files: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         n = self.inputs.shape[0]
+        if self.output_index is not None and len(self.output_index) != len(self.class_names):
+            raise ValueError(
+                f"output_index: expected one model output per class ({len(self.class_names)}), got {self.output_index}"
+            )
         if self.labels.shape != (n,):
             raise ValueError(f"labels: expected shape ({n},), got {tuple(self.labels.shape)}")
         for name, m in [("masks", self.masks), *self.extra_masks.items()]:
@@ -40,6 +50,20 @@ class Dataset:
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+    @property
+    def targets(self) -> torch.Tensor:
+        """The labels as model output indices (``labels`` itself when classes are outputs ``0..K-1``)."""
+        if self.output_index is None:
+            return self.labels
+        return torch.tensor(self.output_index, dtype=torch.long)[self.labels]
+
+    def output_of(self, class_id: int) -> int:
+        """The model output that stands for dataset class ``class_id``."""
+        return class_id if self.output_index is None else self.output_index[class_id]
+
+    def with_outputs(self, output_index: tuple[int, ...] | None) -> Dataset:
+        return replace(self, output_index=None if output_index is None else tuple(int(i) for i in output_index))
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -59,6 +83,8 @@ class Dataset:
             masks=None if self.masks is None else self.masks[index],
             extra_masks={k: v[index] for k, v in self.extra_masks.items()},
             feature_names=self.feature_names,
+            output_index=self.output_index,
+            files=None if self.files is None else tuple(self.files[i] for i in torch.arange(len(self))[index].tolist()),
         )
 
     def class_balanced_index(self, per_class: int, classes: tuple[int, ...] | None = None) -> torch.Tensor:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -68,7 +74,7 @@ def saliency_2d(saliency: torch.Tensor, absolute: bool = False) -> torch.Tensor:
     return s.abs() if absolute else s
 
 
-def probabilities(model: nn.Module, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+def probabilities(model: nn.Module, images: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
     """Softmax outputs ``(N, C)`` in batches, without gradients (softmax is row-wise: batching is invisible)."""
     from ..models.training import batched_logits
 
@@ -78,3 +84,47 @@ def probabilities(model: nn.Module, images: torch.Tensor, batch_size: int = 256)
 def trapezoid(y: torch.Tensor, dx: float) -> torch.Tensor:
     """Trapezoidal area under ``y`` sampled every ``dx`` along the last axis."""
     return dx * (y[..., 1:] + y[..., :-1]).sum(-1) / 2
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """``(C, H, W)`` in [0, 1] -> uint8 ``(H, W, C)`` (``(H, W)`` for one channel), as PAIR's metrics take images."""
+    arr = (image.detach().cpu().double().clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    return arr[..., 0] if arr.shape[-1] == 1 else arr
+
+
+def from_uint8(arrays: Sequence[np.ndarray]) -> torch.Tensor:
+    """uint8 ``(H, W[, C])`` arrays -> float ``(N, C, H, W)`` in [0, 1]."""
+    stack = np.stack([a if a.ndim == 3 else a[..., None] for a in arrays])
+    return torch.from_numpy(stack).permute(0, 3, 1, 2).float() / 255.0
+
+
+def webp_bytes(arr: np.ndarray, method: int) -> int:
+    """Size of the lossless WebP (quality 100, encoder effort ``method``) of a uint8 image: PAIR's entropy."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="WEBP", lossless=True, quality=100, method=method)
+    return len(buf.getvalue())
+
+
+def webp_sizes(arrays: Sequence[np.ndarray], method: int = 4, threads: int | None = None) -> np.ndarray:
+    """:func:`webp_bytes` of many uint8 images: identical images are encoded once, and the encodes run on
+    ``threads`` threads (default: the CPU count; Pillow releases the GIL while encoding)."""
+    if method not in range(7):
+        raise ValueError(f"webp_method: expected a WebP effort in 0..6, got {method!r}")
+    keys = [hashlib.blake2b(a.tobytes() + str(a.shape).encode(), digest_size=16).digest() for a in arrays]
+    unique = dict(zip(keys, arrays, strict=True))
+    n_threads = threads or os.cpu_count() or 1
+    if n_threads > 1 and len(unique) > 1:
+        with ThreadPoolExecutor(n_threads) as pool:
+            sizes = dict(zip(unique, pool.map(lambda a: webp_bytes(a, method), unique.values()), strict=True))
+    else:
+        sizes = {k: webp_bytes(a, method) for k, a in unique.items()}
+    return np.array([sizes[k] for k in keys], dtype=float)
+
+
+def webp_size(image: torch.Tensor, method: int = 4) -> int:
+    """Bytes of the lossless WebP of a ``(C, H, W)`` image in [0, 1] (uint8, PAIR's settings)."""
+    if method not in range(7):
+        raise ValueError(f"method: expected a WebP effort in 0..6, got {method!r}")
+    return webp_bytes(to_uint8(image), method)

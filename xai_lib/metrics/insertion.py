@@ -1,6 +1,7 @@
 """Insertion score (Petsiuk et al. 2018), as the IDGI evaluation computes it.
 
-Saliency = signed attribution summed over channels; pixels sorted by it, descending; for ``k = 0..steps``
+Saliency = signed attribution summed over channels (``absolute=True``: its absolute value); pixels sorted by
+it, descending; for ``k = 0..steps``
 the top ``k / steps`` of the pixels (all channels) are copied from the image onto a black base and the
 softmax probability of the label is read. The score is the trapezoidal area with ``dx = 1 / steps``; the
 "probability ratio" variant divides each probability by that of the full image. Only correctly predicted
@@ -34,20 +35,28 @@ def insertion_auc(
     targets,
     steps: int = 20,
     ratio: bool = False,
-    batch_size: int = 256,
+    batch_size: int | None = None,
+    absolute: bool = False,
 ) -> MetricResult:
     """Per-image insertion AUC (``ratio=True``: probabilities divided by the full image's)."""
-    return insertion_aucs(model, images, saliency, targets, steps, batch_size)["ratio" if ratio else "probability"]
+    variant = "ratio" if ratio else "probability"
+    return insertion_aucs(model, images, saliency, targets, steps, batch_size, absolute)[variant]
 
 
 def insertion_aucs(
-    model: nn.Module, images: torch.Tensor, saliency: torch.Tensor, targets, steps: int = 20, batch_size: int = 256
+    model: nn.Module,
+    images: torch.Tensor,
+    saliency: torch.Tensor,
+    targets,
+    steps: int = 20,
+    batch_size: int | None = None,
+    absolute: bool = False,
 ) -> dict[str, MetricResult]:
     """Both insertion variants from one pass: ``{"probability": ..., "ratio": ...}``."""
     targets = check_batch(model, images, saliency, targets)
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
         raise ValueError(f"steps: expected an int >= 1, got {steps!r}")
-    s2d = saliency_2d(saliency)
+    s2d = saliency_2d(saliency, absolute)
     full = probabilities(model, images, batch_size)
     correct = full.argmax(1) == targets
     skipped = {int(i): "wrong prediction" for i in torch.nonzero(~correct).flatten()}

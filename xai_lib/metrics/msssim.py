@@ -63,3 +63,21 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor, data_range: float = 1.0, win_size:
             x, y = F.avg_pool2d(x, 2, padding=pad), F.avg_pool2d(y, 2, padding=pad)
     terms.append(torch.relu(ssim_pc))
     return torch.prod(torch.stack(terms) ** weights.reshape(-1, 1, 1), dim=0).mean(1).expand(x.shape[0])
+
+
+#: the window used for small images (the default 11 needs a side above 160 pixels)
+MSSSIM_WIN = 3
+
+
+def ms_ssim_to(images: torch.Tensor, reference: torch.Tensor, win_size: int = MSSSIM_WIN) -> torch.Tensor:
+    """MS-SSIM of each of ``images (N, C, H, W)`` to ``reference (C, H, W)``, data range 1, window ``win_size``;
+    sides too small for four halvings are upsampled by nearest neighbour (x2 until they fit)."""
+    side = min(images.shape[-2:])
+    scale = 1
+    while side * scale <= (win_size - 1) * 16:
+        scale *= 2
+    ref = reference[None]
+    if scale > 1:
+        images = F.interpolate(images, scale_factor=scale, mode="nearest")
+        ref = F.interpolate(ref, scale_factor=scale, mode="nearest")
+    return ms_ssim(images.float(), ref.float(), data_range=1.0, win_size=win_size).double()

@@ -18,21 +18,40 @@ from tqdm import tqdm
 
 from ..data import Dataset
 
+#: training's evaluations use one fixed batch size: the ``_sub`` snapshot depends on them, and must not depend on a
+#: timing-based batch size (which can change outputs in their last bits)
+EVAL_BATCH = 256
 
-def batched_logits(model: nn.Module, inputs: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """Model outputs for ``inputs`` in batches, without gradients, on the model's device; returned on CPU."""
-    device = next(model.parameters()).device
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's parameters (or buffers; CPU for a module with neither)."""
+    for t in (*model.parameters(), *model.buffers()):
+        return t.device
+    return torch.device("cpu")
+
+
+def batched_logits(model: nn.Module, inputs: torch.Tensor, batch_size: int | str | None = None) -> torch.Tensor:
+    """Model outputs for ``inputs`` without gradients, on the model's device, returned on CPU; in calls of
+    ``batch_size`` inputs (``None``: the process plan or a calibrated forward-only plan, see
+    :mod:`xai_lib.batching`)."""
+    from .. import batching
+
+    if not len(inputs):
+        return torch.empty(0)
+    device = model_device(model)
+    plan = batching.resolve(batch_size, model, inputs[:1].to(device), backward=False, name="batch_size")
     outs = []
     with torch.no_grad():
-        for start in range(0, inputs.shape[0], batch_size):
-            outs.append(model(inputs[start : start + batch_size].to(device)).cpu())
-    return torch.cat(outs) if outs else torch.empty(0)
+        for a, b in batching.chunks(len(inputs), plan.size):
+            outs.append(model(plan.layout(inputs[a:b].to(device))).cpu())
+    return torch.cat(outs)
 
 
-def accuracy(model: nn.Module, data: Dataset, batch_size: int = 256) -> float:
+def accuracy(model: nn.Module, data: Dataset, batch_size: int | None = None) -> float:
+    """Share of ``data`` whose argmax output is its target (the class's model output, :attr:`Dataset.targets`)."""
     was_training = model.training
     model.eval()
-    acc = (batched_logits(model, data.inputs, batch_size).argmax(1) == data.labels).float().mean().item()
+    acc = (batched_logits(model, data.inputs, batch_size).argmax(1) == data.targets).float().mean().item()
     model.train(was_training)
     return acc
 
@@ -107,12 +126,12 @@ def train_classifier(
             step += 1
             bar.update()
             if checking and step % sub_check_every == 0:
-                acc = accuracy(model, sub_val)
+                acc = accuracy(model, sub_val, EVAL_BATCH)
                 if result.sub_val_accuracy is None or abs(acc - sub_target) < abs(result.sub_val_accuracy - sub_target):
                     result.sub = copy.deepcopy(model.state_dict())
                     result.sub_val_accuracy, result.sub_step = acc, step
                 checking = acc < sub_target + sub_margin
-        result.history.append({"epoch": epoch + 1, "loss": total / n, "val_accuracy": accuracy(model, val)})
+        result.history.append({"epoch": epoch + 1, "loss": total / n, "val_accuracy": accuracy(model, val, EVAL_BATCH)})
         bar.set_postfix(val_acc=f"{result.history[-1]['val_accuracy']:.3f}")
     bar.close()
     model.eval()

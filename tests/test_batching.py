@@ -1,0 +1,77 @@
+"""Calibrated model calls: a measured plan within the memory bound, cached per model and shape; explicit sizes
+win; results do not depend on the size beyond floating-point summation order."""
+
+import pytest
+import torch
+from torch import nn
+
+from xai_lib import batching
+from xai_lib.attribution import IG, BlurIG, GuidedIG
+from xai_lib.models import SmallVGG
+
+
+@pytest.fixture
+def vgg():
+    torch.manual_seed(0)
+    return SmallVGG(3, 5, widths=(8, 16)).eval()
+
+
+def test_calibration_measures_caches_and_respects_the_memory_bound(vgg):
+    x = torch.rand(1, 3, 32, 32)
+    plan = batching.calibrate(vgg, x, sizes=(8, 16, 32, 64), min_time=0.005)
+    assert plan.size in (8, 16, 32, 64) and isinstance(plan.channels_last, bool)
+    assert batching.calibrate(vgg, x) is plan  # cached per (model, shape, device, dtype, backward)
+    assert batching.calibrate(vgg, x, backward=False, sizes=(8, 16), min_time=0.005).size in (8, 16)
+    per_input = batching.bytes_per_input(vgg, x)
+    assert per_input > x.numel() * 4  # the input plus every layer's output, doubled for gradients
+    small = batching.calibrate(SmallVGG(3, 5, widths=(8, 16)).eval(), x, memory_bound=per_input * 20, min_time=0.005)
+    assert small.size <= 20  # a bound of 20 inputs admits only sizes up to 16
+    with pytest.raises(ValueError, match="memory_bound"):
+        batching.calibrate(nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 2)), x, memory_bound=-1)
+
+
+def test_resolve_explicit_default_and_environment(vgg, monkeypatch):
+    x = torch.rand(1, 3, 16, 16)
+    assert batching.resolve(7, vgg, x) == batching.Plan(7, False)
+    assert batching.resolve(7, vgg, x, channels_last=True) == batching.Plan(7, True)
+    with pytest.raises(ValueError, match="internal_batch_size"):
+        batching.resolve(0, vgg, x)
+    previous = batching.default()
+    try:
+        batching.set_default(12, channels_last=True)
+        assert batching.resolve(None, vgg, x) == batching.Plan(12, True)
+        with pytest.raises(ValueError, match="evals_per_call"):
+            batching.set_default(-3)
+    finally:
+        batching.set_default(previous.size if previous else None, previous.channels_last if previous else False)
+    monkeypatch.setenv("XAI_LIB_EVALS_PER_CALL", "32,channels_last")
+    assert batching._env_default() == batching.Plan(32, True)
+    monkeypatch.setenv("XAI_LIB_EVALS_PER_CALL", "lots")
+    with pytest.raises(ValueError, match="XAI_LIB_EVALS_PER_CALL"):
+        batching._env_default()
+
+
+def test_layout_changes_memory_not_values():
+    x = torch.rand(2, 3, 8, 8)
+    y = batching.Plan(4, True).layout(x)
+    assert y.is_contiguous(memory_format=torch.channels_last) and torch.equal(x, y)
+    assert batching.Plan(4, True).layout(torch.rand(2, 5)).is_contiguous()
+
+
+@pytest.mark.parametrize("size,channels_last", [(1, False), (5, True), (7, False), (64, True)])
+def test_results_do_not_depend_on_the_plan(vgg, size, channels_last):
+    """Images grouped or not, points chunked differently, either layout: equal up to summation order (checked
+    in float64, where summation order is invisible at 1e-10)."""
+    torch.manual_seed(1)
+    vgg = vgg.double()
+    x = torch.rand(3, 3, 16, 16, dtype=torch.float64)
+    y = torch.tensor([0, 3, 1])
+    for cls, kw in ((IG, {"n_steps": 9}), (GuidedIG, {"n_steps": 6}), (BlurIG, {"n_steps": 7, "max_sigma": 4.0})):
+        ref_method = cls(vgg, "probability", internal_batch_size=256)
+        ref, ref_idgi = ref_method.attribute_with_idgi(x, y, **kw)
+        method = cls(vgg, "probability", internal_batch_size=size, channels_last=channels_last)
+        got, got_idgi = method.attribute_with_idgi(x, y, **kw)
+        scale = ref.abs().max()
+        assert (got - ref).abs().max() <= 1e-10 * scale, cls.__name__
+        assert (got_idgi - ref_idgi).abs().max() <= 1e-10 * ref_idgi.abs().max(), cls.__name__
+        assert method.last_report["skipped_steps"].shape == (3,)

@@ -1,0 +1,229 @@
+"""How many inputs per model call, in which memory layout: chosen by measurement, not guessed.
+
+The cost of a path attribution is, at best, its forward and backward passes, and the cost per input of those
+passes depends on the batch size and on the memory layout: on a 2-core CPU a call of 16-32 small images costs
+2.4 times less per image than a call of 512, and the same convolutions run 1.3-1.5 times faster on
+channels-last images; on a GPU the best size is far larger. :func:`calibrate` times a few forward(+backward)
+calls at growing batch sizes (8, 16, 32, ...) in both layouts on the actual model, input shape, device and
+dtype (each for at least ``min_time`` seconds; the median call counts), stops when a size is clearly worse than
+the best or would exceed the memory bound, and returns the smallest size (and the contiguous layout) whose time
+per input is within ``min_gain`` of the best: a :class:`Plan`. The result is cached per (model, input shape,
+device, dtype, backward) for the process.
+
+:func:`resolve` is what the methods call: an explicit size wins; ``"auto"`` calibrates; ``None`` takes the
+process-wide default, which is "calibrate" unless :func:`set_default` (called by :func:`xai_lib.setup` with a
+profile) or the environment variable ``XAI_LIB_EVALS_PER_CALL`` (``"32"``, or ``"32,channels_last"``) fixes it.
+
+Timing varies between runs and machines, so the batch size can too; results do not depend on it beyond
+floating-point summation order (tested). The book's ``smoke`` and ``book`` profiles fix the size they execute
+with (``Profile.evals_per_call``), so their committed outputs reproduce bit for bit; ``paper`` calibrates.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import weakref
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+
+class Plan(NamedTuple):
+    """How to call a model: ``size`` inputs per call, in channels-last layout or not (4-D inputs only)."""
+
+    size: int
+    channels_last: bool = False
+
+    def layout(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` in the plan's memory layout (values unchanged)."""
+        if self.channels_last and x.dim() == 4:
+            return x.contiguous(memory_format=torch.channels_last)
+        return x
+
+
+_CACHE: weakref.WeakKeyDictionary[nn.Module, dict[tuple, Plan]] = weakref.WeakKeyDictionary()
+
+
+def _env_default() -> Plan | None:
+    value = os.environ.get("XAI_LIB_EVALS_PER_CALL", "").strip()
+    if not value or value == "auto":
+        return None
+    size, _, layout = value.partition(",")
+    if not size.isdigit() or int(size) < 1 or layout not in ("", "channels_last"):
+        raise ValueError(f"XAI_LIB_EVALS_PER_CALL: expected 'N' or 'N,channels_last' or 'auto', got {value!r}")
+    return Plan(int(size), layout == "channels_last")
+
+
+_DEFAULT: Plan | None = _env_default()
+
+
+def set_default(size: int | str | None, channels_last: bool = False) -> Plan | None:
+    """Fix the plan of every call site that does not choose its own (``None`` or ``"auto"``: calibrate)."""
+    global _DEFAULT
+    if size is None or size == "auto":
+        _DEFAULT = None
+    elif isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"evals_per_call: expected a positive int or 'auto', got {size!r}")
+    else:
+        _DEFAULT = Plan(size, bool(channels_last))
+    return _DEFAULT
+
+
+def default() -> Plan | None:
+    """The process-wide plan (``None``: calibrate)."""
+    return _DEFAULT
+
+
+#: the share of free memory (host RAM, or the GPU's free memory) one call may use by default
+MEMORY_FRACTION = 0.25
+SIZES = (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
+
+
+def free_memory(device: torch.device) -> int:
+    """Free bytes on ``device`` (GPU: ``torch.cuda.mem_get_info``; CPU: available physical memory)."""
+    if device.type == "cuda":
+        return int(torch.cuda.mem_get_info(device)[0])
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # not Linux: assume 4 GiB free
+        return 4 << 30
+
+
+def bytes_per_input(model: nn.Module, example: torch.Tensor, backward: bool = True) -> int:
+    """Memory one input needs in a call: the input and every module's output (what autograd keeps for the
+    backward pass), doubled for their gradients when ``backward``."""
+    total = [example[:1].numel() * example.element_size()]
+
+    def hook(_m, _i, out):
+        if torch.is_tensor(out):
+            total[0] += out.numel() * out.element_size()
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if not list(m.children())]
+    try:
+        with torch.no_grad():
+            model(example[:1])
+    finally:
+        for h in handles:
+            h.remove()
+    return total[0] * (2 if backward else 1)
+
+
+def _timed_call(model: nn.Module, x: torch.Tensor, backward: bool) -> float:
+    if x.device.type == "cuda":
+        torch.cuda.synchronize(x.device)
+    t0 = time.perf_counter()
+    if backward:
+        xg = x.detach().requires_grad_(True)
+        with torch.enable_grad():
+            out = model(xg)
+            (g,) = torch.autograd.grad(out[:, 0].sum(), xg)
+        del g
+    else:
+        with torch.no_grad():
+            model(x)
+    if x.device.type == "cuda":
+        torch.cuda.synchronize(x.device)
+    return time.perf_counter() - t0
+
+
+def _cost_per_input(model, x: torch.Tensor, backward: bool, min_time: float, repeat: int) -> float:
+    """Median time per input of calls on ``x``, after a warm-up, over at least ``repeat`` calls and ``min_time``."""
+    _timed_call(model, x, backward)  # warm-up (allocator, kernel selection)
+    times: list[float] = []
+    while len(times) < repeat or sum(times) < min_time:
+        times.append(_timed_call(model, x, backward))
+        if len(times) >= 50:
+            break
+    return sorted(times)[len(times) // 2] / len(x)
+
+
+def _costs(model, example, backward, limit, repeat, sizes, channels_last, min_time) -> dict[int, float]:
+    """Time per input at growing sizes, until a size is clearly worse (by 25%) than the best twice in a row,
+    memory runs out or the sizes end."""
+    costs: dict[int, float] = {}
+    plan = Plan(1, channels_last)
+    worse = 0
+    for size in [s for s in sizes if s <= limit] or [limit]:
+        x = plan.layout(example[:1].expand(size, *example.shape[1:]).contiguous())
+        try:
+            costs[size] = _cost_per_input(model, x, backward, min_time, repeat)
+        except RuntimeError as exc:  # out of memory: the previous size is the largest that fits
+            if "out of memory" not in str(exc).lower():
+                raise
+            if example.device.type == "cuda":
+                torch.cuda.empty_cache()
+            break
+        worse = worse + 1 if costs[size] > 1.25 * min(costs.values()) else 0
+        if worse == 2:
+            break
+    return costs
+
+
+def calibrate(
+    model: nn.Module,
+    example: torch.Tensor,
+    backward: bool = True,
+    memory_bound: int | None = None,
+    min_gain: float = 0.03,
+    repeat: int = 3,
+    sizes: tuple[int, ...] = SIZES,
+    min_time: float = 0.05,
+) -> Plan:
+    """The batch size and layout with the best time per input for ``model`` on inputs shaped like
+    ``example[0]`` (see the module notes). ``memory_bound``: bytes one call may use (default
+    :data:`MEMORY_FRACTION` of the free memory of ``example``'s device)."""
+    device = example.device
+    key = (tuple(example.shape[1:]), str(device), example.dtype, backward)
+    per_model = _CACHE.setdefault(model, {})
+    if key in per_model:
+        return per_model[key]
+    bound = int(MEMORY_FRACTION * free_memory(device)) if memory_bound is None else int(memory_bound)
+    if bound <= 0:
+        raise ValueError(f"memory_bound: expected a positive number of bytes, got {memory_bound!r}")
+    limit = max(1, bound // max(1, bytes_per_input(model, example, backward)))
+    costs = {
+        (size, cl): cost
+        for cl in ((False, True) if example.dim() == 4 else (False,))
+        for size, cost in _costs(model, example, backward, limit, repeat, sizes, cl, min_time).items()
+    }
+    best = min(costs.values())
+    # the smallest size (then the contiguous layout) within ``min_gain`` of the best: less memory, same speed
+    size, cl = min(k for k, c in costs.items() if c <= best * (1 + min_gain))
+    plan = Plan(size, cl)
+    per_model[key] = plan
+    return plan
+
+
+def resolve(
+    value: int | str | None,
+    model: nn.Module,
+    example: torch.Tensor,
+    backward: bool = True,
+    channels_last: bool | None = None,
+    name: str = "internal_batch_size",
+) -> Plan:
+    """The plan for a call site: an explicit positive size (layout ``channels_last``, default contiguous); for
+    ``None`` the process-wide default if one is set; else (and for ``"auto"``) the calibrated plan (its layout
+    unless ``channels_last`` is given)."""
+    if value is None and _DEFAULT is not None:
+        return _DEFAULT if channels_last is None else Plan(_DEFAULT.size, channels_last)
+    if value is None or value == "auto":
+        plan = calibrate(model, example, backward)
+        return plan if channels_last is None else Plan(plan.size, channels_last)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name}: expected a positive int or 'auto', got {value!r}")
+    return Plan(value, bool(channels_last))
+
+
+def chunks(n: int, size: int):
+    """``(start, stop)`` pairs covering ``range(n)`` in pieces of at most ``size``."""
+    for start in range(0, n, size):
+        yield start, min(n, start + size)
+
+
+def map_batches(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, size: int) -> torch.Tensor:
+    """``fn`` applied to ``x`` in batches of ``size`` rows, concatenated."""
+    return torch.cat([fn(x[a:b]) for a, b in chunks(len(x), size)]) if len(x) else fn(x)
