@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= book
+BOOK_REPOSITORY ?=
 export XAI_LIB_THREADS ?= 2
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
@@ -25,8 +26,8 @@ data: install  ## datasets + default models (cached)
 notebooks: data  ## execute the chapters whose inputs changed
 	$(PY) -m data_scripts.execute_chapters
 
-html: install  ## render the committed notebooks, warnings as errors
-	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+html: install  ## render the committed notebooks, warnings as errors (BOOK_REPOSITORY=URL adds launch buttons)
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going --config "$$($(PY) -m data_scripts.book_config $(BOOK_REPOSITORY))"
 	@echo "Book: file://$(CURDIR)/_build/html/index.html"
 
 book: notebooks html

@@ -12,30 +12,44 @@
 # ---
 
 # %% [markdown]
+# (chapter-benchmark)=
 # # The embedded benchmark
 #
-# **What this chapter is.** The data and models that every other chapter runs on. Nothing here is downloaded:
-# the images are generated procedurally or shipped by scikit-learn, and the models are trained by this
-# project, deterministically, in a few minutes on two CPU cores. The papers use ImageNet, chest X-rays and
-# pretrained VGG/ResNet weights {cite}`yang2023idgi,rodrigues2024gad,tjoa2021gax`; our stand-ins keep
-# what their experiments need: classes that differ in a known part (with a ground-truth mask of that part),
-# a VGG-style and a residual architecture, well-trained and deliberately under-trained models that make
-# mistakes, and a version of the data with a spurious cue.
+# ```{chapter-times}
+# ```
 #
-# **What you will see.** Every dataset with its masks and a fingerprint that proves it reproduces bit for
-# bit; every default model with its test accuracy, training curve and confusion matrix; and how to plug in
-# your own model and images.
+# **What this chapter is.** The data and models that every other chapter runs on, and the place to check your own
+# {term}`system` before attributing anything. Nothing here is downloaded: the images are generated procedurally or
+# shipped by scikit-learn {cite}`pedregosa2011sklearn`, and the models are trained by this project,
+# deterministically, in a few minutes on two CPU cores. The papers use ImageNet, chest X-rays and pretrained
+# VGG/ResNet weights {cite}`yang2023idgi,rodrigues2024gad,tjoa2021gax`; our stand-ins keep what their experiments
+# need: classes that differ in a known part (with a ground-truth mask of that part), a VGG-style
+# {cite}`simonyan2015vgg` and a residual {cite}`he2016resnet` architecture, well-trained and deliberately
+# under-trained models that make mistakes, and a version of the data with a spurious cue.
 #
-# **Run time** on 2 CPU cores, with the models already trained (`make book` trains them first, ~3 min):
-# `smoke` ~15 s, `book` ~40 s.
+# **Learning objectives.** After this chapter you can
+# 1. describe the embedded datasets, their ground-truth masks, and why each chapter needs them;
+# 2. read a model's accuracy, training curve and confusion matrix, and say what a {term}`_sub model` is for;
+# 3. name your own model, weights, normalisation and class mapping as a system, and check it recognises your data.
+#
+# **Prerequisites.** Python and basic PyTorch. {doc}`../book/how_to_run` explains how to execute a chapter.
+
+# %% tags=["remove-cell"]
+# Colab, Binder or a fresh kernel: install xai_lib when it is missing (XAI_LIB_SOURCE names a git URL, checkout or
+# wheel); where xai_lib is installed this cell does nothing.
+import importlib.util
+import os
+import subprocess
+import sys
+
+if importlib.util.find_spec("xai_lib") is None:
+    if not os.environ.get("XAI_LIB_SOURCE"):
+        raise RuntimeError("xai_lib is not installed: set XAI_LIB_SOURCE (e.g. git+https://...) and re-run this cell")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", os.environ["XAI_LIB_SOURCE"]], check=True)
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper
-dataset = (
-    "all"  # "all", or one spec: shapes, shapes_pair, shapes_spurious, digits, breast_cancer, wine, imagefolder:PATH
-)
-model = "all"  # "all" (the default models of each dataset), or one spec: vgg, resnet_sub, mlp, pkg.module:factory, torchvision:NAME
-weights = None  # a state-dict file for a `pkg.module:factory` or `torchvision:NAME` model
+systems = "all"  # "all" (the book's data and models), or systems to check: a JSON list, a .json/.yaml file, or dataset/model items
 seed = 0
 device = "auto"  # auto -> CUDA where available
 output_dir = "outputs/embedded_benchmark"
@@ -53,37 +67,35 @@ import torch
 from PIL import Image
 
 import xai_lib
-from xai_lib import params
-from xai_lib.data import EMBEDDED, load_dataset
-from xai_lib.models import DEFAULT_MODELS, batched_logits, default_model_info, load_model
+from xai_lib import params, report
+from xai_lib.data import EMBEDDED, load_dataset, shapes
+from xai_lib.models import DEFAULT_MODELS, batched_logits, default_model_info
 from xai_lib.plotting import confusion_matrix, image_grid, plot_confusion, save_figure, save_table
+from xai_lib.systems import load_system, parse_systems
 
 prof = xai_lib.get_profile(profile)
 out = params.output_dir("output_dir", output_dir)
-dev = xai_lib.setup(seed, device)
-dataset_specs = list(EMBEDDED) if dataset == "all" else [dataset]
-for spec in dataset_specs:
-    load_dataset(spec, "val", prof, seed)  # raises a clear error for an unknown spec or a bad folder
-if model != "all" and dataset == "all":
-    raise ValueError("model: a single model spec needs a single dataset (set `dataset` too)")
-if weights is not None and model == "all":
-    raise ValueError("weights: only meaningful with a single `model` spec")
-print(f"profile={prof.name} device={dev.type} datasets={dataset_specs} model={model}")
+dev = xai_lib.setup(seed, device, profile=prof)
+if systems == "all":
+    specs = parse_systems([{"dataset": d, "model": m} for d, a in DEFAULT_MODELS for m in (a, f"{a}_sub")])
+else:
+    specs = parse_systems(systems)
+dataset_specs = list(dict.fromkeys(s.dataset for s in specs)) if systems != "all" else list(EMBEDDED)
+print(f"profile={prof.name} device={dev.type}: {len(specs)} systems on {len(dataset_specs)} datasets")
 
 # %% [markdown]
 # ## The datasets
 #
 # | spec | what | discriminative-part mask |
 # |---|---|---|
-# | `shapes` | 8 shape classes on textured clutter with distractors and occluders | the visible object |
+# | `shapes` | eight shape classes on textured clutter with distractors and occluders | the visible object |
 # | `shapes_pair` | binary "cat vs dog": the same face, ears pointed or round | the ears |
-# | `shapes_spurious` | `shapes` plus a magenta corner mark in 90% of class-0 images (3% of others) | the object; the mark as `cue` |
+# | `shapes_spurious` | `shapes` plus a magenta corner mark in most class-0 images (few others) | the object; the mark as `cue` |
 # | `digits` | scikit-learn's 8x8 handwritten digits, upscaled | none |
 # | `breast_cancer`, `wine` | scikit-learn's tabular sets, min-max scaled to [0, 1] | none |
 #
-# The table gives each split's size and a SHA-256 fingerprint of the test inputs: it is the same on every
-# machine for the same seed and profile (a unit test checks bit-identity too).
-
+# The table gives each split's size and a SHA-256 fingerprint of the test inputs: the same on every machine for the
+# same seed and profile (a unit test checks bit-identity too).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -91,67 +103,73 @@ def fingerprint(t: torch.Tensor) -> str:
     return hashlib.sha256(t.contiguous().numpy().tobytes()).hexdigest()[:12]
 
 
-data = {spec: {s: load_dataset(spec, s, prof, seed) for s in ("train", "val", "test")} for spec in dataset_specs}
+def load_splits(spec):
+    if systems == "all":
+        return {s: load_dataset(spec, s, prof, seed) for s in ("train", "val", "test")}
+    system_spec = next(s for s in specs if s.dataset == spec)
+    opts = system_spec.data_options()
+    return {s: load_dataset(spec, s, prof, seed, system_spec.image_size, **opts) for s in ("train", "val", "test")}
+
+
+data = {spec: load_splits(spec) for spec in dataset_specs}
 rows = []
 for spec, splits in data.items():
     test = splits["test"]
     rows.append({
-        "dataset": spec, "kind": test.kind, "classes": test.num_classes, "input": "x".join(map(str, test.input_shape)),
+        "dataset": spec if not spec.startswith("imagefolder:") else Path(spec.split(":", 1)[1]).name,
+        "kind": test.kind, "classes": test.num_classes, "input": "x".join(map(str, test.input_shape)),
         "train": len(splits["train"]), "val": len(splits["val"]), "test": len(test),
         "mask": test.masks is not None, "test sha256": fingerprint(test.inputs),
     })  # fmt: skip
 datasets_table = pd.DataFrame(rows)
 save_table(datasets_table, out / "datasets.csv")
-print(datasets_table.to_string(index=False))
+report.glue("cue_rate_class", round(100 * shapes.CUE_RATE_CLASS))
+report.glue("cue_rate_other", round(100 * shapes.CUE_RATE_OTHER))
+report.show(datasets_table)
 
 # %% [markdown]
-# Masks must lie on their object: every pixel of the discriminative part belongs to the visible object, and
-# no image has an empty part. (The ears of a `shapes_pair` image are part of the animal; in `shapes` the
-# part *is* the object.)
+# In `shapes_spurious`, {glue:text}`cue_rate_class`% of class-0 images carry the mark and
+# {glue:text}`cue_rate_other`% of the others do. Masks must lie on their object: every pixel of the discriminative
+# part belongs to the visible object, and no image has an empty part. (The ears of a `shapes_pair` image are part
+# of the animal; in `shapes` the part *is* the object.)
 
 # %%
 # NBVAL_CHECK_OUTPUT
 mask_rows = []
 for spec, splits in data.items():
     test = splits["test"]
-    if test.masks is None:
+    if test.masks is None or "object" not in test.extra_masks:
         continue
     obj = test.extra_masks["object"]
     inside = (test.masks & obj).sum().item() / max(test.masks.sum().item(), 1)
     mask_rows.append({
-        "dataset": spec, "part share of image": round(test.masks.float().mean().item(), 4),
-        "part inside object": round(inside, 4), "images with empty part": int((test.masks.sum((1, 2)) == 0).sum()),
+        "dataset": spec, "part share of image": test.masks.float().mean().item(), "part inside object": inside,
+        "images with empty part": int((test.masks.sum((1, 2)) == 0).sum()),
     })  # fmt: skip
     assert inside == 1.0
-mask_table = pd.DataFrame(mask_rows)
+mask_table = pd.DataFrame(mask_rows, columns=["dataset", "part share of image", "part inside object",
+                                              "images with empty part"])  # fmt: skip
 save_table(mask_table, out / "masks.csv")
-print(mask_table.to_string(index=False) if len(mask_table) else "no dataset with masks selected")
+report.show(mask_table, "{:.4f}")
 
 
-# %%
+# %% tags=["hide-input"]
 def show_examples(spec: str, n: int) -> None:
     test = data[spec]["test"]
     if test.kind != "image":
         return
     per_class = max(1, n // test.num_classes)
-    idx = torch.cat([torch.nonzero(test.labels == c).flatten()[:per_class] for c in range(test.num_classes)])[
-        : max(n, test.num_classes)
-    ]
+    idx = torch.cat([torch.nonzero(test.labels == c).flatten()[:per_class] for c in range(test.num_classes)])
+    idx = idx[: max(n, test.num_classes)]
     masks = test.extra_masks.get("cue", test.masks)
     if spec == "shapes_spurious":
         idx = torch.nonzero(test.extra_masks["cue"].any((1, 2))).flatten()[:n]
-    fig = image_grid(
-        test.inputs[idx],
-        [test.class_names[i] for i in test.labels[idx]],
-        None if masks is None else masks[idx],
-        ncols=min(8, len(idx)),
-    )
-    fig.suptitle(
-        f"{spec} (test split){'; contour: discriminative part' if test.masks is not None else ''}",
-        y=1.02,
-        fontsize=10,
-    )
-    save_figure(fig, out / f"examples_{spec}.png")
+    fig = image_grid(test.inputs[idx], [test.class_names[i] for i in test.labels[idx]],
+                     None if masks is None else masks[idx], ncols=min(8, len(idx)))  # fmt: skip
+    title = spec if not spec.startswith("imagefolder:") else Path(spec.split(":", 1)[1]).name
+    fig.suptitle(f"{title} (test split){'; contour: discriminative part' if test.masks is not None else ''}",
+                 y=1.02, fontsize=10)  # fmt: skip
+    save_figure(fig, out / f"examples_{title}.png")
     plt.show()
 
 
@@ -161,71 +179,68 @@ for spec in dataset_specs:
 # %% [markdown]
 # ## The models
 #
-# Two image architectures, as the papers compare the VGG and ResNet families, and an MLP for the tabular
-# sets. Every ReLU is a separate, non-inplace module (captum's DeepLift, GuidedBackprop and Deconvolution
-# need this). Each is trained once (Adam, one-cycle learning rate, seeded shuffling, pinned threads) and
-# cached; the **`_sub`** variant is the same run's weights at the first moment its validation accuracy
-# reached 80%, as the GAX paper trains its `_sub` models to a target validation accuracy.
-
+# Two image architectures, as the papers compare the VGG and ResNet families, and an MLP for the tabular sets.
+# Every ReLU is a separate, non-inplace module (captum's DeepLift, GuidedBackprop and Deconvolution hook them; the
+# library gives models that reuse one module, as torchvision's ResNets do, a separated copy for those methods).
+# Each is trained once (Adam, one-cycle learning rate, seeded shuffling, pinned threads) and cached; the **`_sub`**
+# variant is the same run's weights at the moment its validation accuracy was closest to 80%, as the GAX paper trains
+# its `_sub` models to a target validation accuracy.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def model_specs(spec: str) -> list[str]:
-    if model != "all":
-        return [model]
-    archs = [a for d, a in DEFAULT_MODELS if d == spec]
-    return [v for a in archs for v in (a, f"{a}_sub")]
-
-
-models, preds, acc_rows = {}, {}, []
-for spec in dataset_specs:
-    test = data[spec]["test"]
-    for m_spec in model_specs(spec):
-        net = load_model(m_spec, spec, weights=weights, profile=prof, seed=seed, device=dev, progress=False)
-        logits = batched_logits(net, test.inputs)
-        pred = logits.argmax(1)
-        models[spec, m_spec], preds[spec, m_spec] = net, pred
-        acc_rows.append({
-            "dataset": spec, "model": m_spec, "parameters": sum(p.numel() for p in net.parameters()),
-            "test accuracy": round((pred == test.labels).float().mean().item(), 3),
-            "wrong predictions": int((pred != test.labels).sum()),
-        })  # fmt: skip
+loaded, preds, acc_rows = {}, {}, []
+for spec in specs:
+    system = load_system(spec, prof, seed, dev)
+    test = system.data("test")
+    pred = batched_logits(system.model, test.inputs).argmax(1)
+    loaded[system.name], preds[system.name] = system, pred
+    acc_rows.append({"system": system.name, "parameters": sum(p.numel() for p in system.model.parameters()),
+                     "outputs": system.num_outputs, "test accuracy": (pred == test.targets).float().mean().item(),
+                     "wrong predictions": int((pred != test.targets).sum())})  # fmt: skip
 accuracy_table = pd.DataFrame(acc_rows)
 save_table(accuracy_table, out / "model_accuracy.csv")
-print(accuracy_table.to_string(index=False))
+report.show(accuracy_table)
+
+# %% tags=["hide-input"]
+image_rows = accuracy_table[[loaded[n].data("test").kind == "image" for n in accuracy_table.system]]
+well = image_rows[~image_rows.system.str.endswith("_sub")]
+sub = image_rows[image_rows.system.str.endswith("_sub")]
+report.glue("well_error_min", 100 * (1 - well["test accuracy"].max()) if len(well) else float("nan"))
+report.glue("well_error_max", 100 * (1 - well["test accuracy"].min()) if len(well) else float("nan"))
+report.glue("well_worst", well.loc[well["test accuracy"].idxmin(), "system"] if len(well) else "none")
+report.glue("sub_error_min", 100 * (1 - sub["test accuracy"].max()) if len(sub) else float("nan"))
+report.glue("sub_error_max", 100 * (1 - sub["test accuracy"].min()) if len(sub) else float("nan"))
+for name, system in loaded.items():
+    print(system.describe())
 
 # %% [markdown]
-# The well-trained image models make a few percent of mistakes and the `_sub` models markedly more: the CO
-# score chapters need wrong predictions to compare with correct ones.
+# The well-trained image models get between {glue:text}`well_error_min:.1f`% and {glue:text}`well_error_max:.1f`% of
+# the test images wrong (most: {glue:text}`well_worst`), the `_sub` models between {glue:text}`sub_error_min:.1f`% and
+# {glue:text}`sub_error_max:.1f`%: the CO-score chapters need wrong predictions to compare with correct ones. A
+# system whose accuracy is near chance is flagged in the lines above (a CAUTION): with your own model that usually
+# means a wrong `normalize`, `image_size` or `class_index`.
 #
 # ### Training curves
 #
-# Validation accuracy at the end of each epoch, against the fraction of training done (the MLPs train for
-# more, cheaper epochs); the large dot marks where the `_sub` snapshot was taken (its accuracy there is
-# measured on 128 validation images, hence the scatter around 80%).
+# Validation accuracy at the end of each epoch, against the fraction of training done (the MLPs train for more,
+# cheaper epochs); the large dot marks where the `_sub` snapshot was taken (its accuracy there is measured on 128
+# validation images, hence the scatter around 80%).
 
-# %%
-registry_pairs = [
-    (d, a) for d, a in DEFAULT_MODELS if d in dataset_specs and (model == "all" or model.removesuffix("_sub") == a)
-]
+# %% tags=["hide-input"]
+registry_pairs = list(dict.fromkeys(
+    (s.dataset, s.model.removesuffix("_sub")) for s in specs if s.model.removesuffix("_sub") in ("vgg", "resnet", "mlp")
+))  # fmt: skip
 if registry_pairs:
     fig, ax = plt.subplots(figsize=(8, 3.6))
     for d, a in registry_pairs:
         meta = json.loads(default_model_info(a, d, prof, seed, progress=False)["meta"])
         hist = pd.DataFrame(meta["history"])
         epochs = len(hist)
-        (line,) = ax.plot(
-            hist["epoch"] / epochs, hist["val_accuracy"], marker=".", label=f"{d} / {a} ({epochs} epochs)"
-        )
+        (line,) = ax.plot(hist["epoch"] / epochs, hist["val_accuracy"], marker=".", label=f"{d} / {a} ({epochs} epochs)")
         if meta["sub_step"] is not None:
             steps_per_epoch = -(-len(data[d]["train"]) // meta["config"]["train"]["batch_size"])
-            ax.plot(
-                meta["sub_step"] / steps_per_epoch / epochs,
-                meta["sub_val_accuracy"],
-                "o",
-                ms=8,
-                color=line.get_color(),
-            )
+            ax.plot(meta["sub_step"] / steps_per_epoch / epochs, meta["sub_val_accuracy"], "o", ms=8,
+                    color=line.get_color())  # fmt: skip
     ax.set_xlabel("fraction of training")
     ax.set_ylabel("validation accuracy")
     ax.legend(fontsize=7, ncol=2)
@@ -236,102 +251,186 @@ if registry_pairs:
 # %% [markdown]
 # ### Confusion matrices
 #
-# Rows are true classes, columns predictions (row-normalised colour, counts in the cells). Which shapes does
-# each model confuse?
+# Rows are true classes, columns predictions (row-normalised colour, counts in the cells; a model with more outputs
+# than the data has classes gets an "other output" column).
 
-# %%
+# %% tags=["hide-input"]
 for spec in dataset_specs:
-    keys = [k for k in models if k[0] == spec]
-    if not keys:
+    names = [n for n in loaded if loaded[n].spec.dataset == spec]
+    if not names:
         continue
-    test = data[spec]["test"]
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.4), squeeze=False)
-    for ax, key in zip(axes[0], keys, strict=True):
-        cm = confusion_matrix(test.labels, preds[key], test.num_classes)
-        plot_confusion(cm, test.class_names, ax, title=f"{key[1]}: acc {np.trace(cm) / cm.sum():.3f}")
-    fig.suptitle(spec, fontsize=10)
+    test = loaded[names[0]].data("test")
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.4), squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        pred_class = loaded[name].data("test").classes_of(preds[name])
+        extra = int((pred_class == test.num_classes).any())  # predictions on outputs that stand for no class
+        cm = confusion_matrix(test.labels, pred_class, test.num_classes + extra)
+        labels = list(test.class_names) + (["other output"] if extra else [])
+        plot_confusion(cm, labels, ax, title=f"{name}: acc {np.trace(cm) / cm.sum():.3f}")
     fig.tight_layout()
-    save_figure(fig, out / f"confusion_{spec}.png")
+    save_figure(fig, out / f"confusion_{Path(spec).name}.png")
     plt.show()
 
 # %% [markdown]
-# ## Plug in your own model and data
+# ## Your own system
 #
-# Every chapter takes its model and data by spec, so re-running a chapter on your own is one papermill call
-# (see *How to run*). A model spec is a registry name (`vgg`, `resnet`, `mlp`, each with `_sub`), or
-# `package.module:factory` with `weights=PATH`, or `torchvision:NAME` where torchvision imports. A dataset
-# spec is an embedded name or `imagefolder:PATH`, a folder with one subfolder per class and optional
-# `<name>_mask.png` masks. The cell below does both for real, in a temporary folder: it writes a few test
-# images as an image folder, saves a model's weights, and loads them back through the specs.
+# Every chapter that runs a model takes its {term}`system` by name: a dataset, a model, its weights, its
+# normalisation and its class mapping (all keys: {doc}`../book/how_to_run`). A model trained on mean/std-normalised
+# images is given its `normalize` statistics, which the library folds into the model: attributions, baselines and
+# metrics stay in pixel space [0, 1]. A model with more outputs than the folder has classes (an ImageNet model on ten
+# synsets) is given a `class_index`. The cell below does this for real, in a temporary folder: test images saved as
+# a class folder in mixed formats and sizes, the book's ResNet saved as "your" weights, and a class mapping of the
+# folder's three classes onto three of its eight outputs.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 with tempfile.TemporaryDirectory() as tmp:
     src = load_dataset("shapes", "test", prof, seed)
-    folder = Path(tmp) / "my_images"
-    for i in range(12):
-        cls = src.class_names[int(src.labels[i % 3])]
-        (folder / cls).mkdir(parents=True, exist_ok=True)
-        img = (src.inputs[i % 3 + 8 * (i // 3)].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-        Image.fromarray(img).save(folder / cls / f"img{i}.png")
-        Image.fromarray(src.masks[i % 3 + 8 * (i // 3)].numpy().astype(np.uint8) * 255).save(
-            folder / cls / f"img{i}_mask.png"
-        )
-    mine = load_dataset(f"imagefolder:{folder}", "test", prof, seed)
-    print(f"imagefolder: {len(mine)} test images of classes {mine.class_names}, masks: {mine.masks is not None}")
-
-    net = load_model("resnet", "shapes", profile=prof, seed=seed, device="cpu", progress=False)
-    weights_file = Path(tmp) / "resnet_shapes.pt"
-    torch.save(net.state_dict(), weights_file)
-    again = load_model(
-        "xai_lib.models.architectures:SmallResNet", "shapes", weights=weights_file, profile=prof, device="cpu"
-    )
-    x = src.inputs[:16]
-    same = torch.equal(net(x), again(x))
-    print(f"factory spec + weights reproduce the registry model's outputs exactly: {same}")
-    try:
-        load_model("xai_lib.models.architectures:SmallVGG", "shapes", weights=weights_file, profile=prof)
-    except ValueError as err:
-        print("a mismatched state dict is refused:", str(err).split(":")[0])
-
-try:
-    import torchvision  # noqa: F401
-
-    tv_status = "imports: `torchvision:NAME` specs are available"
-except Exception:
-    tv_status = "does not import here (CPU torch): `torchvision:NAME` specs need a machine where it does"
-print("torchvision", tv_status)
+    folder = Path(tmp) / "my_photos"
+    keep = {"disk": 0, "square": 2, "triangle": 3}  # class folder -> the model output that stands for it
+    for name, c in keep.items():
+        (folder / name).mkdir(parents=True)
+        for k, i in enumerate(torch.nonzero(src.labels == c).flatten()[:8].tolist()):
+            img = Image.fromarray((src.inputs[i].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
+            side = img.size[0]
+            if k % 3 == 1:  # a JPEG at 1.5 times the size
+                img.resize((3 * side // 2, 3 * side // 2), Image.BILINEAR).save(folder / name / f"{k}.jpg", quality=95)
+            elif k % 3 == 2:  # an RGBA PNG
+                img.convert("RGBA").save(folder / name / f"{k}.png")
+            else:
+                img.save(folder / name / f"{k}.png")
+    weights_file = Path(tmp) / "my_weights.pt"
+    torch.save(load_system(parse_systems("shapes/resnet")[0], prof, seed).model.state_dict(), weights_file)
+    mine = json.dumps([{
+        "dataset": f"imagefolder:{folder}", "model": "xai_lib.models.architectures:SmallResNet",
+        "weights": str(weights_file), "class_index": keep, "image_size": prof.image_size, "name": "my_photos/resnet",
+    }])  # fmt: skip
+    system = load_system(parse_systems(mine)[0], prof, seed, dev)
+    print(f"{system.name}: {system.num_outputs} model outputs for {len(keep)} classes "
+          f"{dict(zip(keep, system.output_index, strict=True))}")  # fmt: skip
+    by_file = []
+    for split in ("train", "val", "test"):
+        d = system.data(split)
+        right = (batched_logits(system.model, d.inputs).argmax(1) == d.targets).tolist()
+        by_file += [{"file type": Path(f).suffix, "correct": r} for f, r in zip(d.files, right, strict=True)]
+    by_file = pd.DataFrame(by_file).groupby("file type").correct.agg(["size", "mean"])
+    report.glue("jpg_accuracy", by_file.loc[".jpg", "mean"])
+    report.glue("png_accuracy", by_file.loc[".png", "mean"])
+    report.show(by_file.rename(columns={"size": "images", "mean": "accuracy"}).reset_index())
 
 # %% [markdown]
+# The model is right on {glue:text}`png_accuracy:.0%` of the PNG files and {glue:text}`jpg_accuracy:.0%` of the
+# JPEGs, which were saved at 1.5 times the size: lossy compression and two resamplings change what the model sees.
+# Preprocessing is part of the system, and worth checking here before attributing anything.
+#
+# The same system written as a file or as one JSON string works in every chapter, e.g.
+# `papermill notebooks/03_idgi_tables.ipynb out.ipynb -p systems my_systems.json`. A factory model without a
+# weights file is refused (unless the spec says `"allow_random_weights": true`, for a demonstration), as are
+# unknown keys and missing files, each with an error naming the parameter.
+#
 # ## Summary
 #
 # * Six embedded datasets, four of them images; `shapes` and `shapes_pair` carry a ground-truth mask of the
 #   class-discriminative part, `shapes_spurious` a mask of its spurious mark.
-# * A VGG-style network and a residual network per image dataset, each in a well-trained and an
-#   under-trained (`_sub`) variant, plus MLPs for the tabular sets. All deterministic and cached.
-# * Your own images and weights go through the same specs and the same checks.
+# * A VGG-style network and a residual network per image dataset, each in a well-trained and an under-trained
+#   (`_sub`) variant, plus MLPs for the tabular sets. All deterministic and cached.
+# * Your own images, model, weights, normalisation and class mapping go through one system spec and the same checks.
 #
 # ## Exercises
 #
-# 1. Every `shapes` model confuses disks with hexagons most. Show a few of those test images next to their
-#    predictions: at 64 pixels, how many pixels separate a hexagon from a disk of the same radius?
-# 2. Re-run this chapter with `-p profile smoke`: how do the accuracies change, and why is that profile
-#    still useful?
-# 3. Train the `resnet` on `shapes_spurious` (`-p dataset shapes_spurious -p model resnet`): how much does its
-#    class-0 accuracy drop on images without the mark? (Hint: split the test set by the `cue` mask.)
+# ````{exercise-start}
+# :label: ex-bench-1
+# ````
+# The `shapes` models confuse some pairs of classes more than others. Which pair does the well-trained VGG confuse
+# most, and how many test images does that involve? *Time: 10 min.*
+# ````{exercise-end}
+# ````
+#
+# ````{solution-start} ex-bench-1
+# :class: dropdown
+# ````
+
+# %% tags=["solution"]
+# NBVAL_CHECK_OUTPUT
+if "shapes/vgg" in loaded:
+    test = loaded["shapes/vgg"].data("test")
+    cm = confusion_matrix(test.labels, preds["shapes/vgg"], test.num_classes)
+    off = cm + cm.T
+    np.fill_diagonal(off, 0)
+    i, j = np.unravel_index(off.argmax(), off.shape)
+    print(f"most confused: {test.class_names[i]} <-> {test.class_names[j]}, {off[i, j]} test images")
+
+# %% [markdown]
+# Read the largest off-diagonal entry of the symmetrised confusion matrix. Shapes that differ in a few boundary
+# pixels at this resolution (polygons with many sides against disks, for instance) are the usual suspects.
+# ````{solution-end}
+# ````
+#
+# ````{exercise-start}
+# :label: ex-bench-2
+# ````
+# The ResNet trained on `shapes_spurious` may use the magenta mark. Compare its class-0 accuracy on test images
+# with and without the mark. *Time: 15 min.*
+# ````{exercise-end}
+# ````
+#
+# ````{solution-start} ex-bench-2
+# :class: dropdown
+# ````
+
+# %% tags=["solution"]
+# NBVAL_CHECK_OUTPUT
+sp = load_system(parse_systems("shapes_spurious/resnet")[0], prof, seed, dev)
+sp_test = sp.data("test")
+sp_pred = batched_logits(sp.model, sp_test.inputs).argmax(1)
+marked = sp_test.extra_masks["cue"].flatten(1).any(1)
+for has_mark in (True, False):
+    rows = (sp_test.labels == 0) & (marked == has_mark)
+    print(f"class 0, mark {'present' if has_mark else 'absent '}: accuracy {(sp_pred[rows] == 0).float().mean():.3f} on {int(rows.sum())} images")
+
+# %% [markdown]
+# A large gap between the two lines is the model's reliance on the mark; {doc}`08_gax_generative` asks whether GAX
+# heatmaps reveal it.
+# ````{solution-end}
+# ````
+#
+# ````{exercise-start}
+# :label: ex-bench-3
+# ````
+# Re-run this chapter with `-p profile smoke` (the tests' profile). How do the accuracies change, and why is that
+# profile still useful? *Time: 10 min (the run takes about a minute).*
+# ````{exercise-end}
+# ````
+#
+# ````{solution-start} ex-bench-3
+# :class: dropdown
+# ````
+# With one epoch on 160 images the smoke models are barely trained (accuracies near chance for the eight shape
+# classes). The profile still exercises every code path of every chapter in seconds: the tests execute each chapter
+# with it, so a broken chapter is caught without waiting for the book's models.
+# ````{solution-end}
+# ````
+#
+# ## Resources
+#
+# * {doc}`../book/how_to_run`: every system key, with the exact papermill commands for each chapter family.
+# * scikit-learn's datasets {cite}`pedregosa2011sklearn`; the architectures follow VGG {cite}`simonyan2015vgg` and
+#   ResNet {cite}`he2016resnet` at a small scale.
 #
 # ## Implementation notes
 #
-# * **Shapes.** Each image is drawn from its own random stream `(seed, split, index)`, so image *i* is the
-#   same however many images are requested. Objects get a one-pixel dark rim and a minimum colour distance
-#   from the background; without them the small models could not learn shape from 2,400 images in a few
-#   minutes. Distractors are generic blobs, bars and rings, smaller than the objects; 35% (`shapes`) and 25%
-#   (`shapes_pair`) of objects are partly hidden by an occluding bar, and the mask excludes hidden pixels.
-# * **Digits** are upscaled bilinearly from 8x8 to 32x32 and kept as one channel. **Tabular** features are
-#   min-max scaled with the training split's range (and clipped), so every input lies in [0, 1] as GAX needs.
-# * **Splits.** `shapes` splits are generated independently (2,400 / 480 / 960 images in `book`). The
-#   scikit-learn sets are split 60/15/25, stratified, from the seed.
-# * **`_sub` models** are snapshots of the same run taken when the validation accuracy, measured every 8
-#   batches on 128 validation images, first reaches 80%; the table reports their accuracy on the test split.
-# * **Caches** are keyed by the full configuration (dataset, profile sizes, training settings, seed, torch
-#   version, thread count), written atomically, and verified by a SHA-256 sidecar; a corrupted file is rebuilt.
+# * **Shapes.** Each image is drawn from its own random stream `(seed, split, index)`, so image *i* is the same
+#   however many images are requested. Objects get a one-pixel dark rim and a minimum colour distance from the
+#   background; distractors are generic blobs, bars and rings, smaller than the objects; some objects are partly
+#   hidden by an occluding bar, and the mask excludes hidden pixels.
+# * **Digits** are upscaled bilinearly from 8x8 and kept as one channel. **Tabular** features are min-max scaled
+#   with the training split's range (and clipped), so every input lies in [0, 1] as GAX needs.
+# * **Splits.** `shapes` splits are generated independently; the scikit-learn sets and image folders without explicit
+#   `train`/`val`/`test` subfolders are split 60/15/25 per class from the seed.
+# * **`_sub` models** are snapshots of the same run taken when the validation accuracy, measured every few batches
+#   on 128 validation images, is closest to 80%; the table reports their accuracy on the test split.
+# * **Image folders**: any size (shorter side scaled, centre crop), grayscale, palette, RGBA (composited onto
+#   white), CMYK and 16-bit files are converted; a file that cannot be read stops the chapter with its name. Decoded
+#   folders are cached by their file listing.
+# * **Caches** are keyed by the full configuration, written atomically, and verified by a SHA-256 sidecar; a
+#   corrupted file is rebuilt.

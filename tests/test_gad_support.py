@@ -40,12 +40,13 @@ def test_support_moves_the_shifted_columns_apart():
     before = fidelity(model, model, x, y, 0, 2, 4.0)
     support = train_support(model, x, y, 0, 2, 4.0, SupportConfig(epochs=30, lr=3e-3, batch_size=16))
     fit = fidelity(model, support, x, y, 0, 2, 4.0)
-    assert before["mse"] > 0.5 and fit["mse"] < 0.5 * before["mse"]  # it learned the shifted targets
+    assert before["MSE to targets"] > 0.5 and fit["MSE to targets"] < 0.5 * before["MSE to targets"]  # it learned the shifted targets
     out, orig = support(x), model(x)
     a, b = y == 0, y == 2
     # class-0 rows: the class-2 output went down; class-2 rows: the class-0 output went down
     assert (out[a, 2] - orig[a, 2]).mean() < -1.0 and (out[b, 0] - orig[b, 0]).mean() < -1.0
-    assert -1 <= fit["rank corr a"] <= 1 and fit["mse to original"] > 0
+    assert -1 <= fit["rank corr a"] <= 1 and fit["MSE to original outputs"] > 0
+    assert fit["fit share"] == pytest.approx(1 - fit["MSE to targets"] / fit["MSE original to targets"])
 
 
 def test_support_models_are_cached(tmp_path, monkeypatch):

@@ -300,3 +300,15 @@ def test_insertion_variants_from_one_pass_and_ratio_is_probability_over_full():
 def test_bad_input_raises_naming_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call(MeanBrightness(), torch.rand(2, 3, 8, 8))
+
+
+def test_idgi_protocol_both_levels_in_one_pass_equal_separate_calls():
+    img, good = _bright_square()
+    maps = {"good": good, "noise": torch.rand(2, 3, 64, 64) - 0.5}
+    both = pic_idgi(BrightPixels(), img, maps, 0, information=("entropy", "msssim"), webp_method=0)
+    for level in ("entropy", "msssim"):
+        one = pic_idgi(BrightPixels(), img, maps, 0, information=level, webp_method=0)
+        for name in maps:
+            np.testing.assert_array_equal(both[level].info[name], one.info[name])
+            np.testing.assert_array_equal(both[level].pred[name]["sic"], one.pred[name]["sic"])
+        assert both[level].skipped == one.skipped

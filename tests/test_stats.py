@@ -59,3 +59,17 @@ def test_paired_comparison_verdicts():
     assert symmetric["verdict"] == "no difference" and symmetric["n"] == 40 and abs(symmetric["mean diff"]) < 1e-12
     with_nan = paired_comparison(np.r_[base[:3], np.nan], np.r_[base[:3] + 1, 0.0])
     assert with_nan["n"] == 3 and with_nan["verdict"] == "n/a"
+
+
+def test_auroc_difference_ci_separates_a_clear_gap_and_brackets_zero_otherwise():
+    from xai_lib.stats import auroc_difference_ci
+
+    rng = np.random.default_rng(0)
+    pos = np.r_[np.ones(60, bool), np.zeros(40, bool)]
+    perfect = np.where(pos, 1.0, 0.0) + 0.01 * rng.random(100)  # AUROC 1
+    random = rng.random(100)  # AUROC ~0.5
+    d, lo, hi = auroc_difference_ci(perfect, pos, random, pos, n_boot=300)
+    assert 0.3 < d < 0.7 and lo > 0
+    d, lo, hi = auroc_difference_ci(random, pos, rng.random(100), pos, n_boot=300)
+    assert lo < 0 < hi
+    assert np.isnan(auroc_difference_ci(perfect, pos, random, np.ones(100, bool))[0])  # no negatives in b

@@ -96,9 +96,12 @@ def fidelity(
     original: nn.Module, support: nn.Module, images: torch.Tensor, labels: torch.Tensor, class_a: int, class_b: int,
     alpha,
 ) -> dict[str, float]:  # fmt: skip
-    """How well a support fits (held-out rows of the pair): MSE to its shifted targets; ``fit share``, the share
-    of the requested shift it realised (``1 - MSE / MSE of the original to the same targets``; 1 for alpha 0);
-    and the Spearman rank correlation of each class's output with the original's (is the order kept?)."""
+    """How well a support fits (held-out rows of the pair). ``MSE to targets``: the support's outputs against the
+    shifted targets; ``MSE original to targets``: the same for the original network (the support before
+    training); ``fit share`` = ``1 - MSE to targets / MSE original to targets``, the share of the requested shift
+    realised (1 for alpha 0); ``MSE to original outputs``: how far the support's outputs moved from the original's
+    (not part of the fit share); ``rank corr a/b``: the Spearman rank correlation of each class's output with the
+    original's (is the order kept?)."""
     rows = _pair_rows(labels, class_a, class_b)
     x, y = images[rows], labels[rows]
     orig = batched_logits(original, x)
@@ -107,9 +110,10 @@ def fidelity(
     untrained = float(F.mse_loss(orig, target))
     mse = float(F.mse_loss(sup, target))
     return {
-        "mse": mse,
+        "MSE to targets": mse,
+        "MSE original to targets": untrained,
         "fit share": 1.0 - mse / untrained if untrained > 0 else 1.0,
-        "mse to original": float(F.mse_loss(sup, orig)),
+        "MSE to original outputs": float(F.mse_loss(sup, orig)),
         "rank corr a": float(spearmanr(orig[:, class_a], sup[:, class_a]).statistic),
         "rank corr b": float(spearmanr(orig[:, class_b], sup[:, class_b]).statistic),
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -269,3 +270,28 @@ def mask_enrichment(h: torch.Tensor, mask: torch.Tensor, reference: torch.Tensor
     total = mass.flatten(1).sum(1)
     inside = (mass * m).flatten(1).sum(1)
     return torch.where(total > 0, inside / total.clamp_min(1e-30), torch.zeros_like(total)) / area
+
+
+def method_co_scores(model: nn.Module, x: torch.Tensor, y, methods: tuple[str, ...] = METHODS):
+    """CO scores (raw outputs, ``x + h``) of the normalised heatmaps of ``methods`` for the predicted class, as a
+    tidy table ``(method, co)``; a method the model cannot run is left out."""
+    import pandas as pd
+
+    from .captum_glue import unsupported_reason
+
+    parts = []
+    for method in methods:
+        if unsupported_reason(model, method, x) is not None:
+            continue
+        co = co_scores(model, x, heatmaps(model, x, method), y)
+        parts.append(pd.DataFrame({"method": method, "co": co.cpu().numpy()}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def auto_target(model: nn.Module, x: torch.Tensor, y, quantile: float = 0.9):
+    """GAX's target rule when the model's output scale is unknown: the ``quantile`` of the existing methods' CO
+    scores on the same images, rounded up (the paper's 48 plays this role on ImageNet); returns (target, table)."""
+    if not 0 <= quantile <= 1:
+        raise ValueError(f"quantile: expected a number in [0, 1], got {quantile!r}")
+    table = method_co_scores(model, x, y)
+    return float(np.ceil(table.co.quantile(quantile))), table

@@ -144,7 +144,12 @@ def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 110) -> Path:
 
 
 def save_table(df: pd.DataFrame, path: str | Path) -> Path:
-    """Save a tidy table as CSV atomically."""
+    """Save a tidy table as CSV atomically (gzip-compressed when the name ends in ``.gz``)."""
     path = Path(path)
-    atomic_write_text(path, df.to_csv(index=False))
+    if path.suffix == ".gz":
+        import gzip
+
+        atomic_write_bytes(path, gzip.compress(df.to_csv(index=False).encode(), mtime=0))
+    else:
+        atomic_write_text(path, df.to_csv(index=False))
     return path

@@ -2,6 +2,10 @@
 
 A chapter reads every size it uses from its profile, so ``-p profile paper`` on papermill scales a whole
 chapter to the papers' own settings (for a GPU or a long run) without touching the notebook.
+
+Model calls: ``smoke`` and ``book`` fix the evaluations per call (32, channels-last: what calibration selects for
+the book's models on the 2-core CPU that executes the book), so their committed outputs reproduce bit for bit;
+``paper`` calibrates on the machine it runs on (:mod:`xai_lib.batching`).
 """
 
 from __future__ import annotations
@@ -42,6 +46,12 @@ class Profile:
     gax_opt_images: int  # correctly predicted images per system optimised by generative AX
     gax_max_steps: int  # iteration cap of generative AX (the reference code has none)
     n_boot: int  # bootstrap resamples for confidence intervals
+    # model calls and sharding (xai_lib.batching, xai_lib.parallel)
+    evals_per_call: int | None  # model evaluations per call; None: calibrated on the machine (timing-based)
+    channels_last: bool  # memory layout of those calls (ignored when calibrated)
+    shard_images: int  # images per shard of the per-image chapters (the unit of caching and of Dask tasks)
+    pic_webp_method: int  # WebP encoder effort of the entropy information level (4 is PAIR's)
+    pair_check_images: int  # images of the PAIR-protocol cross-check in the IDGI tables
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,6 +88,11 @@ PROFILES: dict[str, Profile] = {
         gax_opt_images=4,
         gax_max_steps=20,
         n_boot=50,
+        evals_per_call=32,
+        channels_last=True,
+        shard_images=4,
+        pic_webp_method=0,
+        pair_check_images=2,
     ),
     "book": Profile(
         name="book",
@@ -105,6 +120,11 @@ PROFILES: dict[str, Profile] = {
         gax_opt_images=32,
         gax_max_steps=300,
         n_boot=1000,
+        evals_per_call=32,
+        channels_last=True,
+        shard_images=16,
+        pic_webp_method=0,
+        pair_check_images=16,
     ),
     "paper": Profile(
         name="paper",
@@ -132,6 +152,11 @@ PROFILES: dict[str, Profile] = {
         gax_opt_images=100,
         gax_max_steps=1000,
         n_boot=2000,
+        evals_per_call=None,
+        channels_last=False,
+        shard_images=32,
+        pic_webp_method=4,
+        pair_check_images=100,
     ),
 }
 

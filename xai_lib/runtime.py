@@ -48,10 +48,18 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return dev
 
 
-def setup(seed: int = 0, device: str = "auto", threads: int | None = None) -> torch.device:
-    """One call at the top of every chapter: pin threads, seed everything, resolve the device."""
+def setup(seed: int = 0, device: str = "auto", threads: int | None = None, profile=None) -> torch.device:
+    """One call at the top of every chapter: pin threads, seed everything, resolve the device, and (with a
+    ``profile``) fix or free the model-call plan of every call site (:func:`xai_lib.batching.set_default`)."""
+    from . import batching
+
     pin_threads(threads)
     seed_everything(seed)
+    if profile is not None:
+        from .profiles import get_profile
+
+        prof = get_profile(profile)
+        batching.set_default(prof.evals_per_call, prof.channels_last)
     return resolve_device(device)
 
 

@@ -45,6 +45,27 @@ def auroc_ci(
     return auc, float(lo), float(hi)
 
 
+def auroc_difference_ci(
+    scores_a, positives_a, scores_b, positives_b, n_boot: int = 1000, level: float = 0.95, seed: int = 0,
+    min_per_class: int = 5,
+) -> tuple[float, float, float]:
+    """AUROC(a) - AUROC(b) for two independent samples, with a percentile bootstrap CI (each sample resampled
+    within its classes). NaNs when either sample has fewer than ``min_per_class`` of a class."""
+    sa, pa = _check(scores_a, positives_a)
+    sb, pb = _check(scores_b, positives_b)
+    if min(pa.sum(), (~pa).sum(), pb.sum(), (~pb).sum()) < min_per_class:
+        return float("nan"), float("nan"), float("nan")
+    diff = float(roc_auc_score(pa, sa) - roc_auc_score(pb, sb))
+    rng = np.random.default_rng(seed)
+    groups = [(sa[pa], sa[~pa]), (sb[pb], sb[~pb])]
+    boots = np.empty(n_boot)
+    for i in range(n_boot):
+        aucs = [mann_whitney_auc(rng.choice(pos, len(pos)), rng.choice(neg, len(neg))) for pos, neg in groups]
+        boots[i] = aucs[0] - aucs[1]
+    lo, hi = np.quantile(boots, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return diff, float(lo), float(hi)
+
+
 def youden_threshold(scores, positives) -> float:
     """The score threshold maximising TPR - FPR: flag a sample as negative when its score is below it."""
     s, p = _check(scores, positives)

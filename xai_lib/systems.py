@@ -284,18 +284,24 @@ def single(
     normalize: Any = "none",
     image_size: int | None = None,
     class_index: Any = None,
+    classes: tuple[Any, Any] | None = None,
 ) -> SystemSpec:
     """The system of a single-system chapter: ``system`` (a JSON object or file) when given, else the
-    shorthand parameters ``dataset``, ``model``, ``weights``, ``normalize``, ``image_size``, ``class_index``."""
+    shorthand parameters ``dataset``, ``model``, ``weights``, ``normalize``, ``image_size``, ``class_index``;
+    ``classes`` (a chapter's class pair) fills the spec's ``classes`` when the spec has none."""
     if system is not None:
-        return parse_system(system, "system")
-    return spec_from_mapping(
-        {
-            "dataset": dataset, "model": model, "weights": weights, "normalize": normalize,
-            "image_size": image_size, "class_index": class_index,
-        },
-        "dataset/model/weights",
-    )  # fmt: skip
+        spec = parse_system(system, "system")
+    else:
+        spec = spec_from_mapping(
+            {
+                "dataset": dataset, "model": model, "weights": weights, "normalize": normalize,
+                "image_size": image_size, "class_index": class_index,
+            },
+            "dataset/model/weights",
+        )  # fmt: skip
+    if classes is not None and spec.classes is None:
+        spec = spec_from_mapping({**spec.to_dict(), "classes": list(classes)}, spec.param)
+    return spec
 
 
 @dataclass
@@ -356,7 +362,7 @@ class System:
             f"{self.name}: {len(d)} {split} inputs {tuple(d.input_shape)}, {d.num_classes} classes -> "
             f"{self.num_outputs} model outputs, accuracy {acc:.3f}"
         )
-        if acc <= 1.5 * chance:
+        if acc < chance + 0.25 * (1 - chance):  # less than a quarter of the way from chance to perfect
             line += (
                 f" (CAUTION: near chance {chance:.3f}: check 'normalize', 'image_size' and 'class_index'; results "
                 "on a model that does not recognise the data explain nothing)"

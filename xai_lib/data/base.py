@@ -62,6 +62,13 @@ class Dataset:
         """The model output that stands for dataset class ``class_id``."""
         return class_id if self.output_index is None else self.output_index[class_id]
 
+    def classes_of(self, outputs: torch.Tensor) -> torch.Tensor:
+        """Model output indices -> class ids; an output that stands for no class becomes ``num_classes``."""
+        if self.output_index is None:
+            return outputs.long()
+        lookup = {o: c for c, o in enumerate(self.output_index)}
+        return torch.tensor([lookup.get(int(o), self.num_classes) for o in outputs], dtype=torch.long)
+
     def with_outputs(self, output_index: tuple[int, ...] | None) -> Dataset:
         return replace(self, output_index=None if output_index is None else tuple(int(i) for i in output_index))
 

@@ -24,7 +24,7 @@ normalised entropy: it is skipped for the entropy level (reported); MS-SSIM need
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,13 +46,19 @@ def pil_blur(img: np.ndarray, radius: float) -> np.ndarray:
     return np.asarray(Image.fromarray(img).filter(ImageFilter.GaussianBlur(radius)))
 
 
-def top_pixels(saliency2d: np.ndarray, percent: float) -> np.ndarray:
-    """The ``round(percent / 100 * H * W)`` most salient pixels (stable order for ties)."""
-    n = saliency2d.size
+def saliency_ranks(saliency2d: np.ndarray) -> np.ndarray:
+    """Each pixel's rank by decreasing saliency (0 = most salient; ties in pixel order), shaped like the map."""
     order = np.argsort(-saliency2d.ravel(), kind="stable")
-    keep = np.zeros(n, dtype=bool)
-    keep[order[: int(round(percent / 100.0 * n))]] = True
-    return keep.reshape(saliency2d.shape)
+    ranks = np.empty(order.size, dtype=np.int64)
+    ranks[order] = np.arange(order.size)
+    return ranks.reshape(saliency2d.shape)
+
+
+def top_pixels(saliency2d: np.ndarray, percent: float, ranks: np.ndarray | None = None) -> np.ndarray:
+    """The ``round(percent / 100 * H * W)`` most salient pixels (stable order for ties); ``ranks`` from
+    :func:`saliency_ranks` when the caller has them."""
+    ranks = saliency_ranks(saliency2d) if ranks is None else ranks
+    return ranks < int(round(percent / 100.0 * saliency2d.size))
 
 
 def binned_curve(info: np.ndarray, pred: np.ndarray, kind: str, bins: int = BINS) -> tuple[float, np.ndarray]:
@@ -113,18 +119,21 @@ def pic_idgi(
     saliencies: Mapping[str, torch.Tensor],
     targets,
     *,
-    information: str = "entropy",
+    information: str | Sequence[str] = "entropy",
     blur_radius: float | None = None,
     webp_method: int = 4,
     absolute: bool = False,
     batch_size: int | None = None,
     threads: int | None = None,
-) -> IDGIPicResult:
+) -> IDGIPicResult | dict[str, IDGIPicResult]:
     """The IDGI paper's SIC/AIC protocol for several saliency maps of the same images (see the module notes).
     ``blur_radius`` defaults to ``20 * side / 224``; ``webp_method`` is the WebP encoder effort of the entropy
-    level (4: PAIR's; lower is faster)."""
-    if information not in INFORMATION:
-        raise ValueError(f"information: expected one of {list(INFORMATION)}, got {information!r}")
+    level (4: PAIR's; lower is faster). ``information`` may list both levels: the bokeh images and the model's
+    predictions are then computed once, and a ``{level: result}`` dict comes back."""
+    levels = [information] if isinstance(information, str) else list(information)
+    for level in levels:
+        if level not in INFORMATION:
+            raise ValueError(f"information: expected one of {list(INFORMATION)}, got {level!r}")
     if not saliencies:
         raise ValueError("saliencies: expected at least one saliency map")
     targets = [check_batch(model, images, sal, targets) for sal in saliencies.values()][0]
@@ -134,37 +143,43 @@ def pic_idgi(
         raise ValueError(f"blur_radius: expected > 0, got {blur_radius!r}")
     s2d = {name: saliency_2d(sal, absolute).detach().cpu().numpy() for name, sal in saliencies.items()}
     n_t = len(IDGI_THRESHOLDS)
-    info = {n: np.full((b, n_t), np.nan) for n in saliencies}
-    pred = {n: {k: np.full((b, n_t), np.nan) for k in KINDS} for n in saliencies}
-    skipped: dict[int, str] = {}
+    results = {
+        level: IDGIPicResult(level, IDGI_THRESHOLDS, {n: np.full((b, n_t), np.nan) for n in saliencies},
+                             {n: {k: np.full((b, n_t), np.nan) for k in KINDS} for n in saliencies})
+        for level in levels
+    }  # fmt: skip
     for i in range(b):
         img = to_uint8(images[i])
         base = pil_blur(img, radius)
         stack = [img]
         for name in saliencies:
+            ranks = saliency_ranks(s2d[name][i])
             for t in IDGI_THRESHOLDS:
-                keep = top_pixels(s2d[name][i], t)
+                keep = top_pixels(s2d[name][i], t, ranks)
                 stack.append(np.where(keep if img.ndim == 2 else keep[..., None], img, base))
         x = from_uint8(stack).to(images.device)
         p = probabilities(model, x, batch_size).double()
         p_orig = float(p[0, targets[i]])
         sic = np.clip(p[1:, targets[i]].numpy() / max(p_orig, 1e-30), 0.0, 1.0)
         aic = (p[1:].argmax(1) == targets[i]).double().numpy()
-        if information == "entropy":
-            sizes = webp_sizes([*stack, base], webp_method, threads)
-            e_orig, e_base = sizes[0], sizes[-1]
-            if e_base >= e_orig:
-                skipped[i] = "the blurred base is not less informative than the original"
-                continue
-            level = np.clip((sizes[1:-1] - e_base) / (e_orig - e_base), 0.0, 1.0)
-        else:
-            level = np.clip(ms_ssim_to(x[1:], x[0]).cpu().numpy(), 0.0, 1.0)
-        for j, name in enumerate(saliencies):
-            part = slice(j * n_t, (j + 1) * n_t)
-            info[name][i] = level[part]
-            pred[name]["sic"][i] = sic[part]
-            pred[name]["aic"][i] = aic[part]
-    return IDGIPicResult(information, IDGI_THRESHOLDS, info, pred, skipped)
+        for level, res in results.items():
+            if level == "entropy":
+                sizes = webp_sizes([*stack, base], webp_method, threads)
+                e_orig, e_base = sizes[0], sizes[-1]
+                if e_base >= e_orig:
+                    res.skipped[i] = "the blurred base is not less informative than the original"
+                    continue
+                info = np.clip((sizes[1:-1] - e_base) / (e_orig - e_base), 0.0, 1.0)
+            else:
+                info = np.clip(ms_ssim_to(x[1:], x[0]).cpu().numpy(), 0.0, 1.0)
+            for j, name in enumerate(saliencies):
+                part = slice(j * n_t, (j + 1) * n_t)
+                res.info[name][i] = info[part]
+                res.pred[name]["sic"][i] = sic[part]
+                res.pred[name]["aic"][i] = aic[part]
+    return results[information] if isinstance(information, str) else results
 
 
-__all__ = ["IDGI_THRESHOLDS", "IDGIPicResult", "binned_curve", "pic_idgi", "pil_blur", "top_pixels", "MSSSIM_WIN"]
+__all__ = [
+    "IDGI_THRESHOLDS", "IDGIPicResult", "binned_curve", "pic_idgi", "pil_blur", "saliency_ranks", "top_pixels", "MSSSIM_WIN",
+]  # fmt: skip

@@ -1,0 +1,78 @@
+"""The GAD paper's Tables 1 and 2 (Rodrigues et al. 2024, sec. 5-6), per shard of test images of a class pair.
+
+For every image, method (the paper's five) and class output ``a`` of the pair: the original map and the GAD map
+(pixels in the top ``keep`` share of the original's and of every support's map), their convex hulls, RC (eq. 1),
+RS (eq. 2) of the GAD hull and of the supplementary region on output ``a``, and, where the data has masks of the
+part that separates the classes, the share of the important pixels on it. The support regressions come from the
+content-keyed cache (the chapter trains them before sharding: every worker loads the same supports).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..captum_glue import unsupported_reason
+from ..gad import rs
+from ..gad_support import GAD_METHODS, SupportConfig, gad_maps, share_inside, support_models
+from ..models.training import batched_logits
+from .common import shard_data
+
+
+ROW_COLUMNS = ("image", "method", "output", "class", "logit", "RC", "GAD empty", "RS GAD", "RS Sup",
+               "part share original", "part share GAD", "kept share")  # fmt: skip
+
+
+def supports_for(system, p: dict) -> tuple[dict, tuple[int, int]]:
+    """The system's support regressions for the pair (trained once, then from the cache) and the pair's outputs."""
+    a, b = p["classes"]
+    out_a, out_b = system.data("train").output_of(a), system.data("train").output_of(b)
+    train = system.data("train")
+    n = min(p["train_per_class"], *(int((train.labels == c).sum()) for c in (a, b)))
+    rows = train.class_balanced_index(n, (a, b))
+    dev = system.device
+    sups = support_models(
+        system.model, train.inputs[rows].to(dev), train.targets[rows].to(dev), out_a, out_b, tuple(p["alphas"]),
+        SupportConfig(**p["support"]), progress=False,
+    )  # fmt: skip
+    return sups, (out_a, out_b)
+
+
+def scores(p: dict) -> dict[str, pd.DataFrame]:
+    """Task: RC, RS, kept share and share on the discriminative part for the shard's images (see module notes)."""
+    system, data = shard_data(p)
+    sups, outputs = supports_for(system, p)
+    dev = system.device
+    x = data.inputs.to(dev)
+    logits = batched_logits(system.model, x)
+    rows, skipped = [], []
+    for method in GAD_METHODS:
+        reason = unsupported_reason(system.model, method, x)
+        if reason is not None:
+            skipped.append({"method": method, "reason": reason})
+            continue
+        for k, out in enumerate(outputs, start=1):
+            g = gad_maps(system.model, list(sups.values()), x, out, method, p["keep"], n_steps=p["ig_steps"])
+            zero = torch.zeros_like(g.gad[0])
+            m_gad = torch.stack([h if h is not None else zero for h in g.hull_gad])
+            m_orig = torch.stack([h if h is not None else zero for h in g.hull_original])
+            m_sup = m_orig & ~m_gad
+            rs_gad, rs_sup = np.full(len(x), np.nan), np.full(len(x), np.nan)
+            for values, masks in ((rs_gad, m_gad), (rs_sup, m_sup)):
+                ok = masks.flatten(1).any(1)
+                if ok.any():
+                    values[ok.numpy()] = rs(system.model, x[ok.to(dev)], masks[ok].to(dev), out, p["fill"]).numpy()
+            area_o = m_orig.flatten(1).sum(1).double()
+            rc = (m_gad.flatten(1).sum(1).double() / area_o.clamp_min(1)).numpy()
+            if data.masks is not None:
+                on_part = (share_inside(g.important, data.masks), share_inside(g.gad, data.masks))
+            else:
+                on_part = (np.full(len(x), np.nan),) * 2
+            for i, img in enumerate(p["indices"]):
+                rows.append({"image": img, "method": method, "output": k, "class": int(data.labels[i]),
+                             "logit": float(logits[i, out]), "RC": float(rc[i]), "GAD empty": not bool(g.gad[i].any()),
+                             "RS GAD": rs_gad[i], "RS Sup": rs_sup[i], "part share original": on_part[0][i],
+                             "part share GAD": on_part[1][i], "kept share": float(g.gad[i].float().mean())})  # fmt: skip
+    return {"rows": pd.DataFrame(rows, columns=list(ROW_COLUMNS)),
+            "skipped": pd.DataFrame(skipped, columns=["method", "reason"])}  # fmt: skip

@@ -1,0 +1,288 @@
+"""Per-image work sharded over Dask, resumable: one function for every heavy chapter.
+
+A chapter describes its work as a **pure task** (a function importable by name, ``module:function``) and a list
+of **shards** (JSON-ready payloads: the system spec, profile, seed, the image indices of the shard and the method
+settings). :func:`map_shards` runs the task on every shard and returns the per-shard results (dicts of tidy
+:class:`pandas.DataFrame`) in shard order:
+
+* ``cluster="none"``: in this process, one shard after another;
+* ``cluster="local:N"``: a ``distributed.LocalCluster`` of ``N`` single-threaded worker processes, started and
+  closed here;
+* ``cluster="tcp://host:8786"`` (any ``scheme://host:port``): the scheduler of a cluster you run (dask-jobqueue
+  on SLURM, Kubernetes, ...). Its workers need ``xai_lib`` installed and, to share trained supports and
+  datasets, ``XAI_LIB_CACHE`` on a shared filesystem.
+
+The chapter code is the same for all three. Every finished shard is written atomically into the content-keyed
+cache (key: the task, its payload, the weights file's bytes and the library's source), so a run that is
+interrupted (a killed kernel, a lost worker) recomputes only the missing shards when it is started again; Dask
+itself retries the tasks of a worker lost during a run. On a worker, each system is loaded once (per worker
+process, not per task) on the worker's own device (``device="auto"``: its GPU where it has one), with its
+threads pinned to the chapter's thread count (so per-image numbers equal the in-process run's exactly on the
+same kind of CPU); datasets are read from the worker's content-keyed cache, never shipped through the scheduler.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import io
+import json
+import logging
+import re
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .cache import cache_dir, load_checked, save_checked
+
+PARAM = "cluster"
+_ADDRESS = re.compile(r"^[a-z][a-z0-9+.-]*://[^\s/:]+(:\d+)?$")
+_SOURCE_KEY: str | None = None
+_SYSTEMS: dict[str, Any] = {}  # per process: loaded systems by (spec key, profile, seed, device)
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    kind: str  # "none", "local" or "address"
+    workers: int = 0
+    address: str = ""
+
+
+def parse_cluster(value: Any) -> ClusterSpec:
+    """``"none"``, ``"local:N"`` or a scheduler address; anything else is a ValueError naming ``cluster``."""
+    if value is None or value == "none":
+        return ClusterSpec("none")
+    if isinstance(value, str) and value.startswith("local:"):
+        n = value.split(":", 1)[1]
+        if n.isdigit() and int(n) >= 1:
+            return ClusterSpec("local", workers=int(n))
+    elif isinstance(value, str) and _ADDRESS.match(value):
+        return ClusterSpec("address", address=value)
+    raise ValueError(
+        f"{PARAM}: expected 'none', 'local:N' (N >= 1 worker processes) or a scheduler address such as "
+        f"'tcp://host:8786', got {value!r}"
+    )
+
+
+def source_key() -> str:
+    """A hash of the library's source files: a shard computed by other code is not reused."""
+    global _SOURCE_KEY
+    if _SOURCE_KEY is None:
+        h = hashlib.sha256()
+        root = Path(__file__).resolve().parent
+        for f in sorted(root.rglob("*.py")):
+            h.update(f.relative_to(root).as_posix().encode())
+            h.update(f.read_bytes())
+        _SOURCE_KEY = h.hexdigest()[:16]
+    return _SOURCE_KEY
+
+
+def shard_key(task: str, payload: dict) -> str:
+    """Content key of one shard: the task, its payload, the weights' bytes, the library's source."""
+    from .systems import spec_from_mapping
+
+    h = hashlib.sha256(json.dumps({"task": task, "payload": payload}, sort_keys=True, default=str).encode())
+    spec = payload.get("system")
+    if spec is not None:
+        h.update(spec_from_mapping(spec, "systems").key().encode())
+    h.update(source_key().encode())
+    return h.hexdigest()[:24]
+
+
+def _shard_path(task: str, key: str) -> Path:
+    return cache_dir() / "shards" / task.replace(":", ".") / f"{key}.pkl"
+
+
+def _load_shard(task: str, key: str) -> dict[str, pd.DataFrame] | None:
+    data = load_checked(_shard_path(task, key))
+    if data is None:
+        return None
+    try:
+        return pd.read_pickle(io.BytesIO(data))
+    except Exception:  # an unreadable shard is recomputed, like a missing one
+        return None
+
+
+def _save_shard(task: str, key: str, result: dict[str, pd.DataFrame]) -> None:
+    buf = io.BytesIO()
+    pd.to_pickle(result, buf)
+    save_checked(_shard_path(task, key), buf.getvalue())
+
+
+def resolve_task(task: str) -> Callable[[dict], dict[str, pd.DataFrame]]:
+    module, _, name = task.partition(":")
+    fn = getattr(importlib.import_module(module), name, None)
+    if not callable(fn):
+        raise ValueError(f"task: {task!r} is not an importable function ('module:function')")
+    return fn
+
+
+def run_shard(task: str, payload: dict, key: str) -> dict[str, pd.DataFrame]:
+    """Run one shard (on whichever process executes it) and write its result into the cache."""
+    result = resolve_task(task)(payload)
+    _save_shard(task, key, result)
+    return result
+
+
+def system_for(payload: dict):
+    """The payload's system, loaded once per process (threads pinned to ``payload["threads"]`` first)."""
+    from .runtime import pin_threads
+    from .systems import load_system, spec_from_mapping
+
+    if payload.get("threads"):
+        pin_threads(payload["threads"])
+    from . import batching
+
+    plan = payload.get("plan")
+    if plan is not None and batching.default() != batching.Plan(*plan):
+        batching.set_default(*plan)
+    spec = spec_from_mapping(payload["system"], "systems")
+    key = json.dumps([spec.key(), payload["profile"], payload["seed"], payload.get("device", "cpu")])
+    if key not in _SYSTEMS:
+        _SYSTEMS[key] = load_system(spec, payload["profile"], payload["seed"], payload.get("device", "cpu"))
+    return _SYSTEMS[key]
+
+
+def register(system, payload: dict) -> None:
+    """Make an already loaded system available to in-process shards (no second copy of the model)."""
+    key = json.dumps([system.spec.key(), payload["profile"], payload["seed"], payload.get("device", "cpu")])
+    _SYSTEMS[key] = system
+
+
+class Runner:
+    """Runs tasks on shards for one chapter: ``Runner(cluster)`` starts (``local:N``) or connects to (an address)
+    the cluster once; :meth:`map` may be called many times; :meth:`close` (or the end of a ``with`` block, or of
+    the process) releases it. ``cluster="none"`` runs in this process."""
+
+    def __init__(self, cluster: Any = "none", connect_timeout: float = 5.0, log: Callable[[str], None] = print):
+        self.spec = parse_cluster(cluster)
+        self.log = log
+        self.client = self._local = None
+        if self.spec.kind == "none":
+            return
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:
+            raise ValueError(f"{PARAM}: Dask clusters need dask.distributed: pip install -e '.[cluster]'") from exc
+        if self.spec.kind == "local":
+            self._local = LocalCluster(
+                n_workers=self.spec.workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            )  # fmt: skip
+            self.client = Client(self._local)
+        else:
+            try:
+                self.client = Client(self.spec.address, timeout=f"{connect_timeout}s")
+            except (OSError, TimeoutError) as exc:
+                raise ValueError(
+                    f"{PARAM}: cannot reach the Dask scheduler at {self.spec.address!r} within {connect_timeout:g} s "
+                    f"({exc})"
+                ) from exc
+        if self.client.dashboard_link:
+            log(f"Dask dashboard: {self.client.dashboard_link}")
+        weakref.finalize(self, _close, self.client, self._local)
+
+    @property
+    def threads(self) -> int | None:
+        """Threads each task pins on a cluster: this process's torch thread count, so that every image is computed
+        exactly as in-process (thread counts change floating-point reductions, and Guided IG's adaptive path
+        amplifies such differences). On a machine with few cores, start the chapter with ``XAI_LIB_THREADS=1``
+        to give each local worker one core."""
+        import torch
+
+        return None if self.spec.kind == "none" else torch.get_num_threads()
+
+    def map(
+        self,
+        task: str,
+        payloads: Sequence[dict],
+        *,
+        desc: str = "shards",
+        images: Sequence[int] | None = None,
+        retries: int = 2,
+    ) -> list[dict[str, pd.DataFrame]]:
+        """Run ``task`` (``"module:function"``) on every payload; results in payload order. ``images``: the number
+        of images in each shard (the progress bar counts images per second). Shards already in the cache are
+        not recomputed (the log says how many)."""
+        from .runtime import progress
+
+        resolve_task(task)  # fails here, in the caller, for a bad task name
+        keys = [shard_key(task, p) for p in payloads]
+        results: list[dict[str, pd.DataFrame] | None] = [_load_shard(task, k) for k in keys]
+        todo = [i for i, r in enumerate(results) if r is None]
+        sizes = list(images) if images is not None else [1] * len(payloads)
+        if len(todo) < len(payloads):
+            self.log(f"{desc}: {len(payloads) - len(todo)} of {len(payloads)} shards from the cache")
+        if not todo:
+            return results  # type: ignore[return-value]
+        bar = progress(None, desc=desc, total=sum(sizes[i] for i in todo), unit="img")
+        t0 = time.perf_counter()
+        if self.client is None:
+            for i in todo:
+                results[i] = run_shard(task, payloads[i], keys[i])
+                bar.update(sizes[i])
+        else:
+            from distributed import as_completed
+
+            futures = {
+                self.client.submit(run_shard, task, payloads[i], keys[i], key=f"{task}-{keys[i]}", retries=retries): i
+                for i in todo
+            }  # fmt: skip
+            for future in as_completed(futures):
+                i = futures[future]
+                results[i] = future.result()
+                bar.update(sizes[i])
+        bar.close()
+        self.log(f"{desc}: {len(todo)} shards computed in {time.perf_counter() - t0:.1f} s ({self.spec.kind})")
+        return results  # type: ignore[return-value]
+
+    def close(self) -> None:
+        _close(self.client, self._local)
+        self.client = self._local = None
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _close(client, local) -> None:
+    if client is not None:
+        client.close()
+    if local is not None:
+        local.close()
+
+
+def map_shards(task: str, payloads: Sequence[dict], cluster: Any = "none", **kwargs) -> list[dict[str, pd.DataFrame]]:
+    """One-shot :meth:`Runner.map` (a cluster started for this call only)."""
+    log = kwargs.pop("log", print)
+    with Runner(cluster, log=log) as runner:
+        return runner.map(task, payloads, **kwargs)
+
+
+def concat(
+    results: Sequence[dict[str, pd.DataFrame]], name: str, labels: Sequence[str] | None = None, column: str = "system"
+) -> pd.DataFrame:
+    """One table from the shards' results (``name`` picks which of each shard's tables), each shard's rows labelled
+    with ``labels[i]`` in ``column`` when given; an empty table (with the shards' columns) when no shard has rows."""
+    labels = labels if labels is not None else [None] * len(results)
+    parts = [r[name].assign(**({column: lab} if lab is not None else {}))
+             for r, lab in zip(results, labels, strict=True) if name in r]  # fmt: skip
+    full = [p for p in parts if len(p)]
+    if full:
+        return pd.concat(full, ignore_index=True)
+    return parts[0].iloc[:0] if parts else pd.DataFrame()
+
+
+def shards_of(indices: Sequence[int], size: int) -> list[list[int]]:
+    """Consecutive pieces of ``indices`` of at most ``size`` (the last may be shorter)."""
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"shard_size: expected a positive int, got {size!r}")
+    idx = [int(i) for i in indices]
+    return [idx[a : a + size] for a in range(0, len(idx), size)]

@@ -1,0 +1,169 @@
+"""How a chapter reports: numbers glued into its prose, tables as HTML, and a reproduction card.
+
+* :func:`glue` stores a value under a name (myst-nb's glue, with numpy scalars made plain Python so that
+  ``{glue:text}`name:.3f``` formats them); the prose quotes results only through such names, so a re-execution on
+  another model or profile cannot leave a sentence wrong.
+* :func:`phrase` glues a sentence fragment chosen by a computed condition (a statement of direction).
+* :func:`show` displays a DataFrame as an HTML table with fixed number formats (and a stable element id, so a
+  re-execution changes the page only where the numbers change).
+* :func:`card` displays the chapter's **reproduction card**: the paper's setting beside ours, and each claim with
+  the paper's number, ours, and a verdict computed by :func:`verdict` (reproduced / partly / not reproduced / not
+  comparable); the card is also glued as JSON (``card_json``) for the book's scorecard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+VERDICTS = ("reproduced", "partly", "not reproduced", "not comparable")
+
+
+def plain(value: Any) -> Any:
+    """numpy scalars and 0-d tensors as Python numbers (their reprs would not format)."""
+    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0 and not isinstance(value, str):
+        return value.item()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def glue(name: str, value: Any, display: bool = False) -> Any:
+    """Glue ``value`` (made plain) under ``name``; returns the plain value."""
+    from myst_nb import glue as nb_glue
+
+    value = plain(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        value = float("nan")
+    nb_glue(name, value, display=display)
+    return value
+
+
+def glue_all(prefix: str, values: Mapping[str, Any]) -> None:
+    """Glue each ``values[k]`` as ``prefix + k``."""
+    for k, v in values.items():
+        glue(prefix + k, v)
+
+
+def phrase(name: str, condition: bool, if_true: str, if_false: str) -> str:
+    """Glue the fragment that is true of the computed ``condition`` (prose states directions only so)."""
+    text = if_true if condition else if_false
+    glue(name, text)
+    return text
+
+
+def styled(df: pd.DataFrame, formats: Mapping[str, str] | str | None = "{:.3f}", caption: str | None = None,
+           index: bool = False, uid: str | None = None):  # fmt: skip
+    """A pandas Styler: numbers formatted (one format for every float column, or per column; other float columns
+    ``{:.4g}``), NaN as "n/a", styled as the book's tables."""
+    floats = [c for c in df.columns if pd.api.types.is_float_dtype(df[c])]
+    if isinstance(formats, str):
+        formats = dict.fromkeys(floats, formats)
+    formats = {**dict.fromkeys(floats, "{:.4g}"), **(formats or {})}
+    styler = df.style.format(formats, na_rep="n/a").set_table_attributes('class="table table-sm dataframe"')
+    if not index:
+        styler = styler.hide(axis="index")
+    if caption:
+        styler = styler.set_caption(caption)
+    if uid is None:  # stable across runs (Python's hash() of strings is salted per process)
+        uid = "t" + hashlib.sha1(repr((list(map(str, df.columns)), caption, len(df))).encode()).hexdigest()[:10]
+    return styler.set_uuid(uid)
+
+
+class Table:
+    """A table for display and glue: HTML from the Styler, and the same numbers as fixed-width text (both
+    deterministic, so a checked cell compares equal on every re-run)."""
+
+    def __init__(self, df: pd.DataFrame, formats=None, caption: str | None = None, index: bool = False, uid=None):
+        self.styler = styled(df, formats, caption, index, uid)
+        self.text = self.styler.to_string(delimiter="  ")
+
+    def _repr_html_(self) -> str:
+        return self.styler.to_html()
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def show(df: pd.DataFrame, formats: Mapping[str, str] | str | None = "{:.3f}", caption: str | None = None,
+         index: bool = False) -> None:  # fmt: skip
+    """Display ``df`` as an HTML table (and as aligned text in the notebook file)."""
+    from IPython.display import display
+
+    display(Table(df, formats, caption, index))
+
+
+def verdict(agreeing: int, total: int, partly_from: float = 0.5) -> str:
+    """``reproduced`` when every comparable cell agrees with the paper's claim, ``partly`` when at least
+    ``partly_from`` of them do, ``not reproduced`` below that, ``not comparable`` without any comparable cell."""
+    if total == 0:
+        return "not comparable"
+    if agreeing == total:
+        return "reproduced"
+    return "partly" if agreeing >= partly_from * total else "not reproduced"
+
+
+def card(
+    chapter: str,
+    settings: Sequence[tuple[str, str, str]],
+    claims: Sequence[Mapping[str, Any]],
+    out=None,
+) -> pd.DataFrame:
+    """Glue the reproduction card, which the chapter's opening pastes (``{glue:} card_settings`` and
+    ``{glue:} card_claims``). ``settings``: (aspect, the paper, ours) rows; ``claims``: dicts with ``artefact``,
+    ``claim``, ``paper``, ``ours`` and ``verdict`` (one of :data:`VERDICTS`). Also saved as ``card.csv`` in ``out``
+    when given; returns the claims table."""
+    for c in claims:
+        if c["verdict"] not in VERDICTS:
+            raise ValueError(f"verdict: expected one of {list(VERDICTS)}, got {c['verdict']!r}")
+    setting_df = pd.DataFrame(settings, columns=["", "the paper", "this chapter"])
+    claim_df = pd.DataFrame(claims, columns=["artefact", "claim", "paper", "ours", "verdict"])
+    from myst_nb import glue as nb_glue
+
+    nb_glue("card_settings", Table(setting_df, None, "Reproduction card: setting", uid=f"{chapter}-setting"), False)
+    nb_glue("card_claims", Table(claim_df, None, "Reproduction card: claims", uid=f"{chapter}-claims"), False)
+    glue("card_json", json.dumps({"chapter": chapter, "claims": claim_df.to_dict("records")}))
+    if out is not None:
+        from .plotting import save_table
+
+        save_table(claim_df.assign(chapter=chapter), out / "card.csv")
+    return claim_df
+
+
+def glued(path, name: str):
+    """The value glued under ``name`` in an executed notebook (``None`` when it is not there)."""
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            if o.get("metadata", {}).get("scrapbook", {}).get("name") == name:
+                data = o.get("data", {})
+                text = data.get("text/plain", data.get("application/papermill.record/text/plain"))
+                try:
+                    return ast.literal_eval(text)
+                except (ValueError, SyntaxError):
+                    return text
+    return None
+
+
+def read_cards(folder) -> pd.DataFrame:
+    """Every chapter's reproduction card (glued as ``card_json``) in the notebooks of ``folder``, one table."""
+    from pathlib import Path
+
+    rows = []
+    for path in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb")):
+        value = glued(path, "card_json")
+        if value is None:
+            continue
+        card_data = json.loads(value)
+        rows += [{"chapter": card_data["chapter"], **claim} for claim in card_data["claims"]]
+    return pd.DataFrame(rows, columns=["chapter", "artefact", "claim", "paper", "ours", "verdict"])
