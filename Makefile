@@ -9,13 +9,13 @@ export XAI_LIB_THREADS ?= 2
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: install data notebooks html book test unit nbval lint format clean
+.PHONY: install data notebooks html book student test unit nbval lint format clean
 .DEFAULT_GOAL := book
 
 # torch is pinned in the same pip command as everything that depends on it (no CUDA build is pulled).
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[book,test]"
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[book,test,cluster,bench]"
 	@touch $@
 
 install: $(VENV)/.installed
@@ -31,6 +31,9 @@ html: install  ## render the committed notebooks, warnings as errors (BOOK_REPOS
 	@echo "Book: file://$(CURDIR)/_build/html/index.html"
 
 book: notebooks html
+
+student: install  ## the student edition in _student/: solutions removed, exercise outputs cleared
+	$(PY) -m data_scripts.student_edition --out _student
 
 unit: data
 	$(PY) -m pytest tests

@@ -70,3 +70,36 @@ def floor(model, inputs: torch.Tensor, targets: torch.Tensor, output: str = "pro
                 replay(model, inputs, targets, plan, output)
                 best = min(best, (time.perf_counter() - t0, plan))
     return best
+
+
+class CallRecorder(torch.nn.Module):
+    """Wraps a model and counts the inputs of every call that needs a backward pass (grad mode on): what a
+    sequential optimiser such as GAX evaluates, iteration by iteration."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model, self.counts = model, []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled():
+            self.counts.append(len(x))
+        return self.model(x)
+
+
+def sequential_floor(model, x: torch.Tensor, counts: list[int], sizes=(8, 16, 32, 64), repeat: int = 1,
+                     layouts=(False, True)) -> tuple[float, Plan]:  # fmt: skip
+    """The floor of a sequence of dependent calls (``counts[t]`` inputs at step ``t``; calls of one step may be
+    split but never merged with another step's): the best total time over batch sizes and layouts of a
+    forward+backward pass per step, on the first ``counts[t]`` rows of ``x``."""
+    targets = torch.zeros(len(x), dtype=torch.long)
+    best = (float("inf"), Plan(1))
+    for cl in layouts if x.dim() == 4 else (False,):
+        for size in sizes:
+            plan = Plan(size, cl)
+            replay(model, x[:size], targets[:size], plan, "logit")  # warm-up
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                for n in counts:
+                    replay(model, x[:n], targets[:n], plan, "logit")
+                best = min(best, (time.perf_counter() - t0, plan))
+    return best

@@ -54,11 +54,45 @@ def _atomic_write(path: Path, text: str) -> None:
     atomic_write_text(path, text)
 
 
+def _last_redraw(line: str) -> str:
+    """The last non-empty ``\r``-separated state of one line."""
+    return next((part for part in reversed(line.split("\r")) if part), "")
+
+
+def settle_progress(outputs: list) -> list:
+    """What a live notebook shows of a cell's stream outputs: progress-bar redraws settled to their last state.
+
+    A progress bar redraws its line many times; the executed notebook stores every redraw as a separate
+    stream message (or with ``\r`` inside one), which a rendered page would show as dozens of lines.
+    Consecutive messages of one stream are merged, and a message that follows an unfinished line replaces
+    that line, as the redraw does on screen.
+    """
+    settled: list = []
+    for output in outputs:
+        if output.get("output_type") != "stream":
+            settled.append(output)
+            continue
+        text = "\n".join(_last_redraw(line) for line in output["text"].split("\n"))
+        last = settled[-1] if settled else None
+        if last is not None and last.get("output_type") == "stream" and last["name"] == output["name"]:
+            done, newline, partial = last["text"].rpartition("\n")
+            if partial and not text.startswith("\n"):
+                last["text"] = done + newline + text
+            else:
+                last["text"] += text
+        else:
+            output["text"] = text
+            settled.append(output)
+    return settled
+
+
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop per-cell timestamps (they change on every run and add nothing to the rendered page)."""
+    """Drop per-cell timestamps (they change on every run) and settle progress-bar redraws."""
     for cell in nb.cells:
         for key in VOLATILE_CELL_KEYS:
             cell.metadata.pop(key, None)
+        if "outputs" in cell:
+            cell.outputs = settle_progress(cell.outputs)
     nb.metadata.get("papermill", {}).pop("input_path", None)
     nb.metadata.get("papermill", {}).pop("output_path", None)
     for key in ("start_time", "end_time", "environment_variables"):
@@ -113,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--force", action="store_true", help="re-run even when nothing changed")
     ap.add_argument("--output-dir", type=Path, help="write executed notebooks here instead of in place")
     ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"), help="parameter")
+    ap.add_argument(
+        "--record", action="store_true",
+        help="record the run time in book/execution_times.csv under the run's profile (with --output-dir)",
+    )  # fmt: skip
     args = ap.parse_args(argv)
     names = args.chapter or chapters()
     unknown = set(names) - set(chapters())
@@ -135,7 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: done in {seconds:.0f} s -> {target}", flush=True)
         if in_place:
             _atomic_write(stamp, key)
-            record_time(name, "book", seconds)
+        if in_place or args.record:
+            record_time(name, str(parameters.get("profile", "book")), seconds)
     return 0
 
 

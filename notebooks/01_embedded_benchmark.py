@@ -35,17 +35,27 @@
 # **Prerequisites.** Python and basic PyTorch. {doc}`../book/how_to_run` explains how to execute a chapter.
 
 # %% tags=["remove-cell"]
-# Colab, Binder or a fresh kernel: install xai_lib when it is missing (XAI_LIB_SOURCE names a git URL, checkout or
-# wheel); where xai_lib is installed this cell does nothing.
-import importlib.util
-import os
-import subprocess
-import sys
+# Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
+# wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
+def _install_xai_lib() -> None:
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-if importlib.util.find_spec("xai_lib") is None:
-    if not os.environ.get("XAI_LIB_SOURCE"):
+    if importlib.util.find_spec("xai_lib") is not None:
+        return
+    here = Path.cwd().resolve()
+    clone = next((p for p in (here, *here.parents) if (p / "xai_lib" / "__init__.py").is_file()), None)
+    source = os.environ.get("XAI_LIB_SOURCE") or (str(clone) if clone else None)
+    if source is None:
         raise RuntimeError("xai_lib is not installed: set XAI_LIB_SOURCE (e.g. git+https://...) and re-run this cell")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", os.environ["XAI_LIB_SOURCE"]], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
+    importlib.invalidate_caches()
+
+
+_install_xai_lib()
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper
@@ -96,6 +106,7 @@ print(f"profile={prof.name} device={dev.type}: {len(specs)} systems on {len(data
 #
 # The table gives each split's size and a SHA-256 fingerprint of the test inputs: the same on every machine for the
 # same seed and profile (a unit test checks bit-identity too).
+
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -183,7 +194,7 @@ for spec in dataset_specs:
 # Every ReLU is a separate, non-inplace module (captum's DeepLift, GuidedBackprop and Deconvolution hook them; the
 # library gives models that reuse one module, as torchvision's ResNets do, a separated copy for those methods).
 # Each is trained once (Adam, one-cycle learning rate, seeded shuffling, pinned threads) and cached; the **`_sub`**
-# variant is the same run's weights at the moment its validation accuracy was closest to 80%, as the GAX paper trains
+# variant is the same run's weights at the moment its validation accuracy was closest to $80\%$, as the GAX paper trains
 # its `_sub` models to a target validation accuracy.
 
 # %%
@@ -210,7 +221,7 @@ report.glue("well_error_max", 100 * (1 - well["test accuracy"].min()) if len(wel
 report.glue("well_worst", well.loc[well["test accuracy"].idxmin(), "system"] if len(well) else "none")
 report.glue("sub_error_min", 100 * (1 - sub["test accuracy"].max()) if len(sub) else float("nan"))
 report.glue("sub_error_max", 100 * (1 - sub["test accuracy"].min()) if len(sub) else float("nan"))
-for name, system in loaded.items():
+for system in loaded.values():
     print(system.describe())
 
 # %% [markdown]
@@ -224,7 +235,7 @@ for name, system in loaded.items():
 #
 # Validation accuracy at the end of each epoch, against the fraction of training done (the MLPs train for more,
 # cheaper epochs); the large dot marks where the `_sub` snapshot was taken (its accuracy there is measured on 128
-# validation images, hence the scatter around 80%).
+# validation images, hence the scatter around $80\%$).
 
 # %% tags=["hide-input"]
 registry_pairs = list(dict.fromkeys(
@@ -236,7 +247,9 @@ if registry_pairs:
         meta = json.loads(default_model_info(a, d, prof, seed, progress=False)["meta"])
         hist = pd.DataFrame(meta["history"])
         epochs = len(hist)
-        (line,) = ax.plot(hist["epoch"] / epochs, hist["val_accuracy"], marker=".", label=f"{d} / {a} ({epochs} epochs)")
+        (line,) = ax.plot(
+            hist["epoch"] / epochs, hist["val_accuracy"], marker=".", label=f"{d} / {a} ({epochs} epochs)"
+        )
         if meta["sub_step"] is not None:
             steps_per_epoch = -(-len(data[d]["train"]) // meta["config"]["train"]["batch_size"])
             ax.plot(meta["sub_step"] / steps_per_epoch / epochs, meta["sub_val_accuracy"], "o", ms=8,
@@ -320,7 +333,7 @@ with tempfile.TemporaryDirectory() as tmp:
 
 # %% [markdown]
 # The model is right on {glue:text}`png_accuracy:.0%` of the PNG files and {glue:text}`jpg_accuracy:.0%` of the
-# JPEGs, which were saved at 1.5 times the size: lossy compression and two resamplings change what the model sees.
+# JPEGs, which were saved at $1.5$ times the size: lossy compression and two resamplings change what the model sees.
 # Preprocessing is part of the system, and worth checking here before attributing anything.
 #
 # The same system written as a file or as one JSON string works in every chapter, e.g.
@@ -386,7 +399,9 @@ sp_pred = batched_logits(sp.model, sp_test.inputs).argmax(1)
 marked = sp_test.extra_masks["cue"].flatten(1).any(1)
 for has_mark in (True, False):
     rows = (sp_test.labels == 0) & (marked == has_mark)
-    print(f"class 0, mark {'present' if has_mark else 'absent '}: accuracy {(sp_pred[rows] == 0).float().mean():.3f} on {int(rows.sum())} images")
+    print(
+        f"class 0, mark {'present' if has_mark else 'absent '}: accuracy {(sp_pred[rows] == 0).float().mean():.3f} on {int(rows.sum())} images"
+    )
 
 # %% [markdown]
 # A large gap between the two lines is the model's reliance on the mark; {doc}`08_gax_generative` asks whether GAX
@@ -428,7 +443,7 @@ for has_mark in (True, False):
 # * **Splits.** `shapes` splits are generated independently; the scikit-learn sets and image folders without explicit
 #   `train`/`val`/`test` subfolders are split 60/15/25 per class from the seed.
 # * **`_sub` models** are snapshots of the same run taken when the validation accuracy, measured every few batches
-#   on 128 validation images, is closest to 80%; the table reports their accuracy on the test split.
+#   on 128 validation images, is closest to $80\%$; the table reports their accuracy on the test split.
 # * **Image folders**: any size (shorter side scaled, centre crop), grayscale, palette, RGBA (composited onto
 #   white), CMYK and 16-bit files are converted; a file that cannot be read stops the chapter with its name. Decoded
 #   folders are cached by their file listing.

@@ -38,17 +38,27 @@
 # ```
 
 # %% tags=["remove-cell"]
-# Colab, Binder or a fresh kernel: install xai_lib when it is missing (XAI_LIB_SOURCE names a git URL, checkout or
-# wheel); where xai_lib is installed this cell does nothing.
-import importlib.util
-import os
-import subprocess
-import sys
+# Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
+# wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
+def _install_xai_lib() -> None:
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-if importlib.util.find_spec("xai_lib") is None:
-    if not os.environ.get("XAI_LIB_SOURCE"):
+    if importlib.util.find_spec("xai_lib") is not None:
+        return
+    here = Path.cwd().resolve()
+    clone = next((p for p in (here, *here.parents) if (p / "xai_lib" / "__init__.py").is_file()), None)
+    source = os.environ.get("XAI_LIB_SOURCE") or (str(clone) if clone else None)
+    if source is None:
         raise RuntimeError("xai_lib is not installed: set XAI_LIB_SOURCE (e.g. git+https://...) and re-run this cell")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", os.environ["XAI_LIB_SOURCE"]], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
+    importlib.invalidate_caches()
+
+
+_install_xai_lib()
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper: sets steps and numbers of images
@@ -183,7 +193,11 @@ report.show(toy_table, "{:.4f}")
 # NBVAL_CHECK_OUTPUT
 images = test.inputs[: prof.idgi_images].to(dev)
 targets = batched_logits(sys_.model, images).argmax(1).to(dev)  # explain the predicted class
-methods = {"IG": IG(sys_.model, output), "Guided IG": GuidedIG(sys_.model, output), "Blur IG": BlurIG(sys_.model, output)}
+methods = {
+    "IG": IG(sys_.model, output),
+    "Guided IG": GuidedIG(sys_.model, output),
+    "Blur IG": BlurIG(sys_.model, output),
+}
 rows = []
 for name, method in methods.items():
     counts = sweep if name == "IG" else (prof.idgi_steps,) if name == "Guided IG" else blur_counts
@@ -368,7 +382,9 @@ print(report.card("02_idgi_noise", settings, claims, out).verdict.value_counts()
 for j, part in enumerate(decomposed):
     move = path[j + 1] - path[j]
     cos = float(move @ g_path[j] / (move.norm() * g_path[j].norm()))
-    print(f"step {j}: |noise| = {float(part['noise'].norm()):.3f}, angle(step, gradient) = {np.degrees(np.arccos(cos)):.0f} deg")
+    print(
+        f"step {j}: |noise| = {float(part['noise'].norm()):.3f}, angle(step, gradient) = {np.degrees(np.arccos(cos)):.0f} deg"
+    )
 
 # %% [markdown]
 # The noise is small where the path runs along the gradient (small angle) and large where it crosses the level
@@ -420,7 +436,9 @@ for use_idgi in (False, True):
 # %% tags=["solution"]
 # NBVAL_CHECK_OUTPUT
 _, g0 = IG(sys_.model, output).grad_fn(torch.zeros_like(images[:4]), targets[:4])
-print("gradient at the black image: max |g| per image", [f"{v:.1e}" for v in g0.flatten(1).abs().max(1).values.tolist()])
+print(
+    "gradient at the black image: max |g| per image", [f"{v:.1e}" for v in g0.flatten(1).abs().max(1).values.tolist()]
+)
 print("IDGI steps skipped over the whole table:", int(idgi_rows["steps skipped"].sum()))
 
 # %% [markdown]

@@ -40,17 +40,27 @@
 # ```
 
 # %% tags=["remove-cell"]
-# Colab, Binder or a fresh kernel: install xai_lib when it is missing (XAI_LIB_SOURCE names a git URL, checkout or
-# wheel); where xai_lib is installed this cell does nothing.
-import importlib.util
-import os
-import subprocess
-import sys
+# Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
+# wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
+def _install_xai_lib() -> None:
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-if importlib.util.find_spec("xai_lib") is None:
-    if not os.environ.get("XAI_LIB_SOURCE"):
+    if importlib.util.find_spec("xai_lib") is not None:
+        return
+    here = Path.cwd().resolve()
+    clone = next((p for p in (here, *here.parents) if (p / "xai_lib" / "__init__.py").is_file()), None)
+    source = os.environ.get("XAI_LIB_SOURCE") or (str(clone) if clone else None)
+    if source is None:
         raise RuntimeError("xai_lib is not installed: set XAI_LIB_SOURCE (e.g. git+https://...) and re-run this cell")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", os.environ["XAI_LIB_SOURCE"]], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
+    importlib.invalidate_caches()
+
+
+_install_xai_lib()
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper (paper: 1,000 images per system)
@@ -130,7 +140,9 @@ save_table(bokeh, out / "bokeh_images.csv.gz")
 time_table = timing.groupby("system", sort=False)[["images", "attribution s", "metrics s"]].sum().reset_index()
 time_table["attribution s per image"] = time_table["attribution s"] / time_table["images"]
 save_table(time_table, out / "timing.csv")
-report.glue("attribution_share", time_table["attribution s"].sum() / time_table[["attribution s", "metrics s"]].sum().sum())
+report.glue(
+    "attribution_share", time_table["attribution s"].sum() / time_table[["attribution s", "metrics s"]].sum().sum()
+)
 report.show(time_table, "{:.1f}")
 
 # %% [markdown]
@@ -187,7 +199,7 @@ report.show(beside, "{:.3f}")
 # ## Does IDGI improve its base method? Per cell, on the same images
 #
 # For every system, metric and base method: the mean per-image difference (IDGI minus base; for MAE lower is
-# better) with a 95% bootstrap interval {cite}`efron1979bootstrap`, the Wilcoxon signed-rank {cite}`wilcoxon1945`
+# better) with a $95\%$ bootstrap interval {cite}`efron1979bootstrap`, the Wilcoxon signed-rank {cite}`wilcoxon1945`
 # p-value and the verdict at the `alpha` level (no correction for the many cells: read the counts, not single cells).
 # SIC and AIC use each image's own binned area here.
 
@@ -356,11 +368,19 @@ for title, metrics in TABLES.items():
     })  # fmt: skip
 t1 = tables["Table 1: insertion"].set_index(["metric", "system"])[list(METHODS)]
 vg_lowest = int(t1.idxmin(axis=1).eq("VG").sum())
-paper_rows = xai_lib.reference.idgi_tables().query("table == 1").pivot_table(index=["metric", "model"], columns="method")
+paper_rows = (
+    xai_lib.reference.idgi_tables().query("table == 1").pivot_table(index=["metric", "model"], columns="method")
+)
 paper_vg = int(paper_rows.value.idxmin(axis=1).eq("VG").sum())
-claims.append({"artefact": "sec. 4.3", "claim": "VG has the lowest insertion score",
-               "paper": f"{paper_vg} of {len(paper_rows)} rows",
-               "ours": f"lowest in {vg_lowest} of {len(t1)} rows", "verdict": report.verdict(vg_lowest, len(t1))})
+claims.append(
+    {
+        "artefact": "sec. 4.3",
+        "claim": "VG has the lowest insertion score",
+        "paper": f"{paper_vg} of {len(paper_rows)} rows",
+        "ours": f"lowest in {vg_lowest} of {len(t1)} rows",
+        "verdict": report.verdict(vg_lowest, len(t1)),
+    }
+)
 settings = [
     ("models", "11 ImageNet CNNs (TensorFlow, pretrained)", ", ".join(names)),
     ("images", "correctly classified ImageNet validation images (33K-39K per model)",
@@ -368,7 +388,7 @@ settings = [
     ("steps", "200 for IG, GIG and Blur IG", f"IG and GIG {prof.idgi_steps}, Blur IG {prof.blur_steps} (PAIR's default)"),
     ("SIC/AIC", "IDGI protocol (PIL blur radius 20, 25 thresholds, 100 bins)",
      f"the same, radius scaled to the image side; WebP effort {webp_method}; PAIR's protocol as cross-check"),
-    ("localisation", "ImageNet bounding boxes", "object masks of `shapes`"),
+    ("localisation", "ImageNet bounding boxes", "object masks of the shapes images"),
 ]  # fmt: skip
 print(report.card("03_idgi_tables", settings, claims, out).verdict.value_counts().to_string())
 
@@ -393,6 +413,7 @@ print(report.card("03_idgi_tables", settings, claims, out).verdict.value_counts(
 # ````{exercise-end}
 # ````
 
+
 # %% tags=["exercise"]
 def table1_cells(output_kind: str, n_images: int = 16) -> pd.DataFrame:
     """Mean insertion score (probability) of the seven maps on the first correctly classified images of shapes/vgg."""
@@ -403,7 +424,9 @@ def table1_cells(output_kind: str, n_images: int = 16) -> pd.DataFrame:
     d = s.data("test").subset(idx)
     x, y = d.inputs.to(dev), d.targets.to(dev)
     maps = idgi_tables.attributions(s.model, x, y, output_kind, prof.idgi_steps, prof.blur_steps)
-    return pd.DataFrame({m: [float(insertion_aucs(s.model, x, a, y)["probability"].values.mean())] for m, a in maps.items()})
+    return pd.DataFrame(
+        {m: [float(insertion_aucs(s.model, x, a, y)["probability"].values.mean())] for m, a in maps.items()}
+    )
 
 
 # your turn: compare table1_cells("probability") with table1_cells("logit")
@@ -473,7 +496,9 @@ s_loc = loaded[0]
 if s_loc.data("test").masks is not None:
     idx = torch.tensor(common.first_correct(pred, s_loc.name, 16))
     d = s_loc.data("test").subset(idx)
-    maps_loc = idgi_tables.attributions(s_loc.model, d.inputs.to(dev), d.targets.to(dev), output, prof.idgi_steps, prof.blur_steps)
+    maps_loc = idgi_tables.attributions(
+        s_loc.model, d.inputs.to(dev), d.targets.to(dev), output, prof.idgi_steps, prof.blur_steps
+    )
     rows_loc = []
     for m, a in maps_loc.items():
         signed = a.sum(1, keepdim=True).clamp_min(0).expand_as(a)  # positive evidence only
@@ -498,16 +523,16 @@ if s_loc.data("test").masks is not None:
 # * **Images**: the first `idgi_table_images` correctly classified test images of each system (the paper uses
 #   ImageNet validation images). Targets are the true (= predicted) classes; the attributed output is the softmax
 #   probability, as in the reference code.
-# * **Steps**: IG and Guided IG as the profile says (the paper's 200), Blur IG PAIR's default 100, `max_sigma` 50,
-#   Guided IG `fraction` 0.25 and `max_dist` 0.02 (PAIR's defaults). IG is the right Riemann sum.
-# * **Insertion**: 5% of the pixels per step onto a black image (20 steps), trapezoidal area; ratio variant divided
+# * **Steps**: IG and Guided IG as the profile says (the paper's 200), Blur IG PAIR's default 100, `max_sigma=50`,
+#   Guided IG `fraction=0.25` and `max_dist=0.02` (PAIR's defaults). IG is the right Riemann sum.
+# * **Insertion**: $5\%$ of the pixels per step onto a black image (20 steps), trapezoidal area; ratio variant divided
 #   by the full image's probability.
 # * **SIC/AIC, IDGI protocol** (Tables 2 and 3): PIL Gaussian blur of radius 20 scaled from 224 pixels to the image
-#   side; 25 thresholds from 0 to 100%; the top pixels pasted onto the base; information = normalised WebP size or
+#   side; 25 thresholds from $0$ to $100\%$; the top pixels pasted onto the base; information = normalised WebP size or
 #   MS-SSIM to the original (window 3, small images upsampled); prediction = probability relative to the original's,
 #   clipped to [0, 1] (SIC) or 1/0 correct (AIC); 100 bins; empty bins interpolated; area = mean over bins.
 #   Per-image areas (for the paired tests) apply the same binning to one image's points.
-# * **SIC/AIC, PAIR protocol** (cross-check): PAIR's `compute_pic_metric` exactly (random mask of 1% of the pixels
+# * **SIC/AIC, PAIR protocol** (cross-check): PAIR's `compute_pic_metric` exactly (random mask of $1\%$ of the pixels
 #   from the seed and the image index).
 # * **Localisation**: $|\sum_c a_c|$ min-max normalised; best F1 over thresholds, ROC-AUC, MAE to the binary object
 #   mask of `shapes`.

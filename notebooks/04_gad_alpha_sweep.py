@@ -43,17 +43,27 @@
 # ```
 
 # %% tags=["remove-cell"]
-# Colab, Binder or a fresh kernel: install xai_lib when it is missing (XAI_LIB_SOURCE names a git URL, checkout or
-# wheel); where xai_lib is installed this cell does nothing.
-import importlib.util
-import os
-import subprocess
-import sys
+# Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
+# wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
+def _install_xai_lib() -> None:
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-if importlib.util.find_spec("xai_lib") is None:
-    if not os.environ.get("XAI_LIB_SOURCE"):
+    if importlib.util.find_spec("xai_lib") is not None:
+        return
+    here = Path.cwd().resolve()
+    clone = next((p for p in (here, *here.parents) if (p / "xai_lib" / "__init__.py").is_file()), None)
+    source = os.environ.get("XAI_LIB_SOURCE") or (str(clone) if clone else None)
+    if source is None:
         raise RuntimeError("xai_lib is not installed: set XAI_LIB_SOURCE (e.g. git+https://...) and re-run this cell")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", os.environ["XAI_LIB_SOURCE"]], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
+    importlib.invalidate_caches()
+
+
+_install_xai_lib()
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper
@@ -102,7 +112,9 @@ keep = params.number("keep", keep, lo=0.0, hi=1.0)
 n_sweep = params.positive_int("sweep_images_per_class", sweep_images_per_class)
 config = SupportConfig(epochs=params.non_negative_int("support_epochs", support_epochs),
                        lr=params.number("support_lr", support_lr, lo=1e-12), seed=seed)  # fmt: skip
-per_class = prof.gad_train_per_class if train_per_class is None else params.positive_int("train_per_class", train_per_class)
+per_class = (
+    prof.gad_train_per_class if train_per_class is None else params.positive_int("train_per_class", train_per_class)
+)
 out = params.output_dir("output_dir", output_dir)
 dev = xai_lib.setup(seed, device, profile=prof)
 spec = single(system, dataset=dataset, model=model, weights=weights, normalize=normalize, class_index=class_index,
@@ -241,11 +253,15 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-at_fixed = region[region["up to alpha"] == max(a for a in fixed if a > 0)] if any(a > 0 for a in fixed) else region.iloc[:0]
+at_fixed = (
+    region[region["up to alpha"] == max(a for a in fixed if a > 0)] if any(a > 0 for a in fixed) else region.iloc[:0]
+)
 per_method = at_fixed.groupby("method", sort=False).agg(**{
     "kept share": ("kept share", "mean"), "RC < 1 share": ("RC", lambda v: float((v < 1).mean())), "mean RC": ("RC", "mean"),
 }).reset_index()  # fmt: skip
-monotone = all(g.groupby("up to alpha")["kept share"].mean().is_monotonic_decreasing for _, g in region.groupby("method"))
+monotone = all(
+    g.groupby("up to alpha")["kept share"].mean().is_monotonic_decreasing for _, g in region.groupby("method")
+)
 report.glue("kept_min", per_method["kept share"].min() if len(per_method) else float("nan"))
 report.glue("kept_max", per_method["kept share"].max() if len(per_method) else float("nan"))
 report.glue("rc_below_min", per_method["RC < 1 share"].min() if len(per_method) else float("nan"))
@@ -302,7 +318,9 @@ plt.show()
 
 # %%
 # NBVAL_CHECK_OUTPUT
-fits["passes"] = (fits[["rank corr a", "rank corr b"]].min(axis=1) >= rank_threshold) & (fits["fit share"] >= fit_threshold)
+fits["passes"] = (fits[["rank corr a", "rank corr b"]].min(axis=1) >= rank_threshold) & (
+    fits["fit share"] >= fit_threshold
+)
 selected = []
 for alpha in candidates:
     if not bool(fits.set_index("alpha").loc[alpha, "passes"]):
@@ -329,10 +347,12 @@ save_table(comparison.reset_index(), out / "automatic_vs_fixed.csv")
 report.show(comparison.reset_index(), "{:.3f}")
 if too_weak:
     best = fits[fits.alpha > 0].sort_values("fit share").iloc[-1]
-    print(f"No support with alpha > 0 passes: the best fit share is {best['fit share']:.2f} (alpha {best['alpha']:g}), "
-          f"rank correlations {best['rank corr a']:.3f}/{best['rank corr b']:.3f}. The supports barely moved from the "
-          f"original, so GAD would keep the original's pixels: train them longer (support_epochs, now {config.epochs}), "
-          f"with a larger step (support_lr, now {config.lr:g}) or on more images (train_per_class, now {n_train}).")
+    print(
+        f"No support with alpha > 0 passes: the best fit share is {best['fit share']:.2f} (alpha {best['alpha']:g}), "
+        f"rank correlations {best['rank corr a']:.3f}/{best['rank corr b']:.3f}. The supports barely moved from the "
+        f"original, so GAD would keep the original's pixels: train them longer (support_epochs, now {config.epochs}), "
+        f"with a larger step (support_lr, now {config.lr:g}) or on more images (train_per_class, now {n_train})."
+    )
 
 # %% [markdown]
 # The automatic rule extends the sweep up to alpha = {glue:text}`selected_max` and stops at
@@ -375,7 +395,7 @@ print(report.card("04_gad_alpha_sweep", settings, claims, out).verdict.value_cou
 # ````{exercise-start}
 # :label: ex-sweep-1
 # ````
-# Lower `fit_threshold` to 0.5: how far does the automatic sweep go? Compute it from the fit table without
+# Lower `fit_threshold` to `0.5`: how far does the automatic sweep go? Compute it from the fit table without
 # re-training anything. *Time: 10 min.*
 # ````{exercise-end}
 # ````
@@ -417,7 +437,10 @@ print(f"fit share >= 0.5: sweep {reach}; fit share >= {fit_threshold}: sweep {se
 big = max(a for a in fixed if a > 0)
 one = {m: np.mean([float(gad_mask(maps[m, "original"][i], [maps[m, big][i]], keep).float().mean())
                    for i in range(len(order))]) for m in methods}  # fmt: skip
-print(pd.DataFrame({"one support (alpha %g)" % big: one, "fixed sweep": per_method.set_index("method")["kept share"]}).round(3).to_string())
+one_vs_sweep = pd.DataFrame(
+    {f"one support (alpha {big:g})": one, "fixed sweep": per_method.set_index("method")["kept share"]}
+)
+report.show(one_vs_sweep.rename_axis("method").reset_index(), caption="Kept share: one support against the sweep")
 
 # %% [markdown]
 # Most of the reduction usually comes from the first support or two: their maps already disagree with the

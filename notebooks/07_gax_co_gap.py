@@ -43,17 +43,27 @@
 # ```
 
 # %% tags=["remove-cell"]
-# Colab, Binder or a fresh kernel: install xai_lib when it is missing (XAI_LIB_SOURCE names a git URL, checkout or
-# wheel); where xai_lib is installed this cell does nothing.
-import importlib.util
-import os
-import subprocess
-import sys
+# Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
+# wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
+def _install_xai_lib() -> None:
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-if importlib.util.find_spec("xai_lib") is None:
-    if not os.environ.get("XAI_LIB_SOURCE"):
+    if importlib.util.find_spec("xai_lib") is not None:
+        return
+    here = Path.cwd().resolve()
+    clone = next((p for p in (here, *here.parents) if (p / "xai_lib" / "__init__.py").is_file()), None)
+    source = os.environ.get("XAI_LIB_SOURCE") or (str(clone) if clone else None)
+    if source is None:
         raise RuntimeError("xai_lib is not installed: set XAI_LIB_SOURCE (e.g. git+https://...) and re-run this cell")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", os.environ["XAI_LIB_SOURCE"]], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
+    importlib.invalidate_caches()
+
+
+_install_xai_lib()
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper (paper: every test input)
@@ -164,8 +174,8 @@ plt.show()
 # %% [markdown]
 # ## The gap, measured: AUROC with a bootstrap CI
 #
-# For each system, method and variant: the AUROC of the CO score as a detector of *correct* predictions (0.5: no
-# information; 1: every correct prediction scores above every wrong one), a 95% percentile bootstrap interval
+# For each system, method and variant: the AUROC of the CO score as a detector of *correct* predictions ($0.5$: no
+# information; 1: every correct prediction scores above every wrong one), a $95\%$ percentile bootstrap interval
 # (resampling correct and wrong predictions separately), and Youden's threshold: flag a prediction for review when
 # its CO score falls below it. Systems with fewer than five wrong predictions get no estimate; with fewer than
 # `few_wrong` the interval rests on a handful of wrong predictions and is flagged "thin".
@@ -194,7 +204,7 @@ report.glue("no_estimate", ", ".join(no_estimate) if no_estimate else "none")
 report.show(wide.reset_index(), "{:.3f}", caption="AUROC of the CO score (raw outputs, x + h)")
 
 # %% [markdown]
-# With raw outputs and $x + h$, the interval lies above 0.5 (a gap beyond chance) in {glue:text}`n_separating` of
+# With raw outputs and $x + h$, the interval lies above $0.5$ (a gap beyond chance) in {glue:text}`n_separating` of
 # {glue:text}`n_estimable` method-system cells with an estimate. Thin estimates (fewer than `few_wrong` wrong
 # predictions): {glue:text}`thin_systems`; no estimate (fewer than five wrong predictions): {glue:text}`no_estimate`.
 # An AUROC of 1 from a handful of wrong predictions, with an interval that cannot move, says little about the next
@@ -205,7 +215,9 @@ report.show(wide.reset_index(), "{:.3f}", caption="AUROC of the CO score (raw ou
 best = auc_table.dropna(subset=["AUROC"]).sort_values("AUROC", ascending=False).groupby("system", sort=False).head(1)
 report.show(best[["system", "method", "AX", "softmax", "wrong", "AUROC", "CI low", "CI high", "thin", "flag below"]], "{:.3f}",
             caption="Best method and variant per system (flag predictions whose CO is below the threshold)")  # fmt: skip
-best_by_dataset = best.assign(dataset=best.system.str.split("/").str[0]).groupby("dataset").method.agg(lambda v: v.mode()[0])
+best_by_dataset = (
+    best.assign(dataset=best.system.str.split("/").str[0]).groupby("dataset").method.agg(lambda v: v.mode()[0])
+)
 report.glue("n_best_methods", best_by_dataset.nunique())
 report.glue("n_datasets", len(best_by_dataset))
 
@@ -324,7 +336,9 @@ from xai_lib.gax import heatmaps  # noqa: E402
 from xai_lib.models import batched_logits  # noqa: E402
 
 
-def co_with_kappa_from(system_name: str, method: str, use_prediction: bool, n: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def co_with_kappa_from(
+    system_name: str, method: str, use_prediction: bool, n: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
     """CO scores (raw, x + h) of ``method`` with kappa from the prediction or from the truth; and correctness."""
     from xai_lib.gax import co_scores
 
@@ -348,11 +362,13 @@ def co_with_kappa_from(system_name: str, method: str, use_prediction: bool, n: i
 for use_pred in (False, True):
     co, right = co_with_kappa_from(show_system, "Saliency", use_pred)
     if 5 <= (~right).sum() and 5 <= right.sum():
-        print(f"kappa from the {'prediction' if use_pred else 'truth     '}: AUROC {auroc_ci(co, right, n_boot=200)[0]:.3f}")
+        print(
+            f"kappa from the {'prediction' if use_pred else 'truth     '}: AUROC {auroc_ci(co, right, n_boot=200)[0]:.3f}"
+        )
 
 # %% [markdown]
 # With $\kappa$ from the prediction, heatmap and score refer to the same class for every input, right or wrong, and
-# the gap collapses towards 0.5: the gap exists only because the truth enters $\kappa$. That is why it can flag
+# the gap collapses towards $0.5$: the gap exists only because the truth enters $\kappa$. That is why it can flag
 # mistakes when a (possibly wrong) label is available to check, as the paper proposes for data labelling.
 # ````{solution-end}
 # ````
@@ -400,8 +416,10 @@ if len(b):
     g = co_table[(co_table.system == show_system) & (co_table.method == b.method) & (co_table.AX == b.AX)
                  & (co_table.softmax == b.softmax)]  # fmt: skip
     flagged = g.co < b["flag below"]
-    print(f"{b.method} ({b.AX}, softmax={b.softmax}): flags {flagged[~g.correct].mean():.0%} of the wrong predictions "
-          f"and {flagged[g.correct].mean():.0%} of the correct ones ({int(flagged[g.correct].sum())} images to re-check)")
+    print(
+        f"{b.method} ({b.AX}, softmax={b.softmax}): flags {flagged[~g.correct].mean():.0%} of the wrong predictions "
+        f"and {flagged[g.correct].mean():.0%} of the correct ones ({int(flagged[g.correct].sum())} images to re-check)"
+    )
 
 # %% [markdown]
 # Youden's threshold balances the two error rates; a reviewer who can afford fewer re-checks moves it down.
@@ -426,5 +444,5 @@ if len(b):
 # * **AUROC** treats correct predictions as positives and the CO score as the detector; the CI resamples the two
 #   groups separately. Youden's threshold maximises TPR - FPR.
 # * **Wider gap**: the difference of the AUROCs of a well-trained model and its `_sub` twin, each resampled within
-#   its own classes; "wider" when the 95% interval lies above 0.
+#   its own classes; "wider" when the $95\%$ interval lies above 0.
 # * Inputs are the first `gax_images` test inputs of each system, all of them in `paper`.

@@ -40,21 +40,33 @@
 # ```
 
 # %% tags=["remove-cell"]
-# Colab, Binder or a fresh kernel: install xai_lib when it is missing (XAI_LIB_SOURCE names a git URL, checkout or
-# wheel); where xai_lib is installed this cell does nothing.
-import importlib.util
-import os
-import subprocess
-import sys
+# Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
+# wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
+def _install_xai_lib() -> None:
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-if importlib.util.find_spec("xai_lib") is None:
-    if not os.environ.get("XAI_LIB_SOURCE"):
+    if importlib.util.find_spec("xai_lib") is not None:
+        return
+    here = Path.cwd().resolve()
+    clone = next((p for p in (here, *here.parents) if (p / "xai_lib" / "__init__.py").is_file()), None)
+    source = os.environ.get("XAI_LIB_SOURCE") or (str(clone) if clone else None)
+    if source is None:
         raise RuntimeError("xai_lib is not installed: set XAI_LIB_SOURCE (e.g. git+https://...) and re-run this cell")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", os.environ["XAI_LIB_SOURCE"]], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
+    importlib.invalidate_caches()
+
+
+_install_xai_lib()
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper
-systems = "shapes/resnet,shapes/vgg"  # image systems optimised by GAX: dataset/model items, a JSON list or a .json/.yaml file
+systems = (
+    "shapes/resnet,shapes/vgg"  # image systems optimised by GAX: dataset/model items, a JSON list or a .json/.yaml file
+)
 target_co = "auto"  # a number, or "auto": the target_quantile of the six methods' CO scores (paper: 48 on ImageNet)
 target_quantile = 0.9  # the "auto" target exceeds this share of the existing methods' CO scores
 spurious_system = "shapes_spurious/resnet"  # a model that learned a spurious mark (data with "cue" masks), or "none"
@@ -100,7 +112,7 @@ print(f"profile={prof.name}: up to {prof.gax_opt_images} images per system, cap 
 # target to 48, "exceeding most CO scores of other methods" on ImageNet. CO scores depend on the model's output scale,
 # so a fixed number does not transfer; with `target_co = "auto"` the target is the `target_quantile` of the six
 # methods' CO scores (raw outputs, $x + h$) on the same images, rounded up: a GAX heatmap that reaches it beats that
-# share of the existing heatmaps at the paper's own criterion. At iteration $t$ GAX takes one Adam step (lr 0.1) on
+# share of the existing heatmaps at the paper's own criterion. At iteration $t$ GAX takes one Adam step (learning rate $0.1$) on
 #
 # $$ \mathcal{L}(w) = -s_{co}\big(x, \tanh(w \odot x)\big) + \frac{l_s}{\big\langle (h - x + \epsilon)^2 / (x + \epsilon) \big\rangle}, $$ (eq-gax-loss)
 #
@@ -144,8 +156,12 @@ for name, run in runs.items():
     for i in range(hist.shape[1]):
         valid = ~np.isnan(hist[:, i])
         ax.plot(np.flatnonzero(valid), hist[valid, i], color=colours.get(name, "0.3"), lw=0.7, alpha=0.6)
-        curve_rows += [{"system": name, "image": i, "iteration": int(t), "co": float(hist[t, i])} for t in np.flatnonzero(valid)]
-    ax.axhline(run["target"], color=colours.get(name, "0.3"), ls="--", lw=1.2, label=f"{name}: target {run['target']:.0f}")
+        curve_rows += [
+            {"system": name, "image": i, "iteration": int(t), "co": float(hist[t, i])} for t in np.flatnonzero(valid)
+        ]
+    ax.axhline(
+        run["target"], color=colours.get(name, "0.3"), ls="--", lw=1.2, label=f"{name}: target {run['target']:.0f}"
+    )
 ax.set_xlabel("GAX iteration")
 ax.set_ylabel("CO score (raw, x + h)")
 ax.legend(fontsize=8)
@@ -175,7 +191,9 @@ report.glue("share_reached_min", summary["share reached"].min())
 report.glue("median_steps_min", summary["median steps"].min())
 report.glue("median_steps_max", summary["median steps"].max())
 report.glue("cap", prof.gax_max_steps)
-report.show(summary, {"target": "{:.0f}", "share reached": "{:.3f}", "median steps": "{:.0f}", "90% of images within": "{:.0f}"})
+report.show(
+    summary, {"target": "{:.0f}", "share reached": "{:.3f}", "median steps": "{:.0f}", "90% of images within": "{:.0f}"}
+)
 
 # %% [markdown]
 # At least {glue:text}`share_reached_min:.0%` of each system's images reach the target within
@@ -192,7 +210,9 @@ report.show(summary, {"target": "{:.0f}", "share reached": "{:.3f}", "median ste
 # %% tags=["hide-input"]
 def rgb_rows(images: torch.Tensor, maps: torch.Tensor, titles: list[str]) -> plt.Figure:
     channels = maps.shape[1]
-    fig, axes = plt.subplots(len(images), 1 + channels, figsize=(1.8 * (1 + channels), 1.9 * len(images)), squeeze=False)
+    fig, axes = plt.subplots(
+        len(images), 1 + channels, figsize=(1.8 * (1 + channels), 1.9 * len(images)), squeeze=False
+    )
     for i in range(len(images)):
         img = images[i].permute(1, 2, 0).cpu().numpy()
         axes[i, 0].imshow(img.squeeze(), cmap="gray" if channels == 1 else None)
@@ -252,7 +272,7 @@ display(HTML(animation_html(fig, update, frames=len(snaps), interval=300)))
 #
 # The paper observes that GAX changes the brightest and darkest regions most. Here: how much the heatmap moved from
 # its start $\tanh(x)$, $|h - \tanh(x)|$ summed over channels, in the pixels of extreme intensity (the darkest and
-# brightest 20% of each image) against the middle 60%.
+# brightest $20\%$ of each image) against the middle $60\%$.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -266,7 +286,9 @@ for name, run in runs.items():
     ratio = (change * extreme).flatten(1).sum(1) / extreme.flatten(1).sum(1) / (
         (change * ~extreme).flatten(1).sum(1) / (~extreme).flatten(1).sum(1)).clamp_min(1e-12)  # fmt: skip
     mean, lo, hi = bootstrap_mean_ci(ratio.numpy(), n_boot=prof.n_boot, seed=seed)
-    extreme_rows.append({"system": name, "change at extremes / change in the middle": mean, "CI low": lo, "CI high": hi})
+    extreme_rows.append(
+        {"system": name, "change at extremes / change in the middle": mean, "CI low": lo, "CI high": hi}
+    )
 extreme_table = pd.DataFrame(extreme_rows)
 save_table(extreme_table, out / "extreme_intensities.csv")
 n_extreme = int((extreme_table["CI low"] > 1).sum())
@@ -339,7 +361,7 @@ else:  # the prose below quotes these names: glue them as "not measured"
 # what differs is where each model's optimisation moves the heatmap. We also report the enrichment of the *change*
 # $|h - \tanh(x)|$ and the mean heatmap value on the mark in the red and blue channels (the magenta mark is
 # $(1, 0, 1)$; its green channel is 0, and $\tanh(w \cdot 0) = 0$ cannot move: the paper's reason for its bias
-# option). Means over images with 95% bootstrap intervals; "spurious - clean" is the paired difference.
+# option). Means over images with $95\%$ bootstrap intervals; "spurious - clean" is the paired difference.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -371,7 +393,11 @@ if study_ok:
     for kind in [*models, "spurious - clean"]:
         row = {"model": kind}
         for col in columns:
-            v = per_image["spurious"][col] - per_image["clean"][col] if kind == "spurious - clean" else per_image[kind][col]
+            v = (
+                per_image["spurious"][col] - per_image["clean"][col]
+                if kind == "spurious - clean"
+                else per_image[kind][col]
+            )
             mean, lo, hi = bootstrap_mean_ci(v.to_numpy(), n_boot=prof.n_boot, seed=seed)
             row[col] = f"{mean:.2f} [{lo:.2f}, {hi:.2f}]"
         row["reached"] = "-" if kind == "spurious - clean" else f"{int(per_image[kind].reached.sum())}/{len(study)}"
@@ -387,14 +413,21 @@ if study_ok:
     report.phrase("enrich_verdict", enrichment_test["verdict"] == "better", "more", "not more")
     report.show(pd.DataFrame(stat_rows), None)
 else:
-    for name in ("sp_target", "start_enrichment", "enrich_spurious", "enrich_clean", "enrich_diff_lo", "enrich_diff_hi"):
+    for name in (
+        "sp_target",
+        "start_enrichment",
+        "enrich_spurious",
+        "enrich_clean",
+        "enrich_diff_lo",
+        "enrich_diff_hi",
+    ):
         report.glue(name, float("nan"))
     report.glue("enrich_verdict", "not measured")
 
 # %% [markdown]
 # Target {glue:text}`sp_target:.0f`; the starting heatmap $\tanh(x)$ has enrichment {glue:text}`start_enrichment:.2f`
 # on the mark. After GAX the spurious model's heatmaps have enrichment {glue:text}`enrich_spurious:.2f` and the clean
-# model's {glue:text}`enrich_clean:.2f` (paired difference, 95% CI [{glue:text}`enrich_diff_lo:.2f`,
+# model's {glue:text}`enrich_clean:.2f` (paired difference, $95\%$ CI [{glue:text}`enrich_diff_lo:.2f`,
 # {glue:text}`enrich_diff_hi:.2f`]): the spurious model's heatmap is {glue:text}`enrich_verdict` concentrated on the
 # mark than the clean model's, by the paired test.
 #
@@ -554,7 +587,7 @@ for b in (None, 0.01):
 #   images, rounded up.
 # * **Bias**: the paper's $\tanh(w x + b)$ is an option (`bias`, inside or outside the tanh); the default is no bias, as
 #   eq. (6) is written.
-# * **Extremes**: a pixel's intensity is its mean over channels; extremes are its image's darkest and brightest 20%.
+# * **Extremes**: a pixel's intensity is its mean over channels; extremes are its image's darkest and brightest $20\%$.
 # * **Enrichment** measures $\sum_c |h_c|$ (or $|h - \tanh(x)|$) on the mark over its area share; painting the mark over
 #   fills it with the mean colour of the rest of the image.
 # * **Normalised models**: GAX needs inputs in [0, 1]; a system's normalisation is part of its model, so the heatmap and

@@ -21,17 +21,27 @@
 # instance a claim the paper makes by eye). This page gathers the cards of the executed chapters in one table.
 
 # %% tags=["remove-cell"]
-# Colab, Binder or a fresh kernel: install xai_lib when it is missing (XAI_LIB_SOURCE names a git URL, checkout or
-# wheel); where xai_lib is installed this cell does nothing.
-import importlib.util
-import os
-import subprocess
-import sys
+# Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
+# wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
+def _install_xai_lib() -> None:
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-if importlib.util.find_spec("xai_lib") is None:
-    if not os.environ.get("XAI_LIB_SOURCE"):
+    if importlib.util.find_spec("xai_lib") is not None:
+        return
+    here = Path.cwd().resolve()
+    clone = next((p for p in (here, *here.parents) if (p / "xai_lib" / "__init__.py").is_file()), None)
+    source = os.environ.get("XAI_LIB_SOURCE") or (str(clone) if clone else None)
+    if source is None:
         raise RuntimeError("xai_lib is not installed: set XAI_LIB_SOURCE (e.g. git+https://...) and re-run this cell")
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", os.environ["XAI_LIB_SOURCE"]], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", source], check=True)
+    importlib.invalidate_caches()
+
+
+_install_xai_lib()
 
 # %% tags=["parameters"]
 notebooks_dir = "."  # where the executed chapters are (their glued cards are read from there)
@@ -41,16 +51,16 @@ output_dir = "outputs/scorecard"
 # NBVAL_CHECK_OUTPUT
 from pathlib import Path
 
-import pandas as pd
-
 from xai_lib import params, report
-from xai_lib.report import VERDICTS, read_cards
 from xai_lib.plotting import save_table
+from xai_lib.report import VERDICTS, read_cards
 
 out = params.output_dir("output_dir", output_dir)
 cards = read_cards(Path(notebooks_dir))
 save_table(cards, out / "scorecard.csv")
-counts = cards.groupby(["chapter", "verdict"]).size().unstack(fill_value=0).reindex(columns=list(VERDICTS), fill_value=0)
+counts = (
+    cards.groupby(["chapter", "verdict"]).size().unstack(fill_value=0).reindex(columns=list(VERDICTS), fill_value=0)
+)
 for verdict in VERDICTS:
     report.glue(f"n_{verdict.replace(' ', '_')}", int((cards.verdict == verdict).sum()))
 report.glue("n_claims", len(cards))

@@ -1,4 +1,8 @@
-"""Tests run on the smoke profile with a private cache, so they never touch the book's cache."""
+"""Tests run on the smoke profile with a private cache, so they never touch the book's cache.
+
+The environment is set for the modules of ``tests/`` only (and restored after each), so the chapters that nbval
+re-executes in the same session see the book's own cache and the plan their profile fixes.
+"""
 
 import os
 import tempfile
@@ -6,11 +10,26 @@ import tempfile
 import pytest
 import torch
 
-_CACHE = tempfile.mkdtemp(prefix="xai_lib_test_cache_")
-os.environ["XAI_LIB_CACHE"] = _CACHE
-# one fixed plan for every model call (calibration is timed and tested in its own test)
-os.environ.setdefault("XAI_LIB_EVALS_PER_CALL", "64")
+CACHE = tempfile.mkdtemp(prefix="xai_lib_test_cache_")
+TEST_ENV = {
+    "XAI_LIB_CACHE": CACHE,
+    # one fixed plan for every model call (calibration is timed and tested in its own test)
+    "XAI_LIB_EVALS_PER_CALL": os.environ.get("XAI_LIB_EVALS_PER_CALL", "64"),
+}
 torch.set_num_threads(int(os.environ.get("XAI_LIB_THREADS", "2")))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _test_environment():
+    from xai_lib import batching
+
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in TEST_ENV.items():
+            mp.setenv(key, value)
+        saved = batching.default()
+        batching.set_default(*batching.env_default())
+        yield
+        batching.set_default(*(saved if saved is not None else ("auto",)))
 
 
 @pytest.fixture

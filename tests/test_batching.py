@@ -45,10 +45,10 @@ def test_resolve_explicit_default_and_environment(vgg, monkeypatch):
     finally:
         batching.set_default(previous.size if previous else None, previous.channels_last if previous else False)
     monkeypatch.setenv("XAI_LIB_EVALS_PER_CALL", "32,channels_last")
-    assert batching._env_default() == batching.Plan(32, True)
+    assert batching.env_default() == batching.Plan(32, True)
     monkeypatch.setenv("XAI_LIB_EVALS_PER_CALL", "lots")
     with pytest.raises(ValueError, match="XAI_LIB_EVALS_PER_CALL"):
-        batching._env_default()
+        batching.env_default()
 
 
 def test_layout_changes_memory_not_values():

@@ -40,7 +40,9 @@ def test_support_moves_the_shifted_columns_apart():
     before = fidelity(model, model, x, y, 0, 2, 4.0)
     support = train_support(model, x, y, 0, 2, 4.0, SupportConfig(epochs=30, lr=3e-3, batch_size=16))
     fit = fidelity(model, support, x, y, 0, 2, 4.0)
-    assert before["MSE to targets"] > 0.5 and fit["MSE to targets"] < 0.5 * before["MSE to targets"]  # it learned the shifted targets
+    assert (
+        before["MSE to targets"] > 0.5 and fit["MSE to targets"] < 0.5 * before["MSE to targets"]
+    )  # it learned the shifted targets
     out, orig = support(x), model(x)
     a, b = y == 0, y == 2
     # class-0 rows: the class-2 output went down; class-2 rows: the class-0 output went down

@@ -12,7 +12,8 @@ device, dtype, backward) for the process.
 
 :func:`resolve` is what the methods call: an explicit size wins; ``"auto"`` calibrates; ``None`` takes the
 process-wide default, which is "calibrate" unless :func:`set_default` (called by :func:`xai_lib.setup` with a
-profile) or the environment variable ``XAI_LIB_EVALS_PER_CALL`` (``"32"``, or ``"32,channels_last"``) fixes it.
+profile) or the environment variable ``XAI_LIB_EVALS_PER_CALL`` (``"32"``, or ``"32,channels_last"``; it takes
+precedence over a profile's choice) fixes it.
 
 Timing varies between runs and machines, so the batch size can too; results do not depend on it beyond
 floating-point summation order (tested). The book's ``smoke`` and ``book`` profiles fix the size they execute
@@ -47,7 +48,8 @@ class Plan(NamedTuple):
 _CACHE: weakref.WeakKeyDictionary[nn.Module, dict[tuple, Plan]] = weakref.WeakKeyDictionary()
 
 
-def _env_default() -> Plan | None:
+def env_default() -> Plan | None:
+    """The plan ``XAI_LIB_EVALS_PER_CALL`` fixes (``None``: unset or ``auto``)."""
     value = os.environ.get("XAI_LIB_EVALS_PER_CALL", "").strip()
     if not value or value == "auto":
         return None
@@ -57,7 +59,7 @@ def _env_default() -> Plan | None:
     return Plan(int(size), layout == "channels_last")
 
 
-_DEFAULT: Plan | None = _env_default()
+_DEFAULT: Plan | None = env_default()
 
 
 def set_default(size: int | str | None, channels_last: bool = False) -> Plan | None:
@@ -77,8 +79,20 @@ def default() -> Plan | None:
     return _DEFAULT
 
 
+def _env_memory_fraction() -> float:
+    value = os.environ.get("XAI_LIB_MEMORY_FRACTION", "0.25").strip()
+    try:
+        fraction = float(value)
+    except ValueError:
+        fraction = -1.0
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"XAI_LIB_MEMORY_FRACTION: expected a number in (0, 1], got {value!r}")
+    return fraction
+
+
 #: the share of free memory (host RAM, or the GPU's free memory) one call may use by default
-MEMORY_FRACTION = 0.25
+#: (``XAI_LIB_MEMORY_FRACTION``, default 0.25)
+MEMORY_FRACTION = _env_memory_fraction()
 SIZES = (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 
 

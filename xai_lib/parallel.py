@@ -122,11 +122,18 @@ def resolve_task(task: str) -> Callable[[dict], dict[str, pd.DataFrame]]:
     return fn
 
 
-def run_shard(task: str, payload: dict, key: str) -> dict[str, pd.DataFrame]:
-    """Run one shard (on whichever process executes it) and write its result into the cache."""
+def run_shard(task: str, payload: dict, key: str | None) -> dict[str, pd.DataFrame]:
+    """Run one shard (on whichever process executes it) and write its result into the cache (unless ``key`` is
+    ``None``)."""
     result = resolve_task(task)(payload)
-    _save_shard(task, key, result)
+    if key is not None:
+        _save_shard(task, key, result)
     return result
+
+
+def probe(payload: dict) -> dict[str, pd.DataFrame]:
+    """A task that does no work: what a shard costs in scheduling alone (benchmarks/bench_parallel.py)."""
+    return {"probe": pd.DataFrame({"shard": [payload.get("shard", 0)]})}
 
 
 def system_for(payload: dict):
@@ -205,15 +212,16 @@ class Runner:
         desc: str = "shards",
         images: Sequence[int] | None = None,
         retries: int = 2,
+        use_cache: bool = True,
     ) -> list[dict[str, pd.DataFrame]]:
         """Run ``task`` (``"module:function"``) on every payload; results in payload order. ``images``: the number
         of images in each shard (the progress bar counts images per second). Shards already in the cache are
-        not recomputed (the log says how many)."""
+        not recomputed (the log says how many); ``use_cache=False`` neither reads nor writes the cache (timing)."""
         from .runtime import progress
 
         resolve_task(task)  # fails here, in the caller, for a bad task name
-        keys = [shard_key(task, p) for p in payloads]
-        results: list[dict[str, pd.DataFrame] | None] = [_load_shard(task, k) for k in keys]
+        keys: list = [shard_key(task, p) for p in payloads] if use_cache else [None] * len(payloads)
+        results: list[dict[str, pd.DataFrame] | None] = [_load_shard(task, k) if k is not None else None for k in keys]
         todo = [i for i, r in enumerate(results) if r is None]
         sizes = list(images) if images is not None else [1] * len(payloads)
         if len(todo) < len(payloads):
@@ -230,7 +238,9 @@ class Runner:
             from distributed import as_completed
 
             futures = {
-                self.client.submit(run_shard, task, payloads[i], keys[i], key=f"{task}-{keys[i]}", retries=retries): i
+                self.client.submit(
+                    run_shard, task, payloads[i], keys[i], key=f"{task}-{keys[i] or _fresh_key()}", retries=retries
+                ): i
                 for i in todo
             }  # fmt: skip
             for future in as_completed(futures):
@@ -250,6 +260,12 @@ class Runner:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _fresh_key() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
 
 
 def _close(client, local) -> None:

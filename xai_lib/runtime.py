@@ -50,12 +50,16 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 def setup(seed: int = 0, device: str = "auto", threads: int | None = None, profile=None) -> torch.device:
     """One call at the top of every chapter: pin threads, seed everything, resolve the device, and (with a
-    ``profile``) fix or free the model-call plan of every call site (:func:`xai_lib.batching.set_default`)."""
+    ``profile``) fix or free the model-call plan of every call site (:func:`xai_lib.batching.set_default`),
+    unless ``XAI_LIB_EVALS_PER_CALL`` chooses it (the environment wins: a user's explicit choice)."""
     from . import batching
 
     pin_threads(threads)
     seed_everything(seed)
-    if profile is not None:
+    if os.environ.get("XAI_LIB_EVALS_PER_CALL", "").strip():
+        plan = batching.env_default()
+        batching.set_default(*(plan if plan is not None else ("auto",)))
+    elif profile is not None:
         from .profiles import get_profile
 
         prof = get_profile(profile)

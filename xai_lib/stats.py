@@ -46,7 +46,13 @@ def auroc_ci(
 
 
 def auroc_difference_ci(
-    scores_a, positives_a, scores_b, positives_b, n_boot: int = 1000, level: float = 0.95, seed: int = 0,
+    scores_a,
+    positives_a,
+    scores_b,
+    positives_b,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
     min_per_class: int = 5,
 ) -> tuple[float, float, float]:
     """AUROC(a) - AUROC(b) for two independent samples, with a percentile bootstrap CI (each sample resampled

@@ -51,7 +51,7 @@ def guided_ig(
     diff = x - base
     absdiff = diff.abs()
     total = absdiff.sum(1)
-    fixed_big = (diff == 0).to(x.dtype) * _BIG  # features that cannot move are never selected (PAIR's x == x_max)
+    fixed = diff == 0  # features that cannot move are never selected (PAIR's x == x_max)
     alpha = torch.zeros_like(x)
     acc = torch.zeros_like(x)  # sum over steps of (a_end - a_start) * g; the attribution is diff * acc
     d = x.shape[1]
@@ -61,43 +61,58 @@ def guided_ig(
         f, g = grad_fn(current.to(dtype).reshape(shape))
         if on_step is not None:
             on_step(f, g)
-        g64 = g.reshape(b_count, -1).to(x.dtype)
+        g = g.reshape(b_count, -1)
         a = (step + 1.0) / n_steps
         a_min, a_max = max(a - max_dist, 0.0), min(a + max_dist, 1.0)
         start = alpha
         alpha = alpha.clamp_min(a_min)  # features behind the window jump to its lower edge
         l1_target = total * (1.0 - a)
-        # selection key: |gradient|, plus _BIG for features that may not move (fixed, or at the window's upper
-        # edge); features that reach the edge during the step get _BIG added as they get there
-        key = g64.abs().add_(fixed_big).add_((alpha >= a_max).to(x.dtype), alpha=_BIG)
+        # selection key: |gradient| in the gradient's own dtype (exact: no rounding changes the order), _BIG for
+        # features that may not move (fixed, or at the window's upper edge); features that reach the edge during
+        # the step are set to _BIG as they get there
+        key = g.abs().masked_fill_(fixed | (alpha >= a_max), _BIG)
         active = total > 0
         for _ in range(MAX_INNER_ITERATIONS):
             l1_current = total - torch.linalg.vecdot(absdiff, alpha)
             active = active & ~torch.isclose(l1_target, l1_current, rtol=EPSILON, atol=EPSILON)
             if not active.any():
                 break
-            threshold = key.kthvalue(k_lower, dim=1).values
-            s = key <= threshold[:, None]
-            if (threshold >= _BIG).any():  # fewer than k selectable features: take those that remain
-                s &= key < _BIG
-            if not active.all():
-                s &= active[:, None]
-            sel = s.to(x.dtype)
-            room = (a_max - alpha).mul_(sel)
+            s = _selection(key, k_lower, active)
+            room = torch.where(s, a_max - alpha, 0.0)
             l1_s = torch.linalg.vecdot(absdiff, room)
             gamma = torch.where(l1_s > 0, (l1_current - l1_target) / torch.where(l1_s > 0, l1_s, 1.0), torch.inf)
             jump = gamma > 1.0
             if jump.all():  # every selected feature goes to the edge, exactly
-                alpha = torch.maximum(alpha, sel * a_max)
-                key.add_(sel, alpha=_BIG)
+                alpha = torch.where(s, a_max, alpha)
+                key.masked_fill_(s, _BIG)
             else:  # a row's last move is interpolated so that its L1 target is met exactly
-                at_edge = sel.mul_(jump.to(x.dtype)[:, None])
-                alpha = torch.maximum(torch.addcmul(alpha, gamma.clamp(max=1.0)[:, None], room), at_edge * a_max)
-                alpha = alpha.clamp_max(a_max)
-                key.add_(at_edge, alpha=_BIG)
+                at_edge = s & jump[:, None]
+                alpha = torch.addcmul(alpha, gamma.clamp(max=1.0)[:, None], room)
+                alpha = torch.where(at_edge, a_max, alpha.clamp_max(a_max))
+                key.masked_fill_(at_edge, _BIG)
             active = active & jump
         else:
             raise RuntimeError("Guided IG: the inner loop did not reach its L1 target")
-        acc.addcmul_(alpha - start, g64)
+        acc.addcmul_(alpha - start, g.to(_PATH_DTYPE))
     attr = acc * diff
     return attr.to(dtype).reshape(shape)
+
+
+def _selection(key: torch.Tensor, k: int, active: torch.Tensor) -> torch.Tensor:
+    """Per active row, the features whose key is at most the row's ``k``-th smallest (PAIR's quantile, "lower")
+    and below ``_BIG`` when fewer than ``k`` may move; nothing in inactive rows. The order statistic is computed
+    for the active rows only."""
+    if active.all():
+        rows, sub = None, key
+    else:
+        rows = torch.nonzero(active).flatten()
+        sub = key[rows]
+    threshold = sub.kthvalue(k, dim=1).values
+    s = sub <= threshold[:, None]
+    if (threshold >= _BIG).any():  # fewer than k selectable features: take those that remain
+        s &= sub < _BIG
+    if rows is None:
+        return s
+    full = torch.zeros_like(key, dtype=torch.bool)
+    full[rows] = s
+    return full

@@ -10,7 +10,6 @@ is skipped with its reason.
 from __future__ import annotations
 
 import pandas as pd
-import torch
 
 from ..captum_glue import unsupported_reason
 from ..gax import METHODS, augment, co_scores, heatmaps
@@ -37,7 +36,8 @@ def scores(p: dict) -> dict[str, pd.DataFrame]:
         h = heatmaps(system.model, x, method, target=pred)
         for combine, soft in VARIANTS:
             co = co_scores(system.model, x, h, y, combine, soft).cpu()
-            co_rows += [{"image": i, "method": method, "AX": combine, "softmax": soft, "correct": bool(c), "co": float(v)}
+            co_rows += [{"image": i, "method": method, "AX": combine, "softmax": soft, "correct": bool(c),
+                         "co": float(v)}
                         for i, c, v in zip(images, correct.tolist(), co.tolist(), strict=True)]  # fmt: skip
         for combine in ("sum", "mul"):
             right = (batched_logits(system.model, augment(x, h, combine)).argmax(1) == y.cpu()).tolist()

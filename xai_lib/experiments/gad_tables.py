@@ -19,7 +19,6 @@ from ..gad_support import GAD_METHODS, SupportConfig, gad_maps, share_inside, su
 from ..models.training import batched_logits
 from .common import shard_data
 
-
 ROW_COLUMNS = ("image", "method", "output", "class", "logit", "RC", "GAD empty", "RS GAD", "RS Sup",
                "part share original", "part share GAD", "kept share")  # fmt: skip
 
@@ -73,6 +72,7 @@ def scores(p: dict) -> dict[str, pd.DataFrame]:
                 rows.append({"image": img, "method": method, "output": k, "class": int(data.labels[i]),
                              "logit": float(logits[i, out]), "RC": float(rc[i]), "GAD empty": not bool(g.gad[i].any()),
                              "RS GAD": rs_gad[i], "RS Sup": rs_sup[i], "part share original": on_part[0][i],
-                             "part share GAD": on_part[1][i], "kept share": float(g.gad[i].float().mean())})  # fmt: skip
+                             "part share GAD": on_part[1][i],
+                             "kept share": float(g.gad[i].float().mean())})  # fmt: skip
     return {"rows": pd.DataFrame(rows, columns=list(ROW_COLUMNS)),
             "skipped": pd.DataFrame(skipped, columns=["method", "reason"])}  # fmt: skip

@@ -101,7 +101,8 @@ def scores(p: dict) -> dict[str, pd.DataFrame]:
                 for i in range(len(images)):
                     if i not in r.skipped:
                         curves.append(pd.DataFrame({"image": images[i], "method": name, "kind": kind,
-                                                    "point": range(r.curves.shape[1]), "y": r.curves[i].numpy()}))  # fmt: skip
+                                                    "point": range(r.curves.shape[1]),
+                                                    "y": r.curves[i].numpy()}))  # fmt: skip
         out["pair"] = pd.DataFrame(rows)
         out["pair_curves"] = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
     out["timing"] = pd.DataFrame([{"images": len(images), "attribution s": t1 - t0,
@@ -144,7 +145,9 @@ def table_value(scores: pd.DataFrame, bokeh: pd.DataFrame, system: str, method: 
     return float(part.value.mean()) if len(part) else float("nan")
 
 
-def tables(scores: pd.DataFrame, bokeh: pd.DataFrame, systems: list[str], sign: str = "signed") -> dict[str, pd.DataFrame]:
+def tables(
+    scores: pd.DataFrame, bokeh: pd.DataFrame, systems: list[str], sign: str = "signed"
+) -> dict[str, pd.DataFrame]:
     """Tables 1-4 (rows: metric x system with data for it; columns: the seven methods in the paper's order)."""
     out = {}
     for title, metrics in TABLES.items():
@@ -186,7 +189,7 @@ def paper_cells() -> tuple[pd.DataFrame, pd.DataFrame]:
     t = paper()
     summary = t.groupby(["metric", "method"]).value.agg(["mean", "min", "max"]).reset_index()
     wins = []
-    for (metric, model), g in t.groupby(["metric", "model"]):
+    for (metric, _model), g in t.groupby(["metric", "model"]):
         v = g.set_index("method").value
         for new, base in BASES.items():
             better = v[new] < v[base] if metric in LOWER_IS_BETTER else v[new] > v[base]

@@ -181,5 +181,6 @@ def pic_idgi(
 
 
 __all__ = [
-    "IDGI_THRESHOLDS", "IDGIPicResult", "binned_curve", "pic_idgi", "pil_blur", "saliency_ranks", "top_pixels", "MSSSIM_WIN",
+    "IDGI_THRESHOLDS", "IDGIPicResult", "binned_curve", "pic_idgi", "pil_blur", "saliency_ranks", "top_pixels",
+    "MSSSIM_WIN",
 ]  # fmt: skip
