@@ -28,7 +28,8 @@
 # 1. split one Riemann step of IG into its {term}`important direction` and its noise direction, and state
 #    Theorem 1 {eq}`eq-thm1`;
 # 2. compute IG {eq}`eq-ig` and IDGI {eq}`eq-idgi` on any path, and explain why IDGI is complete at every $N$;
-# 3. attribute your own model with IG, Guided IG and Blur IG, with and without IDGI, in one call each.
+# 3. compute {term}`attributions <attribution>` of your own model with IG, Guided IG and Blur IG, with and without
+#    IDGI, in one call each.
 #
 # **Prerequisites.** Gradients and the chain rule; {doc}`01_embedded_benchmark` for the data and models.
 #

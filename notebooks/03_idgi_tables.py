@@ -20,8 +20,8 @@
 #
 # **What this chapter reproduces.** Tables 1-4 of the IDGI paper {cite}`yang2023idgi`: IG, Guided IG and Blur IG,
 # each with and without IDGI, and the vanilla gradient, scored by the {term}`insertion score` (Table 1), {term}`SIC`
-# and {term}`AIC` with the {term}`normalised entropy` (Table 2) and the {term}`MS-SSIM` (Table 3) information level, and
-# weakly supervised {term}`localisation` (Table 4). The paper uses eleven ImageNet models; we use VGG-style and ResNet
+# and {term}`AIC` ({term}`PIC` curves) with the {term}`normalised entropy` (Table 2) and the {term}`MS-SSIM`
+# (Table 3) information level, and weakly supervised {term}`localisation` (Table 4). The paper uses eleven ImageNet models; we use VGG-style and ResNet
 # models, well-trained and under-trained, on `shapes` and `digits` (any systems you name). Each "IDGI improves its
 # base method" cell is tested on the same images, and the paper's own numbers stand beside ours.
 #
@@ -287,7 +287,7 @@ report.show(sign_table, None)
 #
 # ## Cross-checks of the protocol
 #
-# **PAIR's protocol.** Tables 2 and 3 follow the IDGI paper's protocol (bokeh images pasted onto a Gaussian-blurred
+# **PAIR's protocol.** Tables 2 and 3 follow the IDGI paper's protocol ({term}`bokeh images <bokeh image>` pasted onto a Gaussian-blurred
 # base, 25 thresholds, all bokeh images binned together). PAIR's own code scores each image separately (a new
 # interpolation from the kept pixels at each of 13 thresholds, running maximum, median of per-image curves). On the
 # first system's first images, IG and IG + IDGI by both protocols:

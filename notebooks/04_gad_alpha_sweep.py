@@ -18,8 +18,8 @@
 # ```{chapter-times}
 # ```
 #
-# **What this chapter reproduces.** Sections 4.1-4.3 of the GAD paper {cite}`rodrigues2024gad`: {term}`support
-# regression`s, copies of a binary classifier whose pre-softmax outputs are pushed apart by {term}`alpha`, trained
+# **What this chapter reproduces.** Sections 4.1-4.3 of the GAD paper {cite}`rodrigues2024gad`:
+# {term}`support regressions <support regression>`, copies of a binary classifier whose pre-softmax outputs are pushed apart by {term}`alpha`, trained
 # from the classifier's own weights; then a gradient map on the original and on every support, keeping only pixels
 # important in *all* maps ({term}`GAD`). We show how the two outputs separate as alpha grows (paper Fig. 1), how
 # well each support fits, how the kept region shrinks as supports are added, and paper Fig. 3 for one image and

@@ -159,3 +159,21 @@ def test_student_edition_keeps_exercises_and_drops_every_solution(tmp_path):
         for cell in student.cells:
             if "exercise" in cell.metadata.get("tags", []):
                 assert cell.outputs == [], f"{name}: an exercise cell kept its output"
+
+
+def glossary_terms() -> list[str]:
+    text = (ROOT / "book" / "glossary.md").read_text()
+    body = text.split("```{glossary}", 1)[1].split("\n```", 1)[0]
+    return [line.strip() for line in body.splitlines() if line.strip() and not line.startswith(" ")]
+
+
+def test_every_glossary_term_is_linked_and_every_link_has_a_term():
+    """Each term of the glossary is linked ({term}`...`) from the pages that use it, and no link points to a
+    term the glossary lacks (Sphinx only warns about the latter, and only where the page is rendered)."""
+    pages = [NOTEBOOKS / f"{c}.py" for c in CHAPTERS] + sorted((ROOT / "book").glob("*.md"))
+    role = re.compile(r"\{term\}`(?:[^`<]*<([^>]+)>|([^`]+))`")
+    used = {re.sub(r"\s*\n#?\s*", " ", m.group(1) or m.group(2)) for p in pages for m in role.finditer(p.read_text())}
+    terms = glossary_terms()
+    assert len(terms) == len(set(terms)) and len(terms) > 20
+    assert sorted(set(terms) - used) == [], "glossary terms that no page links"
+    assert sorted(used - set(terms)) == [], "links to terms the glossary does not define"

@@ -1,0 +1,114 @@
+"""xai_lib.parallel: the cluster parameter, in-process vs Dask equality, the shard cache, a killed worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from xai_lib import parallel
+
+TASK = "tests.parallel_tasks:ig_rows"
+
+
+def payloads(log_dir, shards=4, per_shard=3, sleep=0.0):
+    return [{"shard": s, "images": list(range(s * per_shard, (s + 1) * per_shard)), "log_dir": str(log_dir),
+             "sleep": sleep} for s in range(shards)]  # fmt: skip
+
+
+def calls(log_dir, shard=None):
+    return [f for f in os.listdir(log_dir) if shard is None or f.startswith(f"{shard}-")]
+
+
+@pytest.mark.parametrize("value", ["local:0", "local:x", "local:", "localhost:8786", "tcp://", "gpu", 3, ""])
+def test_a_bad_cluster_value_names_the_parameter(value):
+    with pytest.raises(ValueError, match=r"^cluster: expected 'none', 'local:N'"):
+        parallel.parse_cluster(value)
+
+
+def test_cluster_values_parse():
+    assert parallel.parse_cluster("none").kind == "none"
+    assert parallel.parse_cluster(None).kind == "none"
+    assert parallel.parse_cluster("local:3") == parallel.ClusterSpec("local", workers=3)
+    assert parallel.parse_cluster("tcp://node7:8786") == parallel.ClusterSpec("address", address="tcp://node7:8786")
+
+
+def test_an_unreachable_scheduler_fails_within_seconds_naming_cluster():
+    pytest.importorskip("distributed")
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=r"^cluster: cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
+        parallel.Runner("tcp://127.0.0.1:9", connect_timeout=2.0)
+    assert time.perf_counter() - t0 < 15
+
+
+def test_a_bad_task_fails_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match="task: 'tests.parallel_tasks:nothing'"):
+        parallel.map_shards("tests.parallel_tasks:nothing", payloads(tmp_path), log=lambda _: None)
+
+
+def test_shards_are_computed_once_then_read_from_the_cache(tmp_path):
+    messages = []
+    first = parallel.map_shards(TASK, payloads(tmp_path), log=messages.append)
+    assert len(calls(tmp_path)) == 4
+    second = parallel.map_shards(TASK, payloads(tmp_path), log=messages.append)
+    assert len(calls(tmp_path)) == 4, "a cached shard was recomputed"
+    assert "4 of 4 shards from the cache" in messages[-1]
+    for a, b in zip(first, second, strict=True):
+        pd.testing.assert_frame_equal(a["rows"], b["rows"])
+    rows = parallel.concat(first, "rows")
+    assert list(rows["image"].unique()) == list(range(12))
+    assert rows["attribution"].to_numpy() == pytest.approx(rows["closed form"].to_numpy(), rel=1e-12)
+
+
+def test_an_interrupted_run_recomputes_only_the_missing_shards(tmp_path):
+    parallel.map_shards(TASK, payloads(tmp_path)[:2], log=lambda _: None)  # "interrupted" after two shards
+    messages = []
+    parallel.map_shards(TASK, payloads(tmp_path), log=messages.append)
+    assert sorted(f.split("-")[0] for f in calls(tmp_path)) == ["0", "1", "2", "3"]
+    assert "2 of 4 shards from the cache" in messages[0]
+
+
+def test_local_cluster_equals_in_process(tmp_path):
+    pytest.importorskip("distributed")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    here = parallel.map_shards(TASK, payloads(tmp_path / "a", shards=3), use_cache=False, log=lambda _: None)
+    with parallel.Runner("local:2", log=lambda _: None) as runner:
+        there = runner.map(TASK, payloads(tmp_path / "b", shards=3), use_cache=False)
+        pids = {int((tmp_path / "b" / f).read_text()) for f in calls(tmp_path / "b")}
+    assert os.getpid() not in pids, "the shards ran in this process, not on the workers"
+    for a, b in zip(here, there, strict=True):
+        pd.testing.assert_frame_equal(a["rows"], b["rows"], check_exact=True)
+
+
+def test_a_killed_worker_is_survived_with_the_same_numbers(tmp_path):
+    """SIGKILL one worker process while it computes a shard: Dask reschedules that shard, the run completes,
+    the numbers equal the in-process run's, and every shard lands in the cache."""
+    pytest.importorskip("distributed")
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "run").mkdir()
+    reference = parallel.map_shards(TASK, payloads(tmp_path / "ref"), use_cache=False, log=lambda _: None)
+    work = payloads(tmp_path / "run", sleep=1.5)
+    out: dict = {}
+    with parallel.Runner("local:2", log=lambda _: None) as runner:
+        thread = threading.Thread(target=lambda: out.setdefault("results", runner.map(TASK, work)))
+        thread.start()
+        deadline = time.time() + 60
+        while not calls(tmp_path / "run") and time.time() < deadline:
+            time.sleep(0.05)
+        first_call = calls(tmp_path / "run")[0]
+        victim = int((tmp_path / "run" / first_call).read_text())
+        assert victim != os.getpid()
+        os.kill(victim, signal.SIGKILL)
+        thread.join(timeout=120)
+        assert not thread.is_alive(), "the run did not complete after a worker was killed"
+    results = out["results"]
+    for a, b in zip(reference, results, strict=True):
+        pd.testing.assert_frame_equal(a["rows"], b["rows"], check_exact=True)
+    killed_shard = first_call.split("-")[0]
+    assert len(calls(tmp_path / "run", killed_shard)) >= 2, "the killed shard was not recomputed"
+    assert all(parallel._load_shard(TASK, parallel.shard_key(TASK, p)) is not None for p in work)
