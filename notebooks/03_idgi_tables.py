@@ -66,7 +66,7 @@ _install_xai_lib()
 profile = "book"  # smoke | book | paper (paper: 1,000 images per system)
 systems = "shapes/vgg,shapes/vgg_sub,shapes/resnet,shapes/resnet_sub,digits/vgg,digits/vgg_sub,digits/resnet,digits/resnet_sub"  # dataset/model items, a JSON list or a .json/.yaml file
 output = "probability"  # attributed output: "probability" (the IDGI reference code) or "logit"
-webp_method = None  # WebP effort of the entropy level: None -> the profile's (book 0, paper 4 = PAIR's)
+webp_method = None  # WebP effort of the entropy level: None -> the profile's (book: 0; paper: 4, PAIR's)
 alpha = 0.05  # significance level of the paired tests
 cluster = "none"  # "none", "local:N" (N worker processes) or a Dask scheduler address tcp://host:8786
 seed = 0
@@ -344,7 +344,8 @@ for m in ("IG", "IG+IDGI"):
         ok = np.isfinite(a) & np.isfinite(b)
         effort_rows.append({"method": m, "kind": kind.upper(), "images": int(ok.sum()),
                             "max |difference|": float(np.abs(a[ok] - b[ok]).max()) if ok.any() else np.nan,
-                            "Spearman": float(spearmanr(a[ok], b[ok]).statistic) if ok.sum() > 2 else np.nan})  # fmt: skip
+                            "Spearman": float(spearmanr(a[ok], b[ok]).statistic)
+                                         if ok.sum() > 2 and np.ptp(a[ok]) > 0 and np.ptp(b[ok]) > 0 else np.nan})  # fmt: skip
 effort_table = pd.DataFrame(effort_rows)
 save_table(effort_table, out / "webp_effort_check.csv")
 report.glue("effort_max_diff", effort_table["max |difference|"].max())

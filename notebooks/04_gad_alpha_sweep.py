@@ -141,7 +141,8 @@ print(f"{names[0]} (a) vs {names[1]} (b); supports trained on {len(train_rows)} 
 # Every support starts from the classifier's weights and is trained (MSE) to {eq}`eq-gad-targets` on the training
 # images of the two classes (cached by the original weights, the data and the training configuration). Fit on the
 # validation images of the pair: the fit share
-# $1 - \mathrm{MSE}_\text{support} / \mathrm{MSE}_\text{original}$ (both against the shifted targets; the original
+# $1 - \mathrm{MSE}_\text{support} / \mathrm{MSE}_\text{original}$ (both against the shifted targets, on the pair's
+# two outputs; the original
 # network is the support before training) and the Spearman rank correlation of each output with the original's.
 
 # %%
@@ -473,8 +474,9 @@ report.show(one_vs_sweep.rename_axis("method").reset_index(), caption="Kept shar
 # ## Implementation notes
 #
 # * **Shift** {eq}`eq-gad-targets`: the same alpha for both classes; every other output keeps its value.
-# * **Supports**: Adam (`support_lr`, the paper's $4 \cdot 10^{-5}$), `support_epochs` (10), batch 32, MSE over all
-#   outputs, trained on `train_per_class` training images per class, BatchNorm frozen (eval mode) so that
+# * **Supports**: Adam (`support_lr`, the paper's $4 \cdot 10^{-5}$), `support_epochs` (10), batch 32, MSE over the
+#   pair's two outputs (a model with more outputs, such as an ImageNet model, keeps the others out of the loss
+#   and of the fit: their drift would swamp the fit of the two that matter), trained on `train_per_class` training images per class, BatchNorm frozen (eval mode) so that
 #   $\alpha = 0$ reproduces the original exactly (tested). Our classifiers already output raw logits.
 # * **Maps**: captum, each image attributed for its own class, on the original and on every support; IG with a zero
 #   baseline and `gad_ig_steps` steps. **Importance** $|\sum_c a_c|$; the important pixels of a map are its top

@@ -463,7 +463,8 @@ def rs_verdict(fill_value: float, n: int = 16) -> dict:
     a, b = s.class_pair()
     sups, (oa, _ob) = gad_tables.supports_for(s, {**base, "classes": [a, b]})
     test = s.data("test")
-    x = test.inputs[test.class_balanced_index(n // 2, (a, b))].to(dev)
+    per_class = min(n // 2, *(int((test.labels == c).sum()) for c in (a, b)))  # a small folder may hold fewer
+    x = test.inputs[test.class_balanced_index(per_class, (a, b))].to(dev)
     g = gad_maps(s.model, list(sups.values()), x, oa, "IntegratedGradients", keep, n_steps=prof.gad_ig_steps)
     zero = torch.zeros_like(g.gad[0])
     m_gad = torch.stack([h if h is not None else zero for h in g.hull_gad])

@@ -63,7 +63,7 @@ _install_xai_lib()
 
 # %% tags=["parameters"]
 profile = "book"  # smoke | book | paper: sets the theta grid and the number of ascent steps checked
-a1_values = "0.95,0.7,0.55"  # comma-separated a1 (a2 = 1 - a1), one panel each
+a1_values = "0.95,0.7,0.55"  # comma-separated a1 (a2 is 1 - a1), one panel each
 k_eta = 1.2  # k * eta of eq. (4): the paper's figures use 1.2
 seed = 0
 device = "auto"  # unused by the closed form; kept so every chapter takes the same parameters

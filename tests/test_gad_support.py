@@ -51,6 +51,25 @@ def test_support_moves_the_shifted_columns_apart():
     assert fit["fit share"] == pytest.approx(1 - fit["MSE to targets"] / fit["MSE original to targets"])
 
 
+def test_only_the_pairs_outputs_enter_the_regression_and_its_fit():
+    """On a model with more outputs than the pair, the others neither enter the loss (their gradient is zero, so a
+    support trained on the pair leaves a bias of another output untouched) nor the fit: moving another output
+    by any amount changes no fit measure, and the closed form for the untrained support holds: the mean over
+    the pair's two columns of the squared shift is alpha^2 / 2 (one column shifted per row)."""
+    model, (x, y) = small_model(n_classes=5), pair_data()
+    y = y % 2 * 3  # classes 0 and 3 of five outputs
+    support = train_support(model, x, y, 0, 3, 2.0, SupportConfig(epochs=2, lr=1e-2, batch_size=16))
+    last = [m for m in support.modules() if isinstance(m, torch.nn.Linear)][-1]
+    orig_last = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
+    assert torch.equal(last.bias[[1, 2, 4]], orig_last.bias[[1, 2, 4]])
+    assert not torch.equal(last.bias[[0, 3]], orig_last.bias[[0, 3]])
+    fit = fidelity(model, support, x, y, 0, 3, 2.0)
+    with torch.no_grad():
+        last.bias[[1, 2, 4]] += 100.0
+    assert fidelity(model, support, x, y, 0, 3, 2.0) == fit
+    assert fidelity(model, model, x, y, 0, 3, 2.0)["MSE original to targets"] == pytest.approx(2.0**2 / 2)
+
+
 def test_support_models_are_cached(tmp_path, monkeypatch):
     monkeypatch.setenv("XAI_LIB_CACHE", str(tmp_path))
     model, (x, y) = small_model(), pair_data()

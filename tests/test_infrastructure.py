@@ -172,3 +172,25 @@ def test_progress_redraws_settle_to_what_a_screen_shows():
         ("stderr", "warn\n"),
         ("stdout", "b\n"),
     ]
+
+
+def test_papermill_parses_every_parameter_line(caplog):
+    """``papermill --help-notebook`` and papermill's type inference read each chapter's parameters cell: a line it
+    cannot parse (an ``=`` inside a comment, for instance) is skipped with a warning a user would see."""
+    import logging
+
+    import nbformat
+    from papermill.translators import PythonTranslator
+
+    from data_scripts import execute_chapters as ex
+
+    for name in ex.chapters():
+        nb = nbformat.read(ex.NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="papermill"):
+            parsed = PythonTranslator.inspect(cell)
+        assert not [r.getMessage() for r in caplog.records], name
+        assigned = [line.split("=")[0].split(":")[0].strip() for line in cell.source.splitlines()
+                    if line and not line.startswith((" ", "#", ")", "]", "}"))]  # fmt: skip
+        assert [p.name for p in parsed] == assigned, name
