@@ -19,7 +19,8 @@ Every pair is checked for agreement (max relative difference). Timings are best 
 which side runs first) for the fast rows and one run for PAIR.
 
 Compatibility patch: PAIR's Guided IG calls ``np.quantile(..., interpolation=...)``, removed in numpy 2.4;
-we give that one module a numpy proxy that translates the keyword to ``method=``. Nothing else is changed.
+we give that one module the numpy proxy of :func:`xai_lib.reference.pair.numpy_for_pair`, which translates the
+keyword to ``method=``. Nothing else is changed.
 Results: ``benchmarks/results/idgi.csv``.
 """
 
@@ -39,38 +40,11 @@ from xai_lib import batching
 from xai_lib.attribution import IG, BlurIG, GuidedIG
 from xai_lib.data import load_dataset
 from xai_lib.plotting import save_table
-
-
-class _NumpyQuantileCompat:
-    """``numpy`` for PAIR's guided_ig module, with ``quantile(interpolation=...)`` mapped to ``method=``."""
-
-    def __getattr__(self, name):
-        return getattr(np, name)
-
-    @staticmethod
-    def quantile(a, q, *args, interpolation=None, **kwargs):
-        if interpolation is not None:
-            kwargs["method"] = interpolation
-        return np.quantile(a, q, *args, **kwargs)
+from xai_lib.reference.pair import call_model_function, numpy_for_pair
 
 
 def rel_diff(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).abs().max() / b.abs().max())
-
-
-def pair_callback(model: torch.nn.Module, target: int, output: str):
-    """PAIR's ``call_model_function``: HWC numpy batch in, gradients of the target output out."""
-    import saliency.core as sc
-
-    def call(x_value_batch, call_model_args=None, expected_keys=None):
-        x = torch.as_tensor(np.asarray(x_value_batch, dtype=np.float32)).permute(0, 3, 1, 2).requires_grad_(True)
-        out = model(x)
-        if output == "probability":
-            out = torch.softmax(out, 1)
-        (g,) = torch.autograd.grad(out[:, target].sum(), x)
-        return {sc.base.INPUT_OUTPUT_GRADIENTS: g.permute(0, 2, 3, 1).numpy()}
-
-    return call
 
 
 def timed(fn) -> tuple[float, object]:
@@ -152,11 +126,11 @@ def main() -> None:
         import saliency.core as sc
         import saliency.core.guided_ig as pair_gig
 
-        pair_gig.np = _NumpyQuantileCompat()
+        pair_gig.np = numpy_for_pair()
         hwc = x.permute(0, 2, 3, 1).numpy()
         t_pgig, p_gig = timed(
             lambda: np.stack([
-                sc.GuidedIG().GetMask(hwc[i], pair_callback(model, int(y[i]), args.output), None,
+                sc.GuidedIG().GetMask(hwc[i], call_model_function(model, int(y[i]), args.output), None,
                                       x_baseline=np.zeros_like(hwc[i]), x_steps=args.steps, fraction=0.25,
                                       max_dist=0.02)
                 for i in range(len(hwc))
@@ -168,7 +142,7 @@ def main() -> None:
         for size in [int(v) for v in args.pair_blur_batches.split(",")]:
             pair_blur[size] = timed(
                 lambda size=size: np.stack([
-                    sc.BlurIG().GetMask(hwc[i], pair_callback(model, int(y[i]), args.output), None, max_sigma=50,
+                    sc.BlurIG().GetMask(hwc[i], call_model_function(model, int(y[i]), args.output), None, max_sigma=50,
                                         steps=args.blur_steps, grad_step=0.01, batch_size=size)
                     for i in range(len(hwc))
                 ])

@@ -13,7 +13,6 @@ and require per-image tables identical to the in-process run.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -55,12 +54,7 @@ def independent_predictions(user: dict) -> tuple[np.ndarray, np.ndarray]:
     (predicted output index, correct output index) per image."""
     from xai_lib.data import load_dataset
 
-    spec = importlib.util.spec_from_file_location("user_nets_check", user["module"])
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    net = mod.make_net(num_classes=1000)
-    net.load_state_dict(torch.load(user["weights"]))
-    net.eval()
+    net = user_setup.load_user_net(user)
     test = load_dataset(f"imagefolder:{user['folder']}", "test", "smoke", 0, user_setup.IMAGE_SIZE)
     mean = torch.tensor(user_setup.MEAN).reshape(1, 3, 1, 1)
     std = torch.tensor(user_setup.STD).reshape(1, 3, 1, 1)

@@ -194,3 +194,21 @@ def test_papermill_parses_every_parameter_line(caplog):
         assigned = [line.split("=")[0].split(":")[0].strip() for line in cell.source.splitlines()
                     if line and not line.startswith((" ", "#", ")", "]", "}"))]  # fmt: skip
         assert [p.name for p in parsed] == assigned, name
+
+
+def test_the_install_cell_is_the_same_in_every_chapter():
+    """The cell that installs xai_lib on Colab/Binder runs before the library exists, so it cannot be imported from
+    it: each chapter carries a copy, and the copies stay identical (and hidden from the rendered page)."""
+    import nbformat
+
+    from data_scripts import execute_chapters as ex
+
+    copies = {}
+    for name in ex.chapters():
+        nb = nbformat.read(ex.NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        cells = [c for c in nb.cells if c.cell_type == "code" and "def _install_xai_lib()" in c.source]
+        assert len(cells) == 1, f"{name}: expected one install cell, found {len(cells)}"
+        assert "remove-cell" in cells[0].metadata.get("tags", []), name
+        copies[name] = cells[0].source
+    first = next(iter(copies.values()))
+    assert [n for n, src in copies.items() if src != first] == []

@@ -24,6 +24,7 @@ from xai_lib.metrics import (
 )
 from xai_lib.metrics.common import to_uint8
 from xai_lib.metrics.pic_idgi import top_pixels
+from xai_lib.reference.pair import numpy_for_pair
 
 
 class MeanBrightness(nn.Module):
@@ -177,7 +178,7 @@ def test_pair_protocol_equals_pair_saliency_code():
     prediction function gives the same per-image areas (to 1e-6) and skips (installed by the bench extra)."""
     pic = pytest.importorskip("saliency.metrics.pic")
     if not hasattr(np, "trapz"):  # numpy >= 2.4 removed trapz; the shim goes to PAIR's module only
-        pic.np = _NumpyTrapzShim()
+        pic.np = numpy_for_pair()
     torch.manual_seed(4)
     img, good = _bright_square(3, seed=4)
     maps = {"good": good + 0.1 * torch.rand(3, 64, 64), "noise": torch.rand(3, 3, 64, 64) - 0.5}
@@ -208,11 +209,6 @@ def test_pair_protocol_equals_pair_saliency_code():
                 np.testing.assert_allclose(ours[name][kind].curves[i].numpy(), ref.curve_y, atol=1e-6)
                 compared += 1
     assert compared >= 6  # SIC of every image and map; AIC where PAIR keeps the image
-
-
-class _NumpyTrapzShim:
-    def __getattr__(self, name):
-        return np.trapezoid if name == "trapz" else getattr(np, name)
 
 
 # -- IDGI protocol ---------------------------------------------------------------------------------------------

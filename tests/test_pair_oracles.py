@@ -12,22 +12,10 @@ import torch
 from torch import nn
 
 from xai_lib.attribution import BlurIG, GuidedIG
+from xai_lib.reference.pair import call_model_function, numpy_for_pair
 
 pair = pytest.importorskip("saliency.core")
 pair_gig = pytest.importorskip("saliency.core.guided_ig")
-
-
-class _NumpyQuantile:
-    """``numpy`` for PAIR's guided_ig module: numpy >= 2 renamed ``quantile(interpolation=)`` to ``method=``."""
-
-    def __getattr__(self, name):
-        return getattr(np, name)
-
-    @staticmethod
-    def quantile(a, q, *args, interpolation=None, **kwargs):
-        if interpolation is not None:
-            kwargs["method"] = interpolation
-        return np.quantile(a, q, *args, **kwargs)
 
 
 def small_convnet() -> nn.Module:
@@ -39,15 +27,6 @@ def small_convnet() -> nn.Module:
     return net.double().eval()
 
 
-def pair_call(model: nn.Module, target: int):
-    def call(x_value_batch, call_model_args=None, expected_keys=None):
-        x = torch.as_tensor(np.asarray(x_value_batch, dtype=np.float64)).permute(0, 3, 1, 2).requires_grad_(True)
-        (g,) = torch.autograd.grad(model(x)[:, target].sum(), x)
-        return {pair.base.INPUT_OUTPUT_GRADIENTS: g.permute(0, 2, 3, 1).numpy()}
-
-    return call
-
-
 @pytest.fixture(scope="module")
 def setting():
     torch.manual_seed(0)
@@ -57,12 +36,13 @@ def setting():
 
 def test_guided_ig_equals_pair(setting, monkeypatch):
     model, x, y = setting
-    monkeypatch.setattr(pair_gig, "np", _NumpyQuantile())
+    monkeypatch.setattr(pair_gig, "np", numpy_for_pair())
     ours = GuidedIG(model).attribute(x, target=y, baselines=torch.zeros_like(x), n_steps=40, fraction=0.25,
                                      max_dist=0.02)  # fmt: skip
     for i in range(len(x)):
         hwc = x[i].permute(1, 2, 0).numpy()
-        theirs = pair.GuidedIG().GetMask(hwc, pair_call(model, int(y[i])), None, x_baseline=np.zeros_like(hwc),
+        call = call_model_function(model, int(y[i]), dtype=np.float64)
+        theirs = pair.GuidedIG().GetMask(hwc, call, None, x_baseline=np.zeros_like(hwc),
                                          x_steps=40, fraction=0.25, max_dist=0.02)  # fmt: skip
         theirs = torch.as_tensor(theirs).permute(2, 0, 1)
         assert torch.allclose(ours[i], theirs, rtol=0, atol=1e-10 * float(theirs.abs().max())), i
@@ -73,7 +53,8 @@ def test_blur_ig_equals_pair(setting):
     ours = BlurIG(model).attribute(x, target=y, n_steps=20, max_sigma=8.0, grad_step=0.01)
     for i in range(len(x)):
         hwc = x[i].permute(1, 2, 0).numpy()
-        theirs = pair.BlurIG().GetMask(hwc, pair_call(model, int(y[i])), None, max_sigma=8.0, steps=20,
+        call = call_model_function(model, int(y[i]), dtype=np.float64)
+        theirs = pair.BlurIG().GetMask(hwc, call, None, max_sigma=8.0, steps=20,
                                        grad_step=0.01, batch_size=4)  # fmt: skip
         theirs = torch.as_tensor(theirs).permute(2, 0, 1)
         assert torch.allclose(ours[i], theirs, rtol=0, atol=1e-8 * float(theirs.abs().max())), i

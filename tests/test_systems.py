@@ -176,14 +176,7 @@ def test_folder_loads_mixed_files_is_cached_and_names_a_corrupt_file(user, monke
 # -- the user's system, end to end -------------------------------------------------------------------------------
 def _independent_accuracy(user, split_files) -> float:
     """Accuracy computed without xai_lib's loader: PIL, the documented crop, the user's own normalisation."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("independent_user_nets", user["module"])
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    net = mod.make_net(num_classes=1000)
-    net.load_state_dict(torch.load(user["weights"]))
-    net.eval()
+    net = user_setup.load_user_net(user)
     correct = []
     for rel in split_files:
         with Image.open(user["folder"] / rel) as im:

@@ -6,6 +6,7 @@ palette PNG, JPEG, grayscale, RGBA with transparency, 16-bit grayscale)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -177,3 +178,13 @@ def build(root: Path, per_class: int = 20) -> dict:
         "name": "photos/tinyresnet",
     }
     return {"system": system, "folder": folder, "module": module, "weights": weights, "class_index": index}
+
+
+def load_user_net(user: dict) -> torch.nn.Module:
+    """The user's network as the user would load it, without xai_lib: their file, their factory, their weights."""
+    spec = importlib.util.spec_from_file_location("independent_user_nets", user["module"])
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    net = mod.make_net(num_classes=1000)
+    net.load_state_dict(torch.load(user["weights"]))
+    return net.eval()
