@@ -112,3 +112,92 @@ def test_a_killed_worker_is_survived_with_the_same_numbers(tmp_path):
     killed_shard = first_call.split("-")[0]
     assert len(calls(tmp_path / "run", killed_shard)) >= 2, "the killed shard was not recomputed"
     assert all(parallel._load_shard(TASK, parallel.shard_key(TASK, p)) is not None for p in work)
+
+
+@pytest.fixture(scope="module")
+def digits_at_two_threads():
+    """The smoke profile's VGG on digits, trained and loaded at 2 threads (the registry trains one model per
+    thread count: at 1 thread it is another model, checked here so the tests below mean something)."""
+    import torch
+
+    from xai_lib.systems import load_system, parse_system
+
+    torch.set_num_threads(2)
+    system = load_system(parse_system("digits/vgg"), "smoke", 0, "cpu")
+    torch.set_num_threads(1)
+    other = load_system(parse_system("digits/vgg"), "smoke", 0, "cpu")
+    torch.set_num_threads(2)
+    assert system.load_threads == 2 and other.load_threads == 1
+    assert system.weights_digest() != other.weights_digest()
+    return system
+
+
+def predict_payloads(system, runner, shards=2):
+    from xai_lib.experiments import common
+    from xai_lib.profiles import get_profile
+
+    idx = parallel.shards_of(range(shards * 16), 16)
+    return [common.payload(system, get_profile("smoke"), 0, "cpu", runner, i) for i in idx]
+
+
+def test_a_worker_loads_the_chapters_model_whatever_threads_it_computes_with(digits_at_two_threads):
+    """A payload carries the weights' digest and the thread count they were loaded at: a process that computes
+    with 1 thread still loads (here: from the cache) the model the chapter loaded at 2, and then pins 1."""
+    import torch
+
+    system = digits_at_two_threads
+    p = predict_payloads(system, parallel.Runner("none"))[0]
+    assert p["weights"] == system.weights_digest() and p["load_threads"] == 2
+    parallel._SYSTEMS.clear()  # as on a fresh worker
+    torch.set_num_threads(1)
+    try:
+        loaded = parallel.system_for({**p, "threads": 1})
+        assert loaded is not system
+        assert loaded.weights_digest() == system.weights_digest()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(2)
+    with pytest.raises(RuntimeError, match=r"^cluster: this worker loaded other weights for 'digits/vgg'"):
+        parallel.system_for({**p, "weights": "0" * 16})
+
+
+def test_single_threaded_workers_predict_with_the_chapters_model(digits_at_two_threads, monkeypatch):
+    """``local:2`` with ``XAI_LIB_WORKER_THREADS=1`` (one core per worker) gives the in-process predictions of the
+    model this process loaded at 2 threads, exactly."""
+    pytest.importorskip("distributed")
+    system = digits_at_two_threads
+    task = "xai_lib.experiments.common:predict"
+    here = parallel.Runner("none").map(task, predict_payloads(system, parallel.Runner("none")), use_cache=False)
+    monkeypatch.setenv("XAI_LIB_WORKER_THREADS", "1")
+    with parallel.Runner("local:2", log=lambda _: None) as runner:
+        work = predict_payloads(system, runner)
+        assert all(p["threads"] == 1 and p["load_threads"] == 2 for p in work)
+        there = runner.map(task, work, use_cache=False)
+    for a, b in zip(here, there, strict=True):
+        pd.testing.assert_frame_equal(a["pred"], b["pred"], check_exact=True)
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_a_bad_worker_thread_count_names_its_source(value, monkeypatch):
+    monkeypatch.setenv("XAI_LIB_WORKER_THREADS", value)
+    with pytest.raises(ValueError, match=r"^XAI_LIB_WORKER_THREADS: expected a positive number of threads"):
+        parallel.Runner("none")
+    monkeypatch.delenv("XAI_LIB_WORKER_THREADS")
+    with pytest.raises(ValueError, match=r"^worker_threads: expected a positive number of threads"):
+        parallel.Runner("none", worker_threads=0)
+    assert parallel.Runner("none", worker_threads=3).threads is None  # in-process: this process's threads
+
+
+def test_a_small_malloc_trim_threshold_is_undone_once(monkeypatch):
+    """Dask starts workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (measured: the IDGI task 1.8x slower)."""
+    from xai_lib import runtime
+
+    monkeypatch.setattr(runtime, "_ALLOCATOR_RESTORED", False)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", str(2**30))
+    assert runtime.restore_allocator() is False  # a large threshold is left alone
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    import ctypes.util
+
+    glibc = ctypes.util.find_library("c") is not None and os.uname().sysname == "Linux"
+    assert runtime.restore_allocator() is glibc
+    assert runtime.restore_allocator() is False  # once per process

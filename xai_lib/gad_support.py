@@ -32,6 +32,7 @@ from .cache import cache_dir, config_key, load_checked, save_checked
 from .captum_glue import attributions
 from .gad import gad_mask, hull_mask, shifted_targets
 from .models import batched_logits
+from .models.loading import weights_digest
 from .runtime import progress as progress_bar
 
 #: the five gradient methods of the GAD paper (captum names)
@@ -123,12 +124,6 @@ def fidelity(
         "rank corr a": float(spearmanr(orig[:, 0], sup[:, 0]).statistic),
         "rank corr b": float(spearmanr(orig[:, 1], sup[:, 1]).statistic),
     }
-
-
-def weights_digest(model: nn.Module) -> str:
-    buf = io.BytesIO()
-    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, buf)
-    return hashlib.sha256(buf.getvalue()).hexdigest()[:16]
 
 
 def support_models(

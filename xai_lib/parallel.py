@@ -6,19 +6,20 @@ settings). :func:`map_shards` runs the task on every shard and returns the per-s
 :class:`pandas.DataFrame`) in shard order:
 
 * ``cluster="none"``: in this process, one shard after another;
-* ``cluster="local:N"``: a ``distributed.LocalCluster`` of ``N`` single-threaded worker processes, started and
-  closed here;
+* ``cluster="local:N"``: a ``distributed.LocalCluster`` of ``N`` worker processes (one task at a time each),
+  started and closed here;
 * ``cluster="tcp://host:8786"`` (any ``scheme://host:port``): the scheduler of a cluster you run (dask-jobqueue
   on SLURM, Kubernetes, ...). Its workers need ``xai_lib`` installed and, to share trained supports and
   datasets, ``XAI_LIB_CACHE`` on a shared filesystem.
 
 The chapter code is the same for all three. Every finished shard is written atomically into the content-keyed
-cache (key: the task, its payload, the weights file's bytes and the library's source), so a run that is
+cache (key: the task, its payload with the digest of the model's weights, and the library's source), so a run that is
 interrupted (a killed kernel, a lost worker) recomputes only the missing shards when it is started again; Dask
 itself retries the tasks of a worker lost during a run. On a worker, each system is loaded once (per worker
-process, not per task) on the worker's own device (``device="auto"``: its GPU where it has one), with its
-threads pinned to the chapter's thread count (so per-image numbers equal the in-process run's exactly on the
-same kind of CPU); datasets are read from the worker's content-keyed cache, never shipped through the scheduler.
+process, not per task) on the worker's own device (``device="auto"``: its GPU where it has one), at the
+chapter's thread count, and checked to have the chapter's weights (by digest); each task then pins the
+chapter's thread count, or ``XAI_LIB_WORKER_THREADS`` (one core per local worker on a small machine);
+datasets are read from the worker's content-keyed cache, never shipped through the scheduler.
 """
 
 from __future__ import annotations
@@ -136,29 +137,50 @@ def probe(payload: dict) -> dict[str, pd.DataFrame]:
     return {"probe": pd.DataFrame({"shard": [payload.get("shard", 0)]})}
 
 
+def _system_key(payload: dict) -> str:
+    from .systems import spec_from_mapping
+
+    spec = spec_from_mapping(payload["system"], "systems")
+    return json.dumps([spec.key(), payload["profile"], payload["seed"], payload.get("device", "cpu"),
+                       payload.get("weights")])  # fmt: skip
+
+
 def system_for(payload: dict):
-    """The payload's system, loaded once per process (threads pinned to ``payload["threads"]`` first)."""
-    from .runtime import pin_threads
+    """The payload's system, loaded once per process, and the model the chapter used: it is loaded with the
+    driver's thread count (``payload["load_threads"]``: the library's own models are trained, bit for bit, at a
+    given thread count) and its weights must have the digest ``payload["weights"]``; then the task's threads are
+    pinned (``payload["threads"]``)."""
+    from . import batching
+    from .runtime import pin_threads, restore_allocator
     from .systems import load_system, spec_from_mapping
 
+    key = _system_key(payload)
+    if key not in _SYSTEMS:
+        restore_allocator()
+        if payload.get("load_threads"):
+            pin_threads(payload["load_threads"])
+        spec = spec_from_mapping(payload["system"], "systems")
+        system = load_system(spec, payload["profile"], payload["seed"], payload.get("device", "cpu"))
+        want = payload.get("weights")
+        if want is not None and system.weights_digest() != want:
+            raise RuntimeError(
+                f"{PARAM}: this worker loaded other weights for {spec.label!r} (digest {system.weights_digest()}) "
+                f"than the chapter's (digest {want}). Registry models are trained per torch version and thread "
+                "count: give the workers the chapter's torch and its XAI_LIB_CACHE (a shared filesystem); a weights "
+                "file must have the same bytes on every worker."
+            )
+        _SYSTEMS[key] = system
     if payload.get("threads"):
         pin_threads(payload["threads"])
-    from . import batching
-
     plan = payload.get("plan")
     if plan is not None and batching.default() != batching.Plan(*plan):
         batching.set_default(*plan)
-    spec = spec_from_mapping(payload["system"], "systems")
-    key = json.dumps([spec.key(), payload["profile"], payload["seed"], payload.get("device", "cpu")])
-    if key not in _SYSTEMS:
-        _SYSTEMS[key] = load_system(spec, payload["profile"], payload["seed"], payload.get("device", "cpu"))
     return _SYSTEMS[key]
 
 
 def register(system, payload: dict) -> None:
     """Make an already loaded system available to in-process shards (no second copy of the model)."""
-    key = json.dumps([system.spec.key(), payload["profile"], payload["seed"], payload.get("device", "cpu")])
-    _SYSTEMS[key] = system
+    _SYSTEMS[_system_key(payload)] = system
 
 
 class Runner:
@@ -166,8 +188,12 @@ class Runner:
     the cluster once; :meth:`map` may be called many times; :meth:`close` (or the end of a ``with`` block, or of
     the process) releases it. ``cluster="none"`` runs in this process."""
 
-    def __init__(self, cluster: Any = "none", connect_timeout: float = 5.0, log: Callable[[str], None] = print):
+    def __init__(
+        self, cluster: Any = "none", connect_timeout: float = 5.0, log: Callable[[str], None] = print,
+        worker_threads: int | None = None,
+    ):  # fmt: skip
         self.spec = parse_cluster(cluster)
+        self.worker_threads = _worker_threads(worker_threads)
         self.log = log
         self.client = self._local = None
         if self.spec.kind == "none":
@@ -196,13 +222,15 @@ class Runner:
 
     @property
     def threads(self) -> int | None:
-        """Threads each task pins on a cluster: this process's torch thread count, so that every image is computed
-        exactly as in-process (thread counts change floating-point reductions, and Guided IG's adaptive path
-        amplifies such differences). On a machine with few cores, start the chapter with ``XAI_LIB_THREADS=1``
-        to give each local worker one core."""
+        """Threads each task pins on a cluster: ``worker_threads``, else ``XAI_LIB_WORKER_THREADS``, else this
+        process's torch thread count. The model is loaded at this process's count either way (the library's own
+        models are trained per thread count; see :func:`system_for`), so only the arithmetic's thread count
+        changes. On a machine with ``C`` cores, ``N`` local workers should get about ``C / N`` threads each."""
         import torch
 
-        return None if self.spec.kind == "none" else torch.get_num_threads()
+        if self.spec.kind == "none":
+            return None
+        return self.worker_threads if self.worker_threads is not None else torch.get_num_threads()
 
     def map(
         self,
@@ -260,6 +288,21 @@ class Runner:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _worker_threads(value: int | None) -> int | None:
+    """``worker_threads`` or ``XAI_LIB_WORKER_THREADS``: a positive int or None; anything else names its source."""
+    import os
+
+    name = "worker_threads"
+    if value is None:
+        raw = os.environ.get("XAI_LIB_WORKER_THREADS", "").strip()
+        if not raw:
+            return None
+        name, value = "XAI_LIB_WORKER_THREADS", int(raw) if raw.isdigit() else raw
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name}: expected a positive number of threads per worker, got {value!r}")
+    return value
 
 
 def _fresh_key() -> str:

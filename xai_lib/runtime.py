@@ -21,6 +21,31 @@ def pin_threads(n: int | None = None) -> int:
     return n
 
 
+_ALLOCATOR_RESTORED = False
+
+
+def restore_allocator() -> bool:
+    """Undo a small ``MALLOC_TRIM_THRESHOLD_`` in this process (glibc only; once): Dask's nanny starts every
+    worker with 65536, which also fixes glibc's mmap threshold, so each large tensor is mapped and unmapped
+    afresh and its pages faulted in again. Measured on the IDGI-tables task: 22.4 s with the variable, 12.2 s
+    with the thresholds set back here, 13.9 s without it. Returns whether the thresholds were set."""
+    global _ALLOCATOR_RESTORED
+    value = os.environ.get("MALLOC_TRIM_THRESHOLD_", "").strip()
+    if _ALLOCATOR_RESTORED or not value.isdigit() or int(value) >= 128 * 2**20:
+        return False
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (macOS, musl): the variable means nothing there
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
+    _ALLOCATOR_RESTORED = bool(mallopt(m_trim_threshold, 128 * 2**20)) and bool(mallopt(m_mmap_threshold, 32 * 2**20))
+    return _ALLOCATOR_RESTORED
+
+
 def seed_everything(seed: int) -> torch.Generator:
     """Seed python, numpy and torch; return a fresh ``torch.Generator`` seeded with ``seed``."""
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:

@@ -53,6 +53,7 @@ from .models.loading import (
     outputs_in_state,
     read_state_dict,
     torchvision_model,
+    weights_digest,
 )
 from .models.preprocess import parse_normalize, wrap
 from .models.registry import REGISTRY, default_model, split_registry_name
@@ -316,7 +317,15 @@ class System:
     device: torch.device
     num_outputs: int
     output_index: tuple[int, ...] | None
+    load_threads: int = 0  # torch threads when loaded: a registry model is the one trained at this count
     _data: dict[str, Dataset] = field(default_factory=dict, repr=False)
+    _digest: str | None = field(default=None, repr=False)
+
+    def weights_digest(self) -> str:
+        """A content digest of the model's weights (computed once): the identity of the model a result used."""
+        if self._digest is None:
+            self._digest = weights_digest(self.model)
+        return self._digest
 
     @property
     def name(self) -> str:
@@ -409,7 +418,7 @@ def load_system(
         output_index = resolve_output_index(probe.class_names, spec.class_index, width)
     except ValueError as exc:
         raise ValueError(f"{spec.param} ({spec.label}): {exc}") from exc
-    return System(spec, model, prof, seed, dev, width, output_index)
+    return System(spec, model, prof, seed, dev, width, output_index, load_threads=torch.get_num_threads())
 
 
 def load_systems(

@@ -13,15 +13,17 @@ from ..profiles import Profile
 
 
 def payload(system, profile: Profile, seed: int, device: str, runner: Runner, indices, **settings: Any) -> dict:
-    """A shard's payload: the system spec (JSON), profile name, seed, device, the threads a task pins and the
-    model-call plan of this run, the image indices of the shard and the task's settings. In-process runs reuse
-    the already loaded system."""
+    """A shard's payload: the system spec (JSON), profile name, seed, device, the digest of the model's weights
+    and the thread count it was loaded with (a worker checks that it computes with the same model), the threads
+    a task pins and the model-call plan of this run, the image indices of the shard and the task's settings.
+    In-process runs reuse the already loaded system."""
     from .. import batching
 
     plan = batching.default()
     p = {
         "system": system.spec.to_dict(), "profile": profile.name, "seed": seed, "device": device,
-        "threads": runner.threads, "plan": None if plan is None else list(plan), "indices": [int(i) for i in indices],
+        "weights": system.weights_digest(), "load_threads": system.load_threads, "threads": runner.threads,
+        "plan": None if plan is None else list(plan), "indices": [int(i) for i in indices],
         **settings,
     }  # fmt: skip
     if runner.client is None:

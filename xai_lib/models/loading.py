@@ -3,9 +3,11 @@ architecture), or ``torchvision:NAME``; loading a weights file into it; checking
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import inspect
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -124,3 +126,10 @@ def output_width(model: nn.Module, data: Dataset, device: torch.device) -> int:
             f"model: expected outputs of shape ({x.shape[0]}, outputs) on dataset {data.name!r}, got {got}"
         )
     return int(out.shape[1])
+
+
+def weights_digest(model: nn.Module) -> str:
+    """A content digest of a model's weights (its state dict, on the CPU): equal digests, equal weights."""
+    buf = io.BytesIO()
+    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, buf)
+    return hashlib.sha256(buf.getvalue()).hexdigest()[:16]
