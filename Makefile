@@ -42,7 +42,7 @@ nbval: data
 	$(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks
 
 test: data  ## unit tests + nbval (re-executes every chapter and compares the checked outputs)
-	$(PY) -m pytest -p no:cacheprovider tests notebooks --nbval-lax
+	$(PY) -m pytest -p no:cacheprovider tests notebooks --nbval-lax --durations=30
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -56,8 +56,9 @@ def guided_ig(
     acc = torch.zeros_like(x)  # sum over steps of (a_end - a_start) * g; the attribution is diff * acc
     d = x.shape[1]
     k_lower = int(fraction * (d - 1)) + 1  # numpy's quantile(method="lower") as a 1-based order statistic
+    current = torch.empty_like(x)
     for step in range(n_steps):
-        current = torch.addcmul(base, alpha, diff)
+        torch.addcmul(base, alpha, diff, out=current)
         f, g = grad_fn(current.to(dtype).reshape(shape))
         if on_step is not None:
             on_step(f, g)
@@ -67,40 +68,60 @@ def guided_ig(
         start = alpha
         alpha = alpha.clamp_min(a_min)  # features behind the window jump to its lower edge
         l1_target = total * (1.0 - a)
-        # selection key: |gradient| in the gradient's own dtype (exact: no rounding changes the order), _BIG for
-        # features that may not move (fixed, or at the window's upper edge); features that reach the edge during
-        # the step are set to _BIG as they get there
-        key = g.abs().masked_fill_(fixed | (alpha >= a_max), _BIG)
+        # selection key: the bit pattern of |gradient| in the gradient's own dtype (non-negative floats order
+        # exactly as their bits read as integers, and integer selection is faster), _BIG for features that may
+        # not move (fixed, or at the window's upper edge); features that reach the edge during the step are set
+        # to _BIG as they get there
+        blocked = alpha >= a_max
+        blocked |= fixed
+        key, big = _bits(g.abs().masked_fill_(blocked, _big(g.dtype)))
         active = total > 0
         for _ in range(MAX_INNER_ITERATIONS):
             l1_current = total - torch.linalg.vecdot(absdiff, alpha)
-            active = active & ~torch.isclose(l1_target, l1_current, rtol=EPSILON, atol=EPSILON)
+            active &= ~torch.isclose(l1_target, l1_current, rtol=EPSILON, atol=EPSILON)
             if not active.any():
                 break
-            s = _selection(key, k_lower, active)
-            room = torch.where(s, a_max - alpha, 0.0)
+            s = _selection(key, k_lower, active, big)
+            room = torch.sub(a_max, alpha).mul_(s)
             l1_s = torch.linalg.vecdot(absdiff, room)
             gamma = torch.where(l1_s > 0, (l1_current - l1_target) / torch.where(l1_s > 0, l1_s, 1.0), torch.inf)
             jump = gamma > 1.0
             if jump.all():  # every selected feature goes to the edge, exactly
-                alpha = torch.where(s, a_max, alpha)
-                key.masked_fill_(s, _BIG)
+                alpha = alpha.masked_fill(s, a_max)
+                key.masked_fill_(s, big)
             else:  # a row's last move is interpolated so that its L1 target is met exactly
-                at_edge = s & jump[:, None]
-                alpha = torch.addcmul(alpha, gamma.clamp(max=1.0)[:, None], room)
-                alpha = torch.where(at_edge, a_max, alpha.clamp_max(a_max))
-                key.masked_fill_(at_edge, _BIG)
-            active = active & jump
+                at_edge = s.logical_and_(jump[:, None])
+                alpha = torch.addcmul(alpha, gamma.clamp(max=1.0)[:, None], room).clamp_max_(a_max)
+                alpha.masked_fill_(at_edge, a_max)
+                key.masked_fill_(at_edge, big)
+            active &= jump
         else:
             raise RuntimeError("Guided IG: the inner loop did not reach its L1 target")
-        acc.addcmul_(alpha - start, g.to(_PATH_DTYPE))
+        acc.addcmul_(alpha - start, g)
     attr = acc * diff
     return attr.to(dtype).reshape(shape)
 
 
-def _selection(key: torch.Tensor, k: int, active: torch.Tensor) -> torch.Tensor:
+_INT_OF = {torch.float64: torch.int64, torch.float32: torch.int32, torch.float16: torch.int16,
+           torch.bfloat16: torch.int16}  # fmt: skip
+
+
+def _big(dtype: torch.dtype) -> float:
+    """``_BIG``, or the dtype's largest finite value where ``_BIG`` does not fit (float16)."""
+    return min(_BIG, torch.finfo(dtype).max)
+
+
+def _bits(key: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """``key`` (non-negative floats) as same-width integers that order the same way, and the blocking value's
+    integer (:func:`_big`)."""
+    itype = _INT_OF[key.dtype]
+    big = torch.tensor(_big(key.dtype), dtype=key.dtype).view(itype).item()
+    return key.view(itype), big
+
+
+def _selection(key: torch.Tensor, k: int, active: torch.Tensor, big: int | float = _BIG) -> torch.Tensor:
     """Per active row, the features whose key is at most the row's ``k``-th smallest (PAIR's quantile, "lower")
-    and below ``_BIG`` when fewer than ``k`` may move; nothing in inactive rows. The order statistic is computed
+    and below ``big`` when fewer than ``k`` may move; nothing in inactive rows. The order statistic is computed
     for the active rows only."""
     if active.all():
         rows, sub = None, key
@@ -109,8 +130,8 @@ def _selection(key: torch.Tensor, k: int, active: torch.Tensor) -> torch.Tensor:
         sub = key[rows]
     threshold = sub.kthvalue(k, dim=1).values
     s = sub <= threshold[:, None]
-    if (threshold >= _BIG).any():  # fewer than k selectable features: take those that remain
-        s &= sub < _BIG
+    if (threshold >= big).any():  # fewer than k selectable features: take those that remain
+        s &= sub < big
     if rows is None:
         return s
     full = torch.zeros_like(key, dtype=torch.bool)
