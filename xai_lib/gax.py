@@ -180,8 +180,11 @@ def gax(
     out_x = batched_logits(model, x, plan.size).to(x.device)
     y = _check_labels(y, b, out_x.shape[1])
     k = kappa(y, out_x.shape[1], out_x.dtype, out_x.device)
+    # the images still optimising, compacted: their global indices, inputs, DNN(x), kappa rows and Adam state
+    # are kept contiguous and shrunk only when some image stops (no gather or scatter in a plain iteration)
+    idx = torch.arange(b, device=x.device)
+    xs, outs, ks = x, out_x, k
     adam = _Adam(torch.ones_like(x), lr)
-    active = torch.ones(b, dtype=torch.bool, device=x.device)
     final = torch.zeros_like(x)
     co_final = torch.full((b,), float("nan"), device=x.device)
     steps = torch.full((b,), max_steps, dtype=torch.long)
@@ -190,21 +193,22 @@ def gax(
     marks: dict[int, list[float]] = {}
     dims = tuple(range(1, x.dim()))
     for t in range(max_steps + 1):
-        idx = torch.nonzero(active).flatten()  # only the images still optimising are evaluated
-        h = torch.empty_like(x[idx])
-        s_now = torch.empty(len(idx), dtype=out_x.dtype, device=x.device)
-        grad = torch.zeros_like(h)
-        for a, c in batching.chunks(len(idx), plan.size):
-            part = idx[a:c]
-            xa = x[part]
-            w = adam.param[part].requires_grad_(True)
+        n = len(idx)
+        h = x.new_empty((n, *x.shape[1:]))
+        s_now = torch.empty(n, dtype=out_x.dtype, device=x.device)
+        grad = torch.empty_like(h)
+        for a, c in batching.chunks(n, plan.size):
+            xa = xs[a:c]
+            w = adam.param[a:c].detach().requires_grad_(True)
             hp = gax_heatmap(w, xa, bias, bias_inside)
-            sp = ((model(plan.layout(augment(xa, hp, combine))) - out_x[part]) * k[part]).sum(1)
+            sp = ((model(plan.layout(augment(xa, hp, combine))) - outs[a:c]) * ks[a:c]).sum(1)
             s_now[a:c], h[a:c] = sp.detach(), hp.detach()
             going = (sp.detach() < target_co) if t < max_steps else torch.zeros_like(sp, dtype=torch.bool)
             if going.any():
                 sim = ((hp - xa + eps) ** 2 / (xa + eps)).mean(dims)
                 (grad[a:c],) = torch.autograd.grad(((-sp + similarity / sim) * going).sum(), w)
+            else:
+                grad[a:c] = 0.0
         history[t, idx.cpu()] = s_now.cpu()
         done = s_now >= target_co if t < max_steps else torch.ones_like(s_now, dtype=torch.bool)
         for j, i in enumerate(idx.tolist()):
@@ -216,38 +220,42 @@ def gax(
                 marks[i] = [m for m in marks[i] if co_i < m]
                 if t == 0 or passed or bool(done[j]):
                     snaps[i].append((t, co_i, h[j].cpu().clone()))
-        final[idx[done]] = h[done]
-        co_final[idx[done]] = s_now[done]
-        steps[idx[done].cpu()] = t
-        active[idx[done]] = False
-        if not active.any():
-            break
-        keep = ~done
-        adam.step(idx[keep], grad[keep])
+        if done.any():
+            final[idx[done]] = h[done]
+            co_final[idx[done]] = s_now[done]
+            steps[idx[done].cpu()] = t
+            keep = ~done
+            if not keep.any():
+                break
+            idx, xs, outs, ks, grad = idx[keep], xs[keep], outs[keep], ks[keep], grad[keep]
+            adam.keep(keep)
+        adam.step(grad)
     reached = co_final >= target_co
     return GAXResult(final, co_final, steps, reached.cpu(), history[: t + 1], snaps)
 
 
 class _Adam:
-    """Adam (betas 0.9, 0.999; eps 1e-8, torch's defaults) on rows of one parameter tensor, each row with its
-    own step count, so a batch of images optimises exactly as each image would alone."""
+    """Adam (betas 0.9, 0.999; eps 1e-8, torch's defaults) on the rows of one parameter tensor, each row with its
+    own step count, so a batch of images optimises exactly as each image would alone. :meth:`keep` drops the
+    rows of images that stopped."""
 
     def __init__(self, param: torch.Tensor, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
         self.param, self.lr, self.betas, self.eps = param, lr, betas, eps
         self.m, self.v = torch.zeros_like(param), torch.zeros_like(param)
         self.t = torch.zeros(param.shape[0], dtype=param.dtype, device=param.device)
 
-    def step(self, rows: torch.Tensor, grad: torch.Tensor) -> None:
+    def keep(self, rows: torch.Tensor) -> None:
+        self.param, self.m, self.v, self.t = self.param[rows], self.m[rows], self.v[rows], self.t[rows]
+
+    def step(self, grad: torch.Tensor) -> None:
         b1, b2 = self.betas
         with torch.no_grad():
-            self.t[rows] += 1
-            shape = (-1, *([1] * (grad.dim() - 1)))
-            t = self.t[rows].reshape(shape)
-            m = self.m[rows].mul_(b1).add_(grad, alpha=1 - b1)
-            v = self.v[rows].mul_(b2).addcmul_(grad, grad, value=1 - b2)
-            self.m[rows], self.v[rows] = m, v
-            denom = (v / (1 - b2**t)).sqrt_().add_(self.eps)
-            self.param[rows] -= self.lr * (m / (1 - b1**t)) / denom
+            self.t += 1
+            t = self.t.reshape(-1, *([1] * (grad.dim() - 1)))
+            self.m.mul_(b1).add_(grad, alpha=1 - b1)
+            self.v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+            denom = (self.v / (1 - b2**t)).sqrt_().add_(self.eps)
+            self.param -= self.lr * (self.m / (1 - b1**t)) / denom
 
 
 def mask_enrichment(h: torch.Tensor, mask: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
