@@ -540,4 +540,5 @@ if s_loc.data("test").masks is not None:
 # * **Tests**: Wilcoxon signed-rank on per-image differences (pairs where both values exist), two-sided, no
 #   multiple-comparison correction; bootstrap CIs with `n_boot` resamples.
 # * **Sharding**: per-image results do not depend on the shard (every image's computation is its own); on a Dask
-#   cluster each task pins the chapter's thread count, so the numbers equal the in-process run's.
+#   cluster each worker loads the chapter's model at the chapter's thread count and checks its weights' digest,
+#   then computes with that thread count (or `XAI_LIB_WORKER_THREADS`), so the numbers equal the in-process run's.
