@@ -8,6 +8,14 @@ BOOK_REPOSITORY ?=
 export XAI_LIB_THREADS ?= 2
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# One instruction set for every x86-64 machine with AVX2, so that chapters, trained models and checked outputs
+# reproduce bit for bit whether the CPU also has AVX-512 or not (the defaults pick different kernels per CPU):
+# PyTorch's own kernels, oneDNN's convolutions and MKL's BLAS at AVX2. Overridable; unset elsewhere.
+ifeq ($(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo yes),yes)
+export ATEN_CPU_CAPABILITY ?= avx2
+export ONEDNN_MAX_CPU_ISA ?= AVX2
+export MKL_CBWR ?= AVX2
+endif
 
 .PHONY: install data notebooks html book student test unit nbval lint format clean
 .DEFAULT_GOAL := book
