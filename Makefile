@@ -10,11 +10,11 @@ export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # One instruction set for every x86-64 machine with AVX2, so that chapters, trained models and checked outputs
 # reproduce bit for bit whether the CPU also has AVX-512 or not (the defaults pick different kernels per CPU):
-# PyTorch's own kernels, oneDNN's convolutions and MKL's BLAS at AVX2. Overridable; unset elsewhere.
+# PyTorch's own kernels, oneDNN's convolutions and MKL at AVX2 (see data_scripts/numerics.py). Overridable.
 ifeq ($(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo yes),yes)
 export ATEN_CPU_CAPABILITY ?= avx2
 export ONEDNN_MAX_CPU_ISA ?= AVX2
-export MKL_CBWR ?= AVX2
+export MKL_ENABLE_INSTRUCTIONS ?= AVX2
 endif
 
 .PHONY: install data notebooks html book student test unit nbval lint format clean

@@ -1,14 +1,19 @@
 """One instruction set for the book's computations on every x86-64 machine with AVX2.
 
-PyTorch picks its kernels by CPU: its own vectorised kernels, oneDNN's convolutions and MKL's BLAS each use
-AVX-512 where the CPU has it and AVX2 where it does not, and the two sum in different orders. A model trained on
-one CPU then differs from the same seed's model trained on another, and so does every number downstream of
-it (measured: the default models trained with one seed on two machines of the same kind, one CPU with
-AVX2 only, moved test accuracies by up to 0.13, a VGG and a ResNet on ``shapes`` alike). Fixing the three
-libraries at AVX2 makes the chapters, the default models and the checked outputs reproduce bit for bit on
-any x86-64 CPU with AVX2, whichever extensions it has beyond. The ``Makefile`` exports the same variables
-(every ``make`` target); the repository's ``conftest.py`` sets them for a bare ``pytest``. A value already
-in the environment wins. They must be set before torch runs its first kernel.
+PyTorch picks its kernels by CPU: its own vectorised kernels, oneDNN's convolutions and MKL's BLAS each choose a
+code path by the CPU's extensions (AVX-512 or AVX2), and the paths sum in different orders. A model trained on
+one CPU then differs from the same seed's model trained on another, and so does every number downstream of it
+(measured: the default models trained with one seed on two machines of the same kind moved test accuracies by
+up to 0.13). Capping all three at AVX2 gives every x86-64 CPU with AVX2 the same instruction set. On an AVX2
+machine the caps change nothing (measured: identical weights for the default models with and without). The
+``Makefile`` exports the same variables (every ``make`` target); the repository's ``conftest.py`` sets them
+for a bare ``pytest``. A value already in the environment wins. They must be set before torch runs its first
+kernel.
+
+MKL's stricter reproducibility mode ``MKL_CBWR`` is deliberately not used: under it a float64 matrix product
+depends on the number of rows, so an attribution of a batch no longer equals that of its images one by one
+(measured: Guided IG moved by 4e-4 of a 2e-3 map; 1e-18 without it), and on an AMD CPU it changed the trained
+``digits`` models and the ``wine`` MLP. MKL may still choose differently on CPUs of different vendors.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import os
 from collections.abc import MutableMapping
 from pathlib import Path
 
-PINS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_CBWR": "AVX2"}
+PINS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
 
 
 def cpu_has_avx2(cpuinfo: str | None = None) -> bool:
