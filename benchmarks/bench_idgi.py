@@ -9,14 +9,15 @@ calibrated once per model and shape, outside the timed runs). Two kinds of ratio
 
 * **ours / floor**: the floor is the same forward+backward evaluations our method made (recorded from its
   run), replayed at the best batch size and layout found in this run, with no attribution bookkeeping; ours
-  and the floor at that plan are then timed alternately, best of ``--repeat`` each.
+  and the floor at that plan are then timed in ``--repeat`` back-to-back pairs (alternating which runs first);
+  the ratio is the median of the per-pair ratios (the lowest and highest are printed beside it).
   Goals: IG, IG + IDGI, Blur IG <= 1.15; Guided IG <= 1.3.
 * **ours / peer**: captum ``IntegratedGradients`` (riemann_right, given our calibrated evaluations per call),
   PAIR Guided IG (one image per call: PAIR cannot batch images), PAIR Blur IG at its default ``batch_size=1``
   and at its best ``batch_size`` among ``--pair-blur-batches``.
 
-Every pair is checked for agreement (max relative difference). Timings are best of ``--repeat`` (alternating
-which side runs first) for the fast rows and one run for PAIR.
+Every pair is checked for agreement (max relative difference). The fast rows are timed in ``--repeat`` pairs
+(median of the per-pair ratios; the seconds shown are each side's best); PAIR's rows are one run each.
 
 Compatibility patch: PAIR's Guided IG calls ``np.quantile(..., interpolation=...)``, removed in numpy 2.4;
 we give that one module the numpy proxy of :func:`xai_lib.reference.pair.numpy_for_pair`, which translates the
@@ -59,7 +60,7 @@ def main() -> None:
     ap.add_argument("--images", type=int, default=16)
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--blur-steps", type=int, default=100)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5, help="timed pairs (ours, peer); the ratio is their median")
     ap.add_argument("--pair-blur-batches", default="1,10,25,50,100", help="PAIR Blur IG batch sizes to try")
     ap.add_argument("--output", default="probability", choices=["logit", "probability"])
     ap.add_argument("--no-peers", action="store_true", help="floors only (no captum / PAIR rows)")
@@ -75,11 +76,13 @@ def main() -> None:
     print(f"calibrated plan {plan} in {t_cal:.1f} s (once per model and shape; not in the timings below)")
     rows = []
 
-    def record(name, kind, ours_s, other_s, goal, agreement=float("nan"), note=""):
-        ratio = ours_s / other_s
+    def record(name, kind, ours_s, other_s, goal, agreement=float("nan"), note="", ratio=None, spread=None):
+        ratio = ours_s / other_s if ratio is None else ratio
+        lo, hi = spread if spread else (float("nan"), float("nan"))
         rows.append({"comparison": name, "against": kind, "images": len(x), "ours_s": ours_s, "other_s": other_s,
-                     "ratio": ratio, "goal": goal, "meets_goal": (ratio <= goal) if goal else None,
-                     "max_rel_difference": agreement, "note": note})  # fmt: skip
+                     "ratio": ratio, "ratio_low": lo, "ratio_high": hi, "goal": goal,
+                     "meets_goal": (ratio <= goal) if goal else None, "max_rel_difference": agreement,
+                     "note": note})  # fmt: skip
         goal_text = f" (goal <= {goal})" if goal else ""
         agree_text = f"max rel. difference {agreement:.1e}" if agreement == agreement else ""
         print(f"{name:44s} ours {ours_s:7.2f} s  {kind} {other_s:7.2f} s  ratio {ratio:5.3f}{goal_text}  "
@@ -92,14 +95,14 @@ def main() -> None:
         inputs, targets = rec.stacked()
         _, best = floor(model, inputs, targets, args.output, repeat=1, sizes=(8, 16, 32, 64, 128))
         # ours and the floor at its best plan, timed alternately the same number of times (a fair best-of)
-        t_ours, out, t_floor, _ = interleaved(
-            run, lambda: replay(model, inputs, targets, best, args.output), args.repeat
-        )
-        record(name, "floor", t_ours, t_floor, goal, note=f"{len(inputs)} evaluations; floor plan {best}")
-        return t_ours, out
+        t = interleaved(run, lambda: replay(model, inputs, targets, best, args.output), args.repeat)
+        lo, hi = t.ratio_spread
+        note = f"{len(inputs)} evaluations; floor plan {best}; per-pair ratios {lo:.3f}-{hi:.3f}"
+        record(name, "floor", t.ours_s, t.peer_s, goal, note=note, ratio=t.ratio, spread=t.ratio_spread)
+        return t.ours_s, t.ours_out
 
     ig = IG(model, args.output)
-    t_ig, a_ig = against_floor(f"IG {args.steps} steps", ig, lambda: ig.attribute(x, y, n_steps=args.steps), 1.15)
+    against_floor(f"IG {args.steps} steps", ig, lambda: ig.attribute(x, y, n_steps=args.steps), 1.15)
     against_floor(f"IG + IDGI {args.steps} steps", ig, lambda: ig.attribute(x, y, n_steps=args.steps, idgi=True), 1.15)
     blur = BlurIG(model, args.output)
     t_blur, a_blur = against_floor(
@@ -114,14 +117,15 @@ def main() -> None:
 
         fwd = model if args.output == "logit" else (lambda inp: torch.softmax(model(inp), 1))
         captum_ig = IntegratedGradients(fwd)
-        t_ig, a_ig, t_cap, a_cap = interleaved(
+        t = interleaved(
             lambda: ig.attribute(x, y, n_steps=args.steps),
             lambda: captum_ig.attribute(
                 x, target=y, n_steps=args.steps, method="riemann_right", internal_batch_size=plan.size
             ),
             args.repeat,
         )
-        record("IG", "captum", t_ig, t_cap, None, rel_diff(a_ig, a_cap), f"captum at {plan.size} per call")
+        record("IG", "captum", t.ours_s, t.peer_s, None, rel_diff(t.ours_out, t.peer_out),
+               f"captum at {plan.size} per call", ratio=t.ratio, spread=t.ratio_spread)  # fmt: skip
 
         import saliency.core as sc
         import saliency.core.guided_ig as pair_gig

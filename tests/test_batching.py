@@ -30,6 +30,28 @@ def test_calibration_measures_caches_and_respects_the_memory_bound(vgg):
         batching.calibrate(nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 2)), x, memory_bound=-1)
 
 
+def test_calibration_measures_close_candidates_again_so_drift_does_not_decide(vgg, monkeypatch):
+    """A machine that runs fast while 64 is measured first (drift) and steadily afterwards: the first pass alone
+    picks 64; the alternating re-measurement of the close candidates picks the steady-state best, 32."""
+    calls = []
+
+    def scripted(model, x, backward, min_time, repeat):
+        size, first_pass = len(x), len(calls) < 8  # 4 sizes x 2 layouts in the first pass
+        calls.append(size)
+        steady = {8: 1.5, 16: 1.1, 32: 1.0, 64: 1.2}[size]
+        return 0.9 if (first_pass and size == 64) else steady
+
+    monkeypatch.setattr(batching, "_cost_per_input", scripted)
+    x = torch.rand(1, 3, 16, 16)
+    assert batching.calibrate(vgg, x, sizes=(8, 16, 32, 64), confirm_rounds=0) == batching.Plan(64, False)
+    calls.clear()
+    fresh = SmallVGG(3, 5, widths=(8, 16)).eval()  # the plan is cached per model
+    assert batching.calibrate(fresh, x, sizes=(8, 16, 32, 64), confirm_rounds=2) == batching.Plan(32, False)
+    # only the candidates within 25% of the first pass's best (0.9) are measured again: 16, 32 and 64 (not 8),
+    # twice each, in both layouts
+    assert sorted(calls[8:]) == sorted([16, 32, 64] * 2 * 2)
+
+
 def test_resolve_explicit_default_and_environment(vgg, monkeypatch):
     x = torch.rand(1, 3, 16, 16)
     assert batching.resolve(7, vgg, x) == batching.Plan(7, False)

@@ -6,8 +6,9 @@ passes depends on the batch size and on the memory layout: on a 2-core CPU a cal
 channels-last images; on a GPU the best size is far larger. :func:`calibrate` times a few forward(+backward)
 calls at growing batch sizes (8, 16, 32, ...) in both layouts on the actual model, input shape, device and
 dtype (each for at least ``min_time`` seconds; the median call counts), stops when a size is clearly worse than
-the best or would exceed the memory bound, and returns the smallest size (and the contiguous layout) whose time
-per input is within ``min_gain`` of the best: a :class:`Plan`. The result is cached per (model, input shape,
+the best or would exceed the memory bound, measures the close candidates again alternately (so that the machine's
+drift during the first pass does not decide), and returns the smallest size (and the contiguous layout) whose
+time per input is within ``min_gain`` of the best: a :class:`Plan`. The result is cached per (model, input shape,
 device, dtype, backward) for the process.
 
 :func:`resolve` is what the methods call: an explicit size wins; ``"auto"`` calibrates; ``None`` takes the
@@ -154,6 +155,28 @@ def _cost_per_input(model, x: torch.Tensor, backward: bool, min_time: float, rep
     return sorted(times)[len(times) // 2] / len(x)
 
 
+def _filled(example: torch.Tensor, size: int, plan: Plan) -> torch.Tensor:
+    """``size`` copies of ``example[0]`` in the plan's layout: a calibration call's input."""
+    return plan.layout(example[:1].expand(size, *example.shape[1:]).contiguous())
+
+
+def _confirmed(model, example, backward, costs: dict[tuple[int, bool], float], within: float, rounds: int,
+               repeat: int, min_time: float) -> dict[tuple[int, bool], float]:  # fmt: skip
+    """The plans within ``within`` of the best measured again, round-robin for ``rounds`` rounds, and the
+    median of each one's rounds: a shared machine drifts (another process, the CPU's clock) by more than the
+    differences between good plans, and measuring them alternately exposes every candidate to the same drift."""
+    best = min(costs.values())
+    candidates = [k for k, c in costs.items() if c <= best * (1 + within)]
+    if len(candidates) < 2 or rounds < 1:
+        return costs
+    inputs = {k: _filled(example, k[0], Plan(*k)) for k in candidates}
+    seen: dict[tuple[int, bool], list[float]] = {k: [costs[k]] for k in candidates}
+    for r in range(rounds):
+        for k in candidates[:: 1 if r % 2 else -1]:
+            seen[k].append(_cost_per_input(model, inputs[k], backward, min_time, repeat))
+    return {**costs, **{k: sorted(v)[len(v) // 2] for k, v in seen.items()}}
+
+
 def _costs(model, example, backward, limit, repeat, sizes, channels_last, min_time) -> dict[int, float]:
     """Time per input at growing sizes, until a size is clearly worse (by 25%) than the best twice in a row,
     memory runs out or the sizes end."""
@@ -161,7 +184,7 @@ def _costs(model, example, backward, limit, repeat, sizes, channels_last, min_ti
     plan = Plan(1, channels_last)
     worse = 0
     for size in [s for s in sizes if s <= limit] or [limit]:
-        x = plan.layout(example[:1].expand(size, *example.shape[1:]).contiguous())
+        x = _filled(example, size, plan)
         try:
             costs[size] = _cost_per_input(model, x, backward, min_time, repeat)
         except RuntimeError as exc:  # out of memory: the previous size is the largest that fits
@@ -185,10 +208,13 @@ def calibrate(
     repeat: int = 3,
     sizes: tuple[int, ...] = SIZES,
     min_time: float = 0.05,
+    confirm_rounds: int = 2,
 ) -> Plan:
     """The batch size and layout with the best time per input for ``model`` on inputs shaped like
     ``example[0]`` (see the module notes). ``memory_bound``: bytes one call may use (default
-    :data:`MEMORY_FRACTION` of the free memory of ``example``'s device)."""
+    :data:`MEMORY_FRACTION` of the free memory of ``example``'s device). The plans within 25% of the best are
+    then measured again alternately for ``confirm_rounds`` rounds (the median counts), so that a machine's drift
+    during the first pass does not pick a size that is slower in steady state."""
     device = example.device
     key = (tuple(example.shape[1:]), str(device), example.dtype, backward)
     per_model = _CACHE.setdefault(model, {})
@@ -203,6 +229,7 @@ def calibrate(
         for cl in ((False, True) if example.dim() == 4 else (False,))
         for size, cost in _costs(model, example, backward, limit, repeat, sizes, cl, min_time).items()
     }
+    costs = _confirmed(model, example, backward, costs, 0.25, confirm_rounds, repeat, min_time)
     best = min(costs.values())
     # the smallest size (then the contiguous layout) within ``min_gain`` of the best: less memory, same speed
     size, cl = min(k for k, c in costs.items() if c <= best * (1 + min_gain))
