@@ -87,7 +87,7 @@ def main() -> None:
         gax(recorder, x, y, args.target, max_steps=args.max_steps, batch_size=len(x))  # one call per iteration
         counts = recorder.counts
         _, best = sequential_floor(net, x, counts)
-        # ours and the floor at its best plan, timed alternately (a fair best-of)
+        # ours and the floor at its best plan in back-to-back pairs; the ratio is the median of the pairs' ratios
         t = interleaved(
             partial(gax, net, x, y, args.target, max_steps=args.max_steps),
             partial(sequential_floor, net, x, counts, sizes=(best.size,), layouts=(best.channels_last,)),

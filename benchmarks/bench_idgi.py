@@ -94,7 +94,7 @@ def main() -> None:
         del method.grad_fn  # back to the class method
         inputs, targets = rec.stacked()
         _, best = floor(model, inputs, targets, args.output, repeat=1, sizes=(8, 16, 32, 64, 128))
-        # ours and the floor at its best plan, timed alternately the same number of times (a fair best-of)
+        # ours and the floor at its best plan in back-to-back pairs; the ratio is the median of the pairs' ratios
         t = interleaved(run, lambda: replay(model, inputs, targets, best, args.output), args.repeat)
         lo, hi = t.ratio_spread
         note = f"{len(inputs)} evaluations; floor plan {best}; per-pair ratios {lo:.3f}-{hi:.3f}"
