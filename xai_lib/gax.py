@@ -136,9 +136,13 @@ class GAXResult:
 
 def gax_heatmap(w: torch.Tensor, x: torch.Tensor, bias: float | None, bias_inside: bool) -> torch.Tensor:
     """``tanh(w * x)``, with an optional bias ``b`` inside (``tanh(w * x + b)``) or outside (``+ b``)."""
-    if bias is None:
-        return torch.tanh(w * x)
-    return torch.tanh(w * x + bias) if bias_inside else torch.tanh(w * x) + bias
+    return _tanh_and_heatmap(w, x, bias, bias_inside)[1]
+
+
+def _tanh_and_heatmap(w, x, bias, bias_inside) -> tuple[torch.Tensor, torch.Tensor]:
+    """The tanh term (its derivative is ``1 - tanh^2``) and the heatmap of :func:`gax_heatmap`."""
+    th = torch.tanh(w * x if bias is None or not bias_inside else w * x + bias)
+    return th, th if bias is None or bias_inside else th + bias
 
 
 def gax(
@@ -164,7 +168,8 @@ def gax(
     ``max_steps`` iterations the remaining images are reported in ``result.not_reached``. Only the images still
     below the target are evaluated, in calls of at most ``batch_size`` (``None``: the process plan or a
     calibrated one, :mod:`xai_lib.batching`); each image's loss is its own, so the chunking changes nothing but
-    floating-point summation order.
+    floating-point summation order. Autograd runs through the model only: the rest of eq. 6's gradient is
+    written out (:func:`_loss_grad`), and the Adam step is ``torch.optim.Adam``'s, row by row (:class:`_Adam`).
     """
     if not torch.is_tensor(x) or not torch.isfinite(x).all():
         raise ValueError("x: expected a finite tensor")
@@ -191,7 +196,7 @@ def gax(
     history = torch.full((max_steps + 1, b), float("nan"))
     snaps: dict[int, list] = {i: [] for i in snapshot_images}
     marks: dict[int, list[float]] = {}
-    dims = tuple(range(1, x.dim()))
+    per_image = float(np.prod(x.shape[1:]))
     for t in range(max_steps + 1):
         n = len(idx)
         h = x.new_empty((n, *x.shape[1:]))
@@ -199,14 +204,15 @@ def gax(
         grad = torch.empty_like(h)
         for a, c in batching.chunks(n, plan.size):
             xa = xs[a:c]
-            w = adam.param[a:c].detach().requires_grad_(True)
-            hp = gax_heatmap(w, xa, bias, bias_inside)
-            sp = ((model(plan.layout(augment(xa, hp, combine))) - outs[a:c]) * ks[a:c]).sum(1)
-            s_now[a:c], h[a:c] = sp.detach(), hp.detach()
+            with torch.no_grad():
+                th, hp = _tanh_and_heatmap(adam.param[a:c], xa, bias, bias_inside)
+                inp = augment(xa, hp, combine).requires_grad_(True)
+            sp = ((model(plan.layout(inp)) - outs[a:c]) * ks[a:c]).sum(1)
+            s_now[a:c], h[a:c] = sp.detach(), hp
             going = (sp.detach() < target_co) if t < max_steps else torch.zeros_like(sp, dtype=torch.bool)
             if going.any():
-                sim = ((hp - xa + eps) ** 2 / (xa + eps)).mean(dims)
-                (grad[a:c],) = torch.autograd.grad(((-sp + similarity / sim) * going).sum(), w)
+                (g,) = torch.autograd.grad((sp * going).sum(), inp)  # d s / d(x (+) h), zero on stopped rows
+                grad[a:c] = _loss_grad(g, xa, hp, th, going, combine, similarity, eps, per_image)
             else:
                 grad[a:c] = 0.0
         history[t, idx.cpu()] = s_now.cpu()
@@ -234,28 +240,47 @@ def gax(
     return GAXResult(final, co_final, steps, reached.cpu(), history[: t + 1], snaps)
 
 
+def _loss_grad(
+    g: torch.Tensor, x: torch.Tensor, h: torch.Tensor, th: torch.Tensor, going: torch.Tensor, combine: str,
+    similarity: float, eps: float, per_image: float,
+) -> torch.Tensor:  # fmt: skip
+    """``d loss / d w`` of eq. 6 per image from ``g = d s_co / d(x (+) h)`` (the model's backward pass), by the
+    chain rule written out: ``loss = -s_co + l_s / sim`` with ``sim = mean((h - x + eps)^2 / (x + eps))`` and
+    ``h = tanh(w x [+ b]) [+ b]``, so ``d loss / d h = -g d(x (+) h)/dh - 2 l_s (h - x + eps) / ((x + eps) N
+    sim^2)`` and ``d h / d w = (1 - tanh^2) x``. Rows with ``going`` False get zero. Equal to autograd through
+    the same expression up to floating-point rounding (tested) without autograd's graph of elementwise
+    steps."""
+    view = (-1, *([1] * (x.dim() - 1)))
+    r = (h - x).add_(eps).div_(x + eps)  # (h - x + eps) / (x + eps)
+    sim = (r * (h - x).add_(eps)).flatten(1).mean(1)
+    coef = torch.where(going, -2.0 * similarity / (per_image * sim * sim), torch.zeros_like(sim))
+    dh = r.mul_(coef.reshape(view)).sub_(g if combine == "sum" else g * x)
+    return dh.mul_(th.mul(th).neg_().add_(1.0)).mul_(x)
+
+
 class _Adam:
-    """Adam (betas 0.9, 0.999; eps 1e-8, torch's defaults) on the rows of one parameter tensor, each row with its
-    own step count, so a batch of images optimises exactly as each image would alone. :meth:`keep` drops the
-    rows of images that stopped."""
+    """Adam on the rows of one parameter tensor, written as ``torch.optim.Adam`` computes it (betas 0.9, 0.999;
+    eps 1e-8; ``lerp``, ``addcmul``, ``addcdiv``), so a batch of images optimises as each image would alone
+    with ``torch.optim.Adam``. The step count is shared: every row still optimising has taken the same number
+    of steps (all start together and each takes one step per iteration), and :meth:`keep` drops the rows of
+    images that stopped."""
 
     def __init__(self, param: torch.Tensor, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
         self.param, self.lr, self.betas, self.eps = param, lr, betas, eps
         self.m, self.v = torch.zeros_like(param), torch.zeros_like(param)
-        self.t = torch.zeros(param.shape[0], dtype=param.dtype, device=param.device)
+        self.t = 0
 
     def keep(self, rows: torch.Tensor) -> None:
-        self.param, self.m, self.v, self.t = self.param[rows], self.m[rows], self.v[rows], self.t[rows]
+        self.param, self.m, self.v = self.param[rows], self.m[rows], self.v[rows]
 
     def step(self, grad: torch.Tensor) -> None:
         b1, b2 = self.betas
+        self.t += 1
         with torch.no_grad():
-            self.t += 1
-            t = self.t.reshape(-1, *([1] * (grad.dim() - 1)))
-            self.m.mul_(b1).add_(grad, alpha=1 - b1)
+            self.m.lerp_(grad, 1 - b1)
             self.v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
-            denom = (self.v / (1 - b2**t)).sqrt_().add_(self.eps)
-            self.param -= self.lr * (self.m / (1 - b1**t)) / denom
+            denom = (self.v.sqrt() / (1 - b2**self.t) ** 0.5).add_(self.eps)
+            self.param.addcdiv_(self.m, denom, value=-self.lr / (1 - b1**self.t))
 
 
 def mask_enrichment(h: torch.Tensor, mask: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
