@@ -1,7 +1,8 @@
 """Tests run on the smoke profile with a private cache, so they never touch the book's cache.
 
-The environment is set for the modules of ``tests/`` only (and restored after each), so the chapters that nbval
-re-executes in the same session see the book's own cache and the plan their profile fixes.
+The environment is set for the modules of ``tests/`` only (and restored after each, with anything a module's
+libraries wrote into it removed), so the chapters that nbval re-executes in the same session see the book's own
+cache, the plan their profile fixes and the environment ``make test`` was started with.
 """
 
 import os
@@ -22,7 +23,9 @@ torch.set_num_threads(int(os.environ.get("XAI_LIB_THREADS", "2")))
 @pytest.fixture(autouse=True, scope="module")
 def _test_environment():
     from xai_lib import batching
+    from xai_lib.parallel import restore_environ
 
+    environ = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
     with pytest.MonkeyPatch.context() as mp:
         for key, value in TEST_ENV.items():
             mp.setenv(key, value)
@@ -30,6 +33,10 @@ def _test_environment():
         batching.set_default(*batching.env_default())
         yield
         batching.set_default(*(saved if saved is not None else ("auto",)))
+    # whatever a module's libraries wrote into the environment (Dask's nanny writes its worker settings) must not
+    # reach the chapter kernels nbval starts later in this session
+    current = os.environ.get("PYTEST_CURRENT_TEST")  # pytest's own, popped by pytest after this teardown
+    restore_environ(environ | ({"PYTEST_CURRENT_TEST": current} if current is not None else {}))
 
 
 @pytest.fixture

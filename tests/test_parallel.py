@@ -201,3 +201,38 @@ def test_a_small_malloc_trim_threshold_is_undone_once(monkeypatch):
     glibc = ctypes.util.find_library("c") is not None and os.uname().sysname == "Linux"
     assert runtime.restore_allocator() is glibc
     assert runtime.restore_allocator() is False  # once per process
+
+
+def test_a_local_cluster_leaves_the_environment_of_later_processes_unchanged(tmp_path, monkeypatch):
+    """Dask's nanny writes its worker settings (MALLOC_TRIM_THRESHOLD_=65536, OMP_NUM_THREADS=1, a hash seed
+    of 6640, ...) into the starting process's environment; every process started from it afterwards (nbval's
+    chapter kernels: measured three times slower) would inherit them. The Runner puts them back: a subprocess
+    started while the cluster runs, and the environment after it closes, are as before."""
+    pytest.importorskip("distributed")
+    import json
+    import subprocess
+    import sys
+
+    for key in ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
+    before = {k: v for k, v in os.environ.items() if not k.startswith("__DASK")}
+    probe = [sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))"]
+    with parallel.Runner("local:1", log=lambda _: None) as runner:
+        child = subprocess.run(probe, capture_output=True, text=True, check=True).stdout
+        runner.map(TASK, payloads(tmp_path, shards=1), use_cache=False)
+        assert {k: v for k, v in os.environ.items() if not k.startswith("__DASK")} == before
+    assert {k: v for k, v in os.environ.items() if not k.startswith("__DASK")} == before
+    seen = json.loads(child)  # the child's environment, as it printed it
+    assert "MALLOC_TRIM_THRESHOLD_" not in seen and "OMP_NUM_THREADS" not in seen and seen["PYTHONHASHSEED"] == "0"
+
+
+def test_restore_environ_removes_additions_and_restores_changes(monkeypatch):
+    monkeypatch.setenv("XAI_LIB_TEST_KEPT", "a")
+    saved = dict(os.environ)
+    monkeypatch.setenv("XAI_LIB_TEST_KEPT", "b")
+    monkeypatch.setenv("XAI_LIB_TEST_ADDED", "c")
+    monkeypatch.setenv("__DASK_XAI_TEST", "1")  # Dask's own markers (e.g. __DASK_PARENT_PID) stay
+    parallel.restore_environ(saved)
+    assert os.environ["XAI_LIB_TEST_KEPT"] == "a" and "XAI_LIB_TEST_ADDED" not in os.environ
+    assert os.environ["__DASK_XAI_TEST"] == "1"

@@ -29,6 +29,7 @@ import importlib
 import io
 import json
 import logging
+import os
 import re
 import time
 import weakref
@@ -196,6 +197,7 @@ class Runner:
         self.worker_threads = _worker_threads(worker_threads)
         self.log = log
         self.client = self._local = None
+        self._environ: dict[str, str] | None = None
         if self.spec.kind == "none":
             return
         try:
@@ -203,11 +205,15 @@ class Runner:
         except ImportError as exc:
             raise ValueError(f"{PARAM}: Dask clusters need dask.distributed: pip install -e '.[cluster]'") from exc
         if self.spec.kind == "local":
-            self._local = LocalCluster(
-                n_workers=self.spec.workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                silence_logs=logging.ERROR,
-            )  # fmt: skip
-            self.client = Client(self._local)
+            self._environ = dict(os.environ)
+            try:
+                self._local = LocalCluster(
+                    n_workers=self.spec.workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                    silence_logs=logging.ERROR,
+                )  # fmt: skip
+                self.client = Client(self._local)
+            finally:
+                restore_environ(self._environ)
         else:
             try:
                 self.client = Client(self.spec.address, timeout=f"{connect_timeout}s")
@@ -218,7 +224,7 @@ class Runner:
                 ) from exc
         if self.client.dashboard_link:
             log(f"Dask dashboard: {self.client.dashboard_link}")
-        weakref.finalize(self, _close, self.client, self._local)
+        weakref.finalize(self, _close, self.client, self._local, self._environ)
 
     @property
     def threads(self) -> int | None:
@@ -271,16 +277,20 @@ class Runner:
                 ): i
                 for i in todo
             }  # fmt: skip
-            for future in as_completed(futures):
-                i = futures[future]
-                results[i] = future.result()
-                bar.update(sizes[i])
+            try:
+                for future in as_completed(futures):
+                    i = futures[future]
+                    results[i] = future.result()
+                    bar.update(sizes[i])
+            finally:  # a worker restarted during the run wrote the nanny's settings again
+                if self._environ is not None:
+                    restore_environ(self._environ)
         bar.close()
         self.log(f"{desc}: {len(todo)} shards computed in {time.perf_counter() - t0:.1f} s ({self.spec.kind})")
         return results  # type: ignore[return-value]
 
     def close(self) -> None:
-        _close(self.client, self._local)
+        _close(self.client, self._local, self._environ)
         self.client = self._local = None
 
     def __enter__(self) -> Runner:
@@ -292,7 +302,6 @@ class Runner:
 
 def _worker_threads(value: int | None) -> int | None:
     """``worker_threads`` or ``XAI_LIB_WORKER_THREADS``: a positive int or None; anything else names its source."""
-    import os
 
     name = "worker_threads"
     if value is None:
@@ -311,11 +320,31 @@ def _fresh_key() -> str:
     return uuid.uuid4().hex
 
 
-def _close(client, local) -> None:
+def _close(client, local, environ: dict[str, str] | None = None) -> None:
     if client is not None:
         client.close()
     if local is not None:
         local.close()
+    if environ is not None:
+        restore_environ(environ)
+
+
+def restore_environ(saved: dict[str, str]) -> None:
+    """Put ``os.environ`` back as ``saved`` (but for Dask's own ``__DASK_*`` markers).
+
+    Dask's nanny writes its worker settings (``distributed.nanny.pre-spawn-environ``: ``MALLOC_TRIM_THRESHOLD_=
+    65536``, ``OMP_NUM_THREADS=1``, ``MKL_NUM_THREADS=1``, ``OPENBLAS_NUM_THREADS=1``, and ``PYTHONHASHSEED=6640``
+    in place of ``0``) into the *starting* process's environment each time it spawns a worker, and never takes
+    them back. Every process started from this one afterwards (a notebook kernel, a subprocess, a second
+    chapter) would inherit them: measured, a chapter's kernel started after a local cluster had run in the same
+    process computed its cells three times slower (glibc then maps and unmaps every large tensor afresh), and
+    ran with another hash seed. The :class:`Runner` of a local cluster restores the environment after starting
+    the cluster, after every :meth:`Runner.map` and at :meth:`Runner.close`."""
+    for key in [k for k in os.environ if k not in saved and not k.startswith("__DASK")]:
+        del os.environ[key]
+    for key, value in saved.items():
+        if os.environ.get(key) != value:
+            os.environ[key] = value
 
 
 def map_shards(task: str, payloads: Sequence[dict], cluster: Any = "none", **kwargs) -> list[dict[str, pd.DataFrame]]:
