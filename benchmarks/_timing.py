@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from xai_lib.batching import Plan
+from xai_lib.batching import Plan, confirm
 
 
 @dataclass
@@ -77,17 +77,16 @@ def replay(model, inputs: torch.Tensor, targets: torch.Tensor, plan: Plan, outpu
 
 
 def _confirm(timings: dict[Plan, list[float]], run, within: float, rounds: int) -> tuple[float, Plan]:
-    """The plans within ``within`` of the best first-pass time, timed again round-robin for ``rounds`` rounds:
-    the plan with the lowest median wins (a single lucky run on a shared machine must not choose the floor's
-    plan; a floor at a plan that is slower in steady state would flatter ours)."""
-    best = min(min(v) for v in timings.values())
-    close = [plan for plan, v in timings.items() if min(v) <= best * (1 + within)]
-    for r in range(rounds if len(close) > 1 else 0):
-        for plan in close[:: 1 if r % 2 else -1]:
-            t0 = time.perf_counter()
-            run(plan)
-            timings[plan].append(time.perf_counter() - t0)
-    return min((statistics.median(timings[plan]), plan) for plan in close)
+    """The plan with the lowest median after the plans within ``within`` of the best first-pass time are timed
+    again round-robin (:func:`xai_lib.batching.confirm`): a single lucky run on a shared machine must not choose
+    the floor's plan (a floor at a plan that is slower in steady state would flatter ours)."""
+
+    def timed(plan: Plan) -> float:
+        t0 = time.perf_counter()
+        run(plan)
+        return time.perf_counter() - t0
+
+    return min((t, plan) for plan, t in confirm(timings, timed, within, rounds).items())
 
 
 def floor(model, inputs: torch.Tensor, targets: torch.Tensor, output: str = "probability", repeat: int = 2,

@@ -52,6 +52,26 @@ def test_calibration_measures_close_candidates_again_so_drift_does_not_decide(vg
     assert sorted(calls[8:]) == sorted([16, 32, 64] * 2 * 2)
 
 
+def test_confirm_remeasures_only_close_candidates_alternately_and_takes_medians():
+    """Shared by calibration and the benchmarks' floors: candidates within ``within`` of the best first-pass
+    value are measured again, in alternating order, and each one's median decides."""
+    first = {"a": [1.0], "b": [1.1, 1.3], "c": [2.0]}  # a is best; b is within 20%; c is not
+    script = {"a": iter([1.4, 1.5]), "b": iter([1.2, 1.0])}
+    order = []
+
+    def measure(k):
+        order.append(k)
+        return next(script[k])
+
+    got = batching.confirm(first, measure, within=0.2, rounds=2)
+    assert order == ["b", "a", "a", "b"]  # reversed, then forward: both see the start and the end of the drift
+    assert got == {"a": 1.4, "b": 1.15}  # medians of [1.0, 1.4, 1.5] and [1.1, 1.3, 1.2, 1.0]; c left out
+    assert min(got, key=got.get) == "b"  # the first pass alone would have chosen a
+    assert batching.confirm({"a": [1.0], "c": [2.0]}, measure, 0.2, 5) == {"a": 1.0}  # one candidate: no rounds
+    with pytest.raises(ValueError, match="first"):
+        batching.confirm({}, measure, 0.2, 2)
+
+
 def test_resolve_explicit_default_and_environment(vgg, monkeypatch):
     x = torch.rand(1, 3, 16, 16)
     assert batching.resolve(7, vgg, x) == batching.Plan(7, False)

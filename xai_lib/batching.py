@@ -24,13 +24,16 @@ with (``Profile.evals_per_call``), so their committed outputs reproduce bit for 
 from __future__ import annotations
 
 import os
+import statistics
 import time
 import weakref
-from collections.abc import Callable
-from typing import NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple, TypeVar
 
 import torch
 from torch import nn
+
+K = TypeVar("K")
 
 
 class Plan(NamedTuple):
@@ -160,21 +163,24 @@ def _filled(example: torch.Tensor, size: int, plan: Plan) -> torch.Tensor:
     return plan.layout(example[:1].expand(size, *example.shape[1:]).contiguous())
 
 
-def _confirmed(model, example, backward, costs: dict[tuple[int, bool], float], within: float, rounds: int,
-               repeat: int, min_time: float) -> dict[tuple[int, bool], float]:  # fmt: skip
-    """The plans within ``within`` of the best measured again, round-robin for ``rounds`` rounds, and the
-    median of each one's rounds: a shared machine drifts (another process, the CPU's clock) by more than the
-    differences between good plans, and measuring them alternately exposes every candidate to the same drift."""
-    best = min(costs.values())
-    candidates = [k for k, c in costs.items() if c <= best * (1 + within)]
-    if len(candidates) < 2 or rounds < 1:
-        return costs
-    inputs = {k: _filled(example, k[0], Plan(*k)) for k in candidates}
-    seen: dict[tuple[int, bool], list[float]] = {k: [costs[k]] for k in candidates}
-    for r in range(rounds):
-        for k in candidates[:: 1 if r % 2 else -1]:
-            seen[k].append(_cost_per_input(model, inputs[k], backward, min_time, repeat))
-    return {**costs, **{k: sorted(v)[len(v) // 2] for k, v in seen.items()}}
+def confirm(
+    first: Mapping[K, Sequence[float]], measure: Callable[[K], float], within: float, rounds: int
+) -> dict[K, float]:
+    """The candidates whose best first-pass measurement lies within ``within`` (a fraction) of the overall best,
+    measured again by ``measure`` round-robin for ``rounds`` rounds (the order reversed every other round), and
+    the median of each one's measurements. A shared machine drifts (another process, the CPU's clock) by more
+    than the differences between good candidates; measuring them alternately exposes every candidate to the
+    same drift, so one lucky measurement does not decide. Used by :func:`calibrate` (time per input of a plan)
+    and by the benchmarks' floors (total time of a plan)."""
+    if not first:
+        raise ValueError("first: expected at least one candidate with its measurements")
+    best = min(min(v) for v in first.values())
+    close = [k for k, v in first.items() if min(v) <= best * (1 + within)]
+    seen = {k: list(first[k]) for k in close}
+    for r in range(rounds if len(close) > 1 else 0):
+        for k in close[:: 1 if r % 2 else -1]:
+            seen[k].append(measure(k))
+    return {k: statistics.median(v) for k, v in seen.items()}
 
 
 def _costs(model, example, backward, limit, repeat, sizes, channels_last, min_time) -> dict[int, float]:
@@ -229,7 +235,12 @@ def calibrate(
         for cl in ((False, True) if example.dim() == 4 else (False,))
         for size, cost in _costs(model, example, backward, limit, repeat, sizes, cl, min_time).items()
     }
-    costs = _confirmed(model, example, backward, costs, 0.25, confirm_rounds, repeat, min_time)
+    costs |= confirm(
+        {k: [c] for k, c in costs.items()},
+        lambda k: _cost_per_input(model, _filled(example, k[0], Plan(*k)), backward, min_time, repeat),
+        0.25,
+        confirm_rounds,
+    )
     best = min(costs.values())
     # the smallest size (then the contiguous layout) within ``min_gain`` of the best: less memory, same speed
     size, cl = min(k for k, c in costs.items() if c <= best * (1 + min_gain))
