@@ -35,8 +35,8 @@ def _test_environment():
         batching.set_default(*(saved if saved is not None else ("auto",)))
     # whatever a module's libraries wrote into the environment (Dask's nanny writes its worker settings) must not
     # reach the chapter kernels nbval starts later in this session
-    current = os.environ.get("PYTEST_CURRENT_TEST")  # pytest's own, popped by pytest after this teardown
-    restore_environ(environ | ({"PYTEST_CURRENT_TEST": current} if current is not None else {}))
+    added = [k for k in os.environ if k not in environ and k != "PYTEST_CURRENT_TEST" and not k.startswith("__DASK")]
+    restore_environ(environ | dict.fromkeys(added))
 
 
 @pytest.fixture

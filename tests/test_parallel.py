@@ -220,19 +220,22 @@ def test_a_local_cluster_leaves_the_environment_of_later_processes_unchanged(tmp
     probe = [sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))"]
     with parallel.Runner("local:1", log=lambda _: None) as runner:
         child = subprocess.run(probe, capture_output=True, text=True, check=True).stdout
+        monkeypatch.setenv("XAI_LIB_TEST_SET_DURING_THE_RUN", "kept")
         runner.map(TASK, payloads(tmp_path, shards=1), use_cache=False)
+        assert os.environ.pop("XAI_LIB_TEST_SET_DURING_THE_RUN") == "kept"
         assert {k: v for k, v in os.environ.items() if not k.startswith("__DASK")} == before
     assert {k: v for k, v in os.environ.items() if not k.startswith("__DASK")} == before
     seen = json.loads(child)  # the child's environment, as it printed it
     assert "MALLOC_TRIM_THRESHOLD_" not in seen and "OMP_NUM_THREADS" not in seen and seen["PYTHONHASHSEED"] == "0"
 
 
-def test_restore_environ_removes_additions_and_restores_changes(monkeypatch):
+def test_restore_environ_puts_back_only_the_saved_variables(monkeypatch):
     monkeypatch.setenv("XAI_LIB_TEST_KEPT", "a")
-    saved = dict(os.environ)
+    monkeypatch.delenv("XAI_LIB_TEST_ABSENT", raising=False)
+    saved = {"XAI_LIB_TEST_KEPT": "a", "XAI_LIB_TEST_ABSENT": None}
     monkeypatch.setenv("XAI_LIB_TEST_KEPT", "b")
-    monkeypatch.setenv("XAI_LIB_TEST_ADDED", "c")
-    monkeypatch.setenv("__DASK_XAI_TEST", "1")  # Dask's own markers (e.g. __DASK_PARENT_PID) stay
+    monkeypatch.setenv("XAI_LIB_TEST_ABSENT", "c")
+    monkeypatch.setenv("XAI_LIB_TEST_OTHER", "d")  # not saved: a change of the user's own stays
     parallel.restore_environ(saved)
-    assert os.environ["XAI_LIB_TEST_KEPT"] == "a" and "XAI_LIB_TEST_ADDED" not in os.environ
-    assert os.environ["__DASK_XAI_TEST"] == "1"
+    assert os.environ["XAI_LIB_TEST_KEPT"] == "a" and "XAI_LIB_TEST_ABSENT" not in os.environ
+    assert os.environ["XAI_LIB_TEST_OTHER"] == "d"

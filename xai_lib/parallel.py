@@ -33,7 +33,7 @@ import os
 import re
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,7 +197,7 @@ class Runner:
         self.worker_threads = _worker_threads(worker_threads)
         self.log = log
         self.client = self._local = None
-        self._environ: dict[str, str] | None = None
+        self._environ: dict[str, str | None] | None = None  # the values before Dask's nanny wrote its settings
         if self.spec.kind == "none":
             return
         try:
@@ -205,7 +205,7 @@ class Runner:
         except ImportError as exc:
             raise ValueError(f"{PARAM}: Dask clusters need dask.distributed: pip install -e '.[cluster]'") from exc
         if self.spec.kind == "local":
-            self._environ = dict(os.environ)
+            self._environ = {k: os.environ.get(k) for k in _nanny_keys()}
             try:
                 self._local = LocalCluster(
                     n_workers=self.spec.workers, threads_per_worker=1, processes=True, dashboard_address=":0",
@@ -320,7 +320,7 @@ def _fresh_key() -> str:
     return uuid.uuid4().hex
 
 
-def _close(client, local, environ: dict[str, str] | None = None) -> None:
+def _close(client, local, environ: Mapping[str, str | None] | None = None) -> None:
     if client is not None:
         client.close()
     if local is not None:
@@ -329,21 +329,29 @@ def _close(client, local, environ: dict[str, str] | None = None) -> None:
         restore_environ(environ)
 
 
-def restore_environ(saved: dict[str, str]) -> None:
-    """Put ``os.environ`` back as ``saved`` (but for Dask's own ``__DASK_*`` markers).
+def _nanny_keys() -> set[str]:
+    """The environment variables Dask's nanny writes into the starting process: its
+    ``distributed.nanny.pre-spawn-environ`` settings and ``PYTHONHASHSEED``."""
+    import dask.config
+
+    return {*dask.config.get("distributed.nanny.pre-spawn-environ", {}), "PYTHONHASHSEED"}
+
+
+def restore_environ(saved: Mapping[str, str | None]) -> None:
+    """Put the variables of ``saved`` back in ``os.environ`` (``None``: absent); others are left alone.
 
     Dask's nanny writes its worker settings (``distributed.nanny.pre-spawn-environ``: ``MALLOC_TRIM_THRESHOLD_=
     65536``, ``OMP_NUM_THREADS=1``, ``MKL_NUM_THREADS=1``, ``OPENBLAS_NUM_THREADS=1``, and ``PYTHONHASHSEED=6640``
     in place of ``0``) into the *starting* process's environment each time it spawns a worker, and never takes
     them back. Every process started from this one afterwards (a notebook kernel, a subprocess, a second
-    chapter) would inherit them: measured, a chapter's kernel started after a local cluster had run in the same
-    process computed its cells three times slower (glibc then maps and unmaps every large tensor afresh), and
-    ran with another hash seed. The :class:`Runner` of a local cluster restores the environment after starting
-    the cluster, after every :meth:`Runner.map` and at :meth:`Runner.close`."""
-    for key in [k for k in os.environ if k not in saved and not k.startswith("__DASK")]:
-        del os.environ[key]
+    chapter) would inherit them: measured, a chapter's kernel started after local clusters had run in the same
+    process computed its cells three times slower, and ran with another hash seed. The :class:`Runner` of a
+    local cluster restores those variables (only those: a change of the user's own is kept) after starting the
+    cluster, after every :meth:`Runner.map` and at :meth:`Runner.close`."""
     for key, value in saved.items():
-        if os.environ.get(key) != value:
+        if value is None:
+            os.environ.pop(key, None)
+        elif os.environ.get(key) != value:
             os.environ[key] = value
 
 
