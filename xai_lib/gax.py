@@ -251,8 +251,9 @@ def _loss_grad(
     the same expression up to floating-point rounding (tested) without autograd's graph of elementwise
     steps."""
     view = (-1, *([1] * (x.dim() - 1)))
-    r = (h - x).add_(eps).div_(x + eps)  # (h - x + eps) / (x + eps)
-    sim = (r * (h - x).add_(eps)).flatten(1).mean(1)
+    d = (h - x).add_(eps)
+    r = d / (x + eps)  # (h - x + eps) / (x + eps)
+    sim = (r * d).flatten(1).mean(1)
     coef = torch.where(going, -2.0 * similarity / (per_image * sim * sim), torch.zeros_like(sim))
     dh = r.mul_(coef.reshape(view)).sub_(g if combine == "sum" else g * x)
     return dh.mul_(th.mul(th).neg_().add_(1.0)).mul_(x)

@@ -302,7 +302,6 @@ class Runner:
 
 def _worker_threads(value: int | None) -> int | None:
     """``worker_threads`` or ``XAI_LIB_WORKER_THREADS``: a positive int or None; anything else names its source."""
-
     name = "worker_threads"
     if value is None:
         raw = os.environ.get("XAI_LIB_WORKER_THREADS", "").strip()
