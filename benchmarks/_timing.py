@@ -64,16 +64,23 @@ class Recorder:
         return torch.cat(self.inputs), torch.cat(self.targets)
 
 
-def replay(model, inputs: torch.Tensor, targets: torch.Tensor, plan: Plan, output: str = "probability") -> None:
+def replay(model, inputs: torch.Tensor, targets: torch.Tensor, plan: Plan, output: str = "probability",
+           group: int | None = None) -> None:  # fmt: skip
     """Forward and backward (to the input) passes of the model on ``inputs``, ``plan.size`` per call in the
-    plan's layout: nothing but the model's own work on exactly the evaluations a method made."""
-    for a in range(0, len(inputs), plan.size):
-        xi = plan.layout(inputs[a : a + plan.size]).requires_grad_(True)
-        with torch.enable_grad():
-            out = model(xi)
-            if output == "probability":
-                out = F.softmax(out, 1)
-            torch.autograd.grad(out.gather(1, targets[a : a + plan.size, None]).sum(), xi)
+    plan's layout: nothing but the model's own work on exactly the evaluations a method made. ``group``: the
+    evaluations come in groups of that many consecutive rows that one call may not merge (the steps of a
+    sequential method such as Guided IG: each step's points depend on the previous step's gradients)."""
+    group = len(inputs) if group is None else group
+    for g0 in range(0, len(inputs), group):
+        g1 = min(len(inputs), g0 + group)
+        for a in range(g0, g1, plan.size):
+            b = min(g1, a + plan.size)
+            xi = plan.layout(inputs[a:b]).requires_grad_(True)
+            with torch.enable_grad():
+                out = model(xi)
+                if output == "probability":
+                    out = F.softmax(out, 1)
+                torch.autograd.grad(out.gather(1, targets[a:b, None]).sum(), xi)
 
 
 def _confirm(timings: dict[Plan, list[float]], run, within: float, rounds: int) -> tuple[float, Plan]:
@@ -90,21 +97,25 @@ def _confirm(timings: dict[Plan, list[float]], run, within: float, rounds: int) 
 
 
 def floor(model, inputs: torch.Tensor, targets: torch.Tensor, output: str = "probability", repeat: int = 2,
-          sizes=(8, 16, 32, 64, 128, 256, 512), rounds: int = 2) -> tuple[float, Plan]:  # fmt: skip
+          sizes=(8, 16, 32, 64, 128, 256, 512), rounds: int = 2,
+          group: int | None = None) -> tuple[float, Plan]:  # fmt: skip
     """The model's floor for the evaluations ``(inputs, targets)``: the best time over batch sizes and memory
     layouts (measured in this run, on this machine; the close candidates measured again alternately, see
-    :func:`_confirm`), and the plan that achieved it."""
+    :func:`_confirm`), and the plan that achieved it. ``group``: see :func:`replay` (sizes above it are not
+    tried: a call cannot hold more than one group)."""
     timings: dict[Plan, list[float]] = {}
     layouts = (False, True) if inputs.dim() == 4 else (False,)
+    if group is not None:
+        sizes = sorted({min(size, group) for size in sizes})
     for cl in layouts:
         for size in sizes:
             plan = Plan(size, cl)
-            replay(model, inputs[: 2 * size], targets[: 2 * size], plan, output)  # warm-up
+            replay(model, inputs[: 2 * size], targets[: 2 * size], plan, output, group)  # warm-up
             for _ in range(repeat):
                 t0 = time.perf_counter()
-                replay(model, inputs, targets, plan, output)
+                replay(model, inputs, targets, plan, output, group)
                 timings.setdefault(plan, []).append(time.perf_counter() - t0)
-    return _confirm(timings, lambda plan: replay(model, inputs, targets, plan, output), 0.15, rounds)
+    return _confirm(timings, lambda plan: replay(model, inputs, targets, plan, output, group), 0.15, rounds)
 
 
 class CallRecorder(torch.nn.Module):

@@ -1,7 +1,7 @@
 """Benchmark: IG, IG + IDGI, Blur IG and Guided IG against the model's floor, captum and PAIR saliency.
 
     .venv/bin/pip install -e ".[bench]"          # benchmark-only peer (PAIR-code/saliency 0.2.1)
-    .venv/bin/python benchmarks/bench_idgi.py [--profile book] [--images 16] [--steps 200]
+    .venv/bin/python benchmarks/bench_idgi.py [--profile book] [--images 16] [--steps 200] [--methods ig,gig]
 
 One process, one model (the default VGG of ``shapes``), the same test images and settings for every row. Our
 methods run with their default settings (``internal_batch_size=None``: the batch size and memory layout are
@@ -11,7 +11,9 @@ calibrated once per model and shape, outside the timed runs). Two kinds of ratio
   run), replayed at the best batch size and layout found in this run, with no attribution bookkeeping; ours
   and the floor at that plan are then timed in ``--repeat`` back-to-back pairs (alternating which runs first);
   the ratio is the median of the per-pair ratios (the lowest and highest are printed beside it).
-  Goals: IG, IG + IDGI, Blur IG <= 1.15; Guided IG <= 1.3.
+  Goals: IG, IG + IDGI, Blur IG <= 1.15; Guided IG <= 1.3. Guided IG's floor is sequential: a call holds
+  one step's evaluations at most (the next step's points depend on this step's gradients, so no method can
+  merge steps); its ratio to the merged floor is printed too, for reference.
 * **ours / peer**: captum ``IntegratedGradients`` (riemann_right, given our calibrated evaluations per call),
   PAIR Guided IG (one image per call: PAIR cannot batch images), PAIR Blur IG at its default ``batch_size=1``
   and at its best ``batch_size`` among ``--pair-blur-batches``.
@@ -64,6 +66,7 @@ def main() -> None:
     ap.add_argument("--pair-blur-batches", default="1,10,25,50,100", help="PAIR Blur IG batch sizes to try")
     ap.add_argument("--output", default="probability", choices=["logit", "probability"])
     ap.add_argument("--no-peers", action="store_true", help="floors only (no captum / PAIR rows)")
+    ap.add_argument("--methods", default="ig,idgi,blur,gig", help="floor rows to run: any of ig,idgi,blur,gig")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "idgi.csv"))
     args = ap.parse_args()
     xai_lib.setup(0, "cpu")
@@ -88,30 +91,45 @@ def main() -> None:
         print(f"{name:44s} ours {ours_s:7.2f} s  {kind} {other_s:7.2f} s  ratio {ratio:5.3f}{goal_text}  "
               f"{agree_text} {note}", flush=True)  # fmt: skip
 
-    def against_floor(name, method, run, goal):
+    def against_floor(name, method, run, goal, sequential=False):
         rec = Recorder(method)
         run()
         del method.grad_fn  # back to the class method
         inputs, targets = rec.stacked()
-        _, best = floor(model, inputs, targets, args.output, repeat=1, sizes=(8, 16, 32, 64, 128))
+        # a sequential method's calls hold one step's evaluations at most (its next step depends on them)
+        group = len(x) if sequential else None
+        _, best = floor(model, inputs, targets, args.output, repeat=1, sizes=(8, 16, 32, 64, 128), group=group)
         # ours and the floor at its best plan in back-to-back pairs; the ratio is the median of the pairs' ratios
-        t = interleaved(run, lambda: replay(model, inputs, targets, best, args.output), args.repeat)
+        t = interleaved(run, lambda: replay(model, inputs, targets, best, args.output, group), args.repeat)
         lo, hi = t.ratio_spread
+        kind = "sequential floor" if sequential else "floor"
         note = f"{len(inputs)} evaluations; floor plan {best}; per-pair ratios {lo:.3f}-{hi:.3f}"
-        record(name, "floor", t.ours_s, t.peer_s, goal, note=note, ratio=t.ratio, spread=t.ratio_spread)
+        record(name, kind, t.ours_s, t.peer_s, goal, note=note, ratio=t.ratio, spread=t.ratio_spread)
+        if sequential:  # for reference: the same evaluations with steps merged into larger calls (no goal)
+            _, merged = floor(model, inputs, targets, args.output, repeat=1, sizes=(8, 16, 32, 64, 128))
+            m = interleaved(run, lambda: replay(model, inputs, targets, merged, args.output), args.repeat)
+            note = f"steps merged into calls (no method can: reference only); floor plan {merged}"
+            record(name, "merged floor", m.ours_s, m.peer_s, None, note=note, ratio=m.ratio, spread=m.ratio_spread)
         return t.ours_s, t.ours_out
 
-    ig = IG(model, args.output)
-    against_floor(f"IG {args.steps} steps", ig, lambda: ig.attribute(x, y, n_steps=args.steps), 1.15)
-    against_floor(f"IG + IDGI {args.steps} steps", ig, lambda: ig.attribute(x, y, n_steps=args.steps, idgi=True), 1.15)
-    blur = BlurIG(model, args.output)
-    t_blur, a_blur = against_floor(
-        f"Blur IG {args.blur_steps} steps", blur, lambda: blur.attribute(x, y, n_steps=args.blur_steps), 1.15
-    )
-    gig = GuidedIG(model, args.output)
-    t_gig, a_gig = against_floor(
-        f"Guided IG {args.steps} steps", gig, lambda: gig.attribute(x, y, n_steps=args.steps), 1.3
-    )
+    methods = set(args.methods.split(","))
+    if not methods <= {"ig", "idgi", "blur", "gig"}:
+        ap.error(f"--methods: expected names among ig,idgi,blur,gig, got {args.methods!r}")
+    ig, blur, gig = IG(model, args.output), BlurIG(model, args.output), GuidedIG(model, args.output)
+    if "ig" in methods:
+        against_floor(f"IG {args.steps} steps", ig, lambda: ig.attribute(x, y, n_steps=args.steps), 1.15)
+    if "idgi" in methods:
+        against_floor(
+            f"IG + IDGI {args.steps} steps", ig, lambda: ig.attribute(x, y, n_steps=args.steps, idgi=True), 1.15
+        )
+    if "blur" in methods or not args.no_peers:
+        t_blur, a_blur = against_floor(
+            f"Blur IG {args.blur_steps} steps", blur, lambda: blur.attribute(x, y, n_steps=args.blur_steps), 1.15
+        )
+    if "gig" in methods or not args.no_peers:
+        t_gig, a_gig = against_floor(
+            f"Guided IG {args.steps} steps", gig, lambda: gig.attribute(x, y, n_steps=args.steps), 1.3, True
+        )
     if not args.no_peers:
         from captum.attr import IntegratedGradients
 
