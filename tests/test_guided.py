@@ -92,6 +92,18 @@ def test_rounds_equal_the_direct_algorithm_bit_for_bit(monkeypatch, numpy_on_cpu
     assert ours.abs().sum() > 0
 
 
+@pytest.mark.parametrize("numpy_on_cpu", [True, False], ids=["numpy-partition", "sort-path"])
+def test_without_fixed_features_equal_the_direct_algorithm_bit_for_bit(monkeypatch, numpy_on_cpu):
+    """No input equals its baseline anywhere (the usual photograph): the kernel skips the fixed-feature keys."""
+    monkeypatch.setattr(guided._Selection, "numpy_on_cpu", numpy_on_cpu)
+    gen = torch.Generator().manual_seed(12)
+    w = torch.rand(3, 9, 9, generator=gen, dtype=torch.float64) + 0.2
+    x = torch.rand(4, 3, 9, 9, generator=gen) + 0.01
+    grad_fn = quantised_quadratic(w, 8.0, zero_band=0.35)
+    base = torch.zeros_like(x)
+    assert torch.equal(guided_ig(grad_fn, x, base, 50, 0.25, 0.03), direct_guided_ig(grad_fn, x, base, 50, 0.25, 0.03))
+
+
 def test_round_selection_walks_through_the_order_statistics():
     """One step's rounds on hand-made keys: each round takes the next ``k`` smallest keys (all of a tie), never a
     blocked key, and, when fewer than ``k`` remain, all that remain."""
