@@ -109,7 +109,7 @@ def test_round_selection_walks_through_the_order_statistics():
     blocked key, and, when fewer than ``k`` remain, all that remain."""
     g = torch.tensor([[0.5, 0.1, 0.1, 0.3, 0.2, 0.9, 0.0, 0.4]])
     fixed_keys = torch.zeros_like(g)
-    fixed_keys[0, 5] = guided._big(g.dtype)  # 0.9 is blocked
+    fixed_keys[0, 5] = guided._big(g.dtype)[0]  # 0.9 is blocked
     alpha = torch.zeros(1, 8, dtype=torch.float64)
     for use_numpy in (True, False):
         guided._Selection.numpy_on_cpu = use_numpy

@@ -23,6 +23,7 @@ from xai_lib.metrics import (
     webp_sizes,
 )
 from xai_lib.metrics.common import to_uint8
+from xai_lib.metrics.localisation import normalised_saliency
 from xai_lib.metrics.pic_idgi import top_pixels
 from xai_lib.reference.pair import numpy_for_pair
 
@@ -105,6 +106,30 @@ def test_localisation_perfect_inverse_and_uninformative():
     assert torch.allclose(flat["roc_auc"].values, torch.full((3,), 0.5, dtype=torch.float64))
     empty = localisation(perfect, torch.zeros(3, 8, 8, dtype=torch.bool))
     assert torch.isnan(empty["roc_auc"].values).all() and len(empty["roc_auc"].skipped) == 3
+
+
+@pytest.mark.parametrize("levels", [3, 17, None])  # heavy ties, some ties, (almost surely) none
+def test_localisation_equals_scikit_learn_bit_for_bit(levels):
+    from scipy.stats import mannwhitneyu
+    from sklearn.metrics import precision_recall_curve, roc_auc_score
+
+    rng = np.random.default_rng(levels or 0)
+    sal = torch.from_numpy(rng.normal(size=(12, 3, 16, 16)))
+    if levels is not None:  # quantised: many pixels share a value, the mask's pixels among them
+        sal = torch.round(sal * levels / 4) / levels
+    masks = torch.from_numpy(rng.random((12, 16, 16)) < np.linspace(0.02, 0.6, 12)[:, None, None])
+    masks[:, :4, :4] |= torch.from_numpy(rng.random((12, 4, 4)) < 0.5)  # masks correlated with nothing: any AUC
+    res = localisation(sal, masks)
+    s = normalised_saliency(sal)
+    for i in range(12):
+        m, si = masks[i].flatten().numpy(), s[i].flatten().numpy()
+        assert res["roc_auc"].values[i].item() == roc_auc_score(m, si)
+        precision, recall, _ = precision_recall_curve(m, si)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0)
+        assert res["best_f1"].values[i].item() == f1.max()
+        # the AUC is the Mann-Whitney U of mask pixels against the others (ties count one half), normalised
+        u = mannwhitneyu(si[m], si[~m]).statistic
+        assert res["roc_auc"].values[i].item() == pytest.approx(u / (m.sum() * (~m).sum()), abs=1e-12)
 
 
 def test_localisation_signed_attributions_use_absolute_channel_sum():
@@ -222,6 +247,35 @@ def test_binned_curve_known_values():
     assert binned_curve(i2, p2, "aic")[1][0] == pytest.approx(1 / 3)
     assert binned_curve(i2, p2, "sic")[1][0] == 0.0
     assert binned_curve(i2, p2, "sic")[1][50] == pytest.approx(0.5051, abs=1e-3)
+
+
+def _binned_curve_direct(info, pred, kind, bins=100):
+    """The protocol's binned curve written out bin by bin (numpy's mean or median of each bin's predictions)."""
+    ok = np.isfinite(info) & np.isfinite(pred)
+    info, pred = info[ok], pred[ok]
+    which = np.minimum((np.clip(info, 0.0, 1.0) * bins).astype(int), bins - 1)
+    centres = (np.arange(bins) + 0.5) / bins
+    filled = [b for b in range(bins) if (which == b).any()]
+    values = [(np.median if kind == "sic" else np.mean)(pred[which == b]) for b in filled]
+    curve = np.interp(centres, centres[filled], values)
+    return float(curve.mean()), curve
+
+
+def test_binned_curve_equals_the_bin_by_bin_formulation_bit_for_bit():
+    rng = np.random.default_rng(0)
+    for trial in range(600):
+        m = int(rng.integers(1, 400))
+        info = rng.random(m) * rng.choice([1.0, 1.2, 0.05])  # beyond 1 (clipped), or all in a few bins
+        if trial % 3 == 0:
+            info = np.round(info * 7) / 7  # many points per bin
+        pred = rng.random(m) if trial % 2 else (rng.random(m) < 0.5).astype(float)
+        pred[rng.random(m) < 0.05] = np.nan  # dropped
+        if not np.isfinite(pred).any():
+            continue
+        for kind in ("sic", "aic"):
+            area, curve = binned_curve(info, pred, kind)
+            area_direct, curve_direct = _binned_curve_direct(info, pred, kind)
+            assert area == area_direct and np.array_equal(curve, curve_direct), (trial, kind)
 
 
 def test_top_pixels_counts_and_ends():

@@ -20,13 +20,14 @@ keys that advances round by round, instead of a new ``kthvalue`` over keys rewri
 per-row arithmetic (L1 distances, the interpolation share) runs on numpy arrays of ``B`` values; and a feature's
 room to the window's edge is computed once per step (a feature moves at most once per step); the L1 distance is
 not summed again once every row has stopped, nor the fixed features' keys built when no feature is fixed, nor
-the upper-edge test made when no feature can be at the edge. Every float is the
-same as in the direct formulation, bit for bit (tested against it on gradients with ties, zeros and blocked
-features); the bookkeeping costs about 0.7 of what it did (benchmarks README).
+the upper-edge test made when no feature can be at the edge. Every float is the same as in the direct
+formulation, bit for bit (tested against it on gradients with ties, zeros and blocked features); the bookkeeping
+costs about 0.7 of what it did (benchmarks README).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -82,7 +83,7 @@ def guided_ig(
         alpha = alpha.clamp_min(a_min)  # features behind the window jump to its lower edge
         l1_target = total * (1.0 - a)
         if fixed is not None and (fixed_keys is None or fixed_keys.dtype != g.dtype):
-            fixed_keys = torch.zeros_like(g).masked_fill_(fixed, _big(g.dtype))
+            fixed_keys = torch.zeros_like(g).masked_fill_(fixed, _big(g.dtype)[0])
         # a feature can start the step at the upper edge only if the edge did not move (it stops at 1) or the
         # window is empty (max_dist = 0): every feature ends a step at or below that step's upper edge
         at_edge = a_max <= a_max_before or a_min >= a_max
@@ -142,13 +143,17 @@ def _not_close(target: np.ndarray, current: np.ndarray) -> np.ndarray:
     return np.abs(target - current) > np.abs(current * EPSILON) + EPSILON
 
 
-_INT_OF = {torch.float64: torch.int64, torch.float32: torch.int32, torch.float16: torch.int16,
-           torch.bfloat16: torch.int16}  # fmt: skip
+#: a float dtype -> the torch and numpy integers of its width (order statistics are taken on the key's bits)
+_INT_OF = {torch.float64: (torch.int64, np.int64), torch.float32: (torch.int32, np.int32),
+           torch.float16: (torch.int16, np.int16), torch.bfloat16: (torch.int16, np.int16)}  # fmt: skip
 
 
-def _big(dtype: torch.dtype) -> float:
-    """``_BIG``, or the dtype's largest finite value where ``_BIG`` does not fit (float16)."""
-    return min(_BIG, torch.finfo(dtype).max)
+@functools.cache
+def _big(dtype: torch.dtype) -> tuple[float, int]:
+    """``_BIG``, or the dtype's largest finite value where ``_BIG`` does not fit (float16), and its bit pattern
+    as an integer of the dtype's width."""
+    big = min(_BIG, torch.finfo(dtype).max)
+    return big, int(torch.tensor(big, dtype=dtype).view(_INT_OF[dtype][0]))
 
 
 class _Selection:
@@ -174,14 +179,13 @@ class _Selection:
     ) -> None:  # fmt: skip
         """``fixed_keys``: the blocking key where a feature is fixed, else 0 (``None``: no fixed feature);
         ``at_edge``: whether some feature may start the step at the window's upper edge (then it is blocked)."""
-        big = _big(g.dtype)
+        big, self.big_bits = _big(g.dtype)
         self.key = g.abs().clamp_max_(big)
         if fixed_keys is not None:
             torch.maximum(self.key, fixed_keys, out=self.key)
         if at_edge and float(alpha.max()) >= a_max:  # features already at the window's upper edge
             self.key.masked_fill_(alpha >= a_max, big)
-        self.itype = _INT_OF[g.dtype]
-        self.big_bits = int(torch.tensor(big, dtype=g.dtype).view(self.itype))
+        self.itype, self.np_itype = _INT_OF[g.dtype]
         self.k, self.d, self.rows = k, g.shape[1], len(g)
         self.taken = np.zeros(self.rows, dtype=np.int64)  # per row, features selected so far (c)
         # t_{j-1} as key bits; -1 (all bits set: a NaN in every float dtype, so ``key <= t`` is false) before
@@ -189,7 +193,8 @@ class _Selection:
         self.threshold = np.full(self.rows, -1, dtype=np.int64)
         self.cumulative: torch.Tensor | None = None  # 1.0 where key <= t_{j-1} (None: nothing selected yet)
         bits = self.key.view(self.itype)
-        if g.device.type == "cpu" and self.numpy_on_cpu:
+        self.partitioned = g.device.type == "cpu" and self.numpy_on_cpu
+        if self.partitioned:
             self.work = bits.numpy().copy()  # partitioned in place round by round
             self.done = np.zeros(self.rows, dtype=np.int64)  # work[row, :done] holds the row's smallest keys
         else:
@@ -197,7 +202,7 @@ class _Selection:
 
     def _order_statistics(self, rows: np.ndarray, ranks: np.ndarray) -> np.ndarray:
         """The ``rank``-th smallest key bits (1-based, ``rank <= d``) of each row in ``rows``."""
-        if not hasattr(self, "work"):
+        if not self.partitioned:
             dev = self.sorted.device
             idx = torch.as_tensor(ranks - 1, device=dev)[:, None]
             return self.sorted[torch.as_tensor(rows, device=dev)].gather(1, idx).flatten().cpu().numpy()
@@ -224,7 +229,7 @@ class _Selection:
             bits[inside] = self._order_statistics(rows[inside], ranks[inside])
         # at or beyond the blocking value: every remaining feature below it (the largest key below ``big``)
         self.threshold[rows] = np.minimum(bits, self.big_bits - 1)
-        t = torch.from_numpy(self.threshold.astype(_NP_INT[self.itype])).view(self.key.dtype)
+        t = torch.from_numpy(self.threshold.astype(self.np_itype)).view(self.key.dtype)
         cumulative = torch.le(
             self.key, t.to(self.key.device)[:, None], out=torch.empty_like(self.key, dtype=_PATH_DTYPE)
         )
@@ -232,6 +237,3 @@ class _Selection:
         self.taken = cumulative.sum(1).long().cpu().numpy()
         self.cumulative = cumulative
         return s
-
-
-_NP_INT = {torch.int64: np.int64, torch.int32: np.int32, torch.int16: np.int16}

@@ -4,13 +4,17 @@ The paper gives no code; we follow its description: ``S = |sum_c attribution|``,
 image; ROC-AUC of ``S`` as a score for mask pixels; the best F1 over all thresholds of ``S``; and the mean
 absolute error between ``S`` and the binary mask. An image with an empty or full mask is skipped (no
 localisation to measure).
+
+ROC-AUC and the precision-recall curve are computed as scikit-learn's ``roc_auc_score`` and
+``precision_recall_curve`` compute them (the same cumulative counts at each distinct threshold, the same
+points kept on the ROC curve, the same trapezoid), so the values are scikit-learn's bit for bit (tested),
+without its input validation, which cost 15 ms per image here (a tenth of a shard's metrics on ``shapes``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.metrics import precision_recall_curve, roc_auc_score
 
 from .common import MetricResult, saliency_2d
 
@@ -22,6 +26,35 @@ def normalised_saliency(saliency: torch.Tensor) -> torch.Tensor:
     lo, hi = flat.min(1, keepdim=True).values, flat.max(1, keepdim=True).values
     span = torch.where(hi > lo, hi - lo, torch.ones_like(hi))
     return ((flat - lo) / span).reshape(s.shape)
+
+
+def _counts(positive: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True and false positives (float counts) when thresholding ``score`` at each of its distinct values, from
+    the highest down (scikit-learn's ``confusion_matrix_at_thresholds`` without weights)."""
+    order = np.argsort(score, kind="stable")[::-1]
+    score, positive = score[order], positive[order]
+    last_of_tie = np.r_[np.flatnonzero(np.diff(score)), positive.size - 1]
+    tps = np.cumsum(positive, dtype=np.float64)[last_of_tie]
+    return tps, 1 + last_of_tie - tps
+
+
+def roc_auc(tps: np.ndarray, fps: np.ndarray) -> float:
+    """Area under the ROC curve from :func:`_counts` (scikit-learn's points: those inside a straight segment
+    dropped, (0, 0) prepended; trapezoidal area)."""
+    if len(fps) > 2:
+        keep = np.r_[True, np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True]
+        tps, fps = tps[keep], fps[keep]
+    tps, fps = np.r_[0.0, tps], np.r_[0.0, fps]
+    return float(np.trapezoid(tps / tps[-1], fps / fps[-1]))
+
+
+def best_f1(tps: np.ndarray, fps: np.ndarray) -> float:
+    """The best F1 over every threshold of the precision-recall curve from :func:`_counts`."""
+    ps = tps + fps
+    precision = np.where(ps != 0, tps / np.where(ps != 0, ps, 1.0), 0.0)
+    precision, recall = np.r_[precision, 1.0], np.r_[tps / tps[-1], 0.0]
+    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
+    return float(f1.max())
 
 
 def localisation(saliency: torch.Tensor, masks: torch.Tensor) -> dict[str, MetricResult]:
@@ -40,9 +73,8 @@ def localisation(saliency: torch.Tensor, masks: torch.Tensor) -> dict[str, Metri
         if m.all() or not m.any():
             skipped[i] = "the mask is empty or covers the whole image"
             continue
-        out["roc_auc"][i] = roc_auc_score(m, si)
-        precision, recall, _ = precision_recall_curve(m, si)
-        f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
-        out["best_f1"][i] = f1.max()
+        tps, fps = _counts(m, si)
+        out["roc_auc"][i] = roc_auc(tps, fps)
+        out["best_f1"][i] = best_f1(tps, fps)
         out["mae"][i] = np.abs(si - m).mean()
     return {k: MetricResult(v, dict(skipped)) for k, v in out.items()}

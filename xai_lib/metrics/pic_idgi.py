@@ -71,8 +71,16 @@ def binned_curve(info: np.ndarray, pred: np.ndarray, kind: str, bins: int = BINS
     which = np.minimum((np.clip(info, 0.0, 1.0) * bins).astype(int), bins - 1)
     centres = (np.arange(bins) + 0.5) / bins
     reduce = np.median if kind == "sic" else np.mean
-    filled = np.array([b for b in range(bins) if (which == b).any()])
-    values = np.array([reduce(pred[which == b]) for b in filled])
+    # each bin's predictions in their original order (a stable sort by bin); a bin of one or two values needs no
+    # call: the mean and the median of [a] are a, of [a, b] both are (a + b) / 2, as numpy computes them
+    order = np.argsort(which, kind="stable")
+    pred = pred[order]
+    filled, first, count = np.unique(which[order], return_index=True, return_counts=True)
+    values = pred[first].astype(np.float64)
+    two = count == 2
+    values[two] = (pred[first[two]] + pred[first[two] + 1]) / 2
+    for j in np.flatnonzero(count > 2):
+        values[j] = reduce(pred[first[j] : first[j] + count[j]])
     curve = np.interp(centres, centres[filled], values)
     return float(curve.mean()), curve
 
