@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import batching
+from ..stopwatch import timed
 from .guided import guided_ig
 from .kernels import IDGIAccumulator, check_finite
 from .paths import (
@@ -86,14 +87,14 @@ class _PathMethod:
     def grad_fn(self, x: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """PAIR-style kernel interface: ``x (M, *F) -> (f (M,), grad f (M, *F))``, one model call."""
         x = self.plan.layout(x.detach()).requires_grad_(True)
-        with torch.enable_grad():
+        with timed("model"), torch.enable_grad():
             f = self.outputs(x, target)
             (g,) = torch.autograd.grad(f.sum(), x)
         return f.detach(), g.contiguous()
 
     def forward_outputs(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """``f_c(x)`` without gradients, in calls of at most the plan's size."""
-        with torch.no_grad():
+        with timed("model"), torch.no_grad():
             parts = [
                 self.outputs(self.plan.layout(x[a:b]), target[a:b]) for a, b in batching.chunks(len(x), self.plan.size)
             ]

@@ -23,6 +23,7 @@ import torch
 
 from ..attribution import IG, BlurIG, GuidedIG, VanillaGradient
 from ..metrics import aggregate_pair, binned_curve, insertion_aucs, localisation, pair_random_mask, pic_idgi, pic_pair
+from ..stopwatch import Stopwatch
 from .common import shard_data
 
 METHODS = ("IG", "IG+IDGI", "GIG", "GIG+IDGI", "BlurIG", "BlurIG+IDGI", "VG")
@@ -50,7 +51,19 @@ def _long(values: dict[tuple[str, str, str], torch.Tensor], images: list[int]) -
 
 
 def scores(p: dict) -> dict[str, pd.DataFrame]:
-    """Task: every metric of the four tables for the shard's images (see the module notes)."""
+    """Task: every metric of the four tables for the shard's images (see the module notes), and where the time
+    went (:data:`TIME_COLUMNS`)."""
+    with Stopwatch() as watch:
+        out = _scores(p, watch)
+    return out
+
+
+#: the shard's wall-clock seconds: the attributions and the metrics, and inside them the model's calls (forward,
+#: and backward for the attributions), the WebP encodes and MS-SSIM of the SIC/AIC protocol
+TIME_COLUMNS = ("attribution s", "metrics s", "attribution model s", "metrics model s", "WebP s", "MS-SSIM s")
+
+
+def _scores(p: dict, watch: Stopwatch) -> dict[str, pd.DataFrame]:
     system, data = shard_data(p)
     dev = system.device
     x, y = data.inputs.to(dev), data.targets.to(dev)
@@ -58,6 +71,7 @@ def scores(p: dict) -> dict[str, pd.DataFrame]:
     t0 = time.perf_counter()
     maps = attributions(system.model, x, y, p["output"], p["steps"], p["blur_steps"])
     t1 = time.perf_counter()
+    attribution_model = watch.get("model")
     values: dict[tuple[str, str, str], torch.Tensor] = {}
     bokeh, skips = [], []
     signs = ("signed", "absolute") if p.get("absolute", True) else ("signed",)
@@ -105,9 +119,28 @@ def scores(p: dict) -> dict[str, pd.DataFrame]:
                                                     "y": r.curves[i].numpy()}))  # fmt: skip
         out["pair"] = pd.DataFrame(rows)
         out["pair_curves"] = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
-    out["timing"] = pd.DataFrame([{"images": len(images), "attribution s": t1 - t0,
-                                   "metrics s": time.perf_counter() - t1}])  # fmt: skip
+    seconds = (t1 - t0, time.perf_counter() - t1, attribution_model, watch.get("model") - attribution_model,
+               watch.get("WebP"), watch.get("MS-SSIM"))  # fmt: skip
+    out["timing"] = pd.DataFrame([{"images": len(images), **dict(zip(TIME_COLUMNS, seconds, strict=True))}])
     return out
+
+
+def time_breakdown(timing: pd.DataFrame) -> pd.DataFrame:
+    """Per system and over all (``"all"``): the images, the seconds of the attributions and of the metrics, and
+    the shares of that time spent in the model's calls (both phases), the WebP encodes, MS-SSIM, and everything
+    else (building path points and bokeh images, ranking pixels, the methods' own arithmetic, the tables)."""
+    t = timing.groupby("system", sort=False)[["images", *TIME_COLUMNS]].sum()
+    t.loc["all"] = t.sum()
+    total = t["attribution s"] + t["metrics s"]
+    shares = {
+        "model calls": (t["attribution model s"] + t["metrics model s"]) / total,
+        "WebP": t["WebP s"] / total,
+        "MS-SSIM": t["MS-SSIM s"] / total,
+    }
+    shares["other"] = 1.0 - sum(shares.values())
+    out = pd.DataFrame({"images": t["images"].astype(int), "attribution s": t["attribution s"],
+                        "metrics s": t["metrics s"], **shares})  # fmt: skip
+    return out.rename_axis("system").reset_index()
 
 
 def pair_aggregate(curves: pd.DataFrame, method: str, kind: str) -> float:

@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..stopwatch import timed
+
 
 class SkippedImageError(ValueError):
     """An image the metric's protocol excludes (e.g. PIC: the model is not confident enough on it)."""
@@ -115,11 +117,12 @@ def webp_sizes(arrays: Sequence[np.ndarray], method: int = 4, threads: int | Non
     keys = [hashlib.blake2b(a.tobytes() + str(a.shape).encode(), digest_size=16).digest() for a in arrays]
     unique = dict(zip(keys, arrays, strict=True))
     n_threads = threads or os.cpu_count() or 1
-    if n_threads > 1 and len(unique) > 1:
-        with ThreadPoolExecutor(n_threads) as pool:
-            sizes = dict(zip(unique, pool.map(lambda a: webp_bytes(a, method), unique.values()), strict=True))
-    else:
-        sizes = {k: webp_bytes(a, method) for k, a in unique.items()}
+    with timed("WebP"):
+        if n_threads > 1 and len(unique) > 1:
+            with ThreadPoolExecutor(n_threads) as pool:
+                sizes = dict(zip(unique, pool.map(lambda a: webp_bytes(a, method), unique.values()), strict=True))
+        else:
+            sizes = {k: webp_bytes(a, method) for k, a in unique.items()}
     return np.array([sizes[k] for k in keys], dtype=float)
 
 
@@ -127,4 +130,5 @@ def webp_size(image: torch.Tensor, method: int = 4) -> int:
     """Bytes of the lossless WebP of a ``(C, H, W)`` image in [0, 1] (uint8, PAIR's settings)."""
     if method not in range(7):
         raise ValueError(f"method: expected a WebP effort in 0..6, got {method!r}")
-    return webp_bytes(to_uint8(image), method)
+    with timed("WebP"):
+        return webp_bytes(to_uint8(image), method)

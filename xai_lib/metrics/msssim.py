@@ -13,6 +13,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..stopwatch import timed
+
 WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
 
@@ -80,4 +82,5 @@ def ms_ssim_to(images: torch.Tensor, reference: torch.Tensor, win_size: int = MS
     if scale > 1:
         images = F.interpolate(images, scale_factor=scale, mode="nearest")
         ref = F.interpolate(ref, scale_factor=scale, mode="nearest")
-    return ms_ssim(images.float(), ref.float(), data_range=1.0, win_size=win_size).double()
+    with timed("MS-SSIM"):
+        return ms_ssim(images.float(), ref.float(), data_range=1.0, win_size=win_size).double()

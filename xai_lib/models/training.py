@@ -17,6 +17,7 @@ from torch import nn
 from tqdm import tqdm
 
 from ..data import Dataset
+from ..stopwatch import timed
 
 #: training's evaluations use one fixed batch size: the ``_sub`` snapshot depends on them, and must not depend on a
 #: timing-based batch size (which can change outputs in their last bits)
@@ -41,7 +42,7 @@ def batched_logits(model: nn.Module, inputs: torch.Tensor, batch_size: int | str
     device = model_device(model)
     plan = batching.resolve(batch_size, model, inputs[:1].to(device), backward=False, name="batch_size")
     outs = []
-    with torch.no_grad():
+    with timed("model"), torch.no_grad():
         for a, b in batching.chunks(len(inputs), plan.size):
             outs.append(model(plan.layout(inputs[a:b].to(device))).cpu())
     return torch.cat(outs)
