@@ -549,3 +549,7 @@ if s_loc.data("test").masks is not None:
 # * **Sharding**: per-image results do not depend on the shard (every image's computation is its own); on a Dask
 #   cluster each worker loads the chapter's model at the chapter's thread count and checks its weights' digest,
 #   then computes with that thread count (or `XAI_LIB_WORKER_THREADS`), so the numbers equal the in-process run's.
+# * **Where the time goes**: wall-clock seconds of each shard, split by `xai_lib.stopwatch` into the model's calls
+#   (every forward, and forward+backward, pass the methods and metrics make, with the batch's move to the model's
+#   memory layout), the WebP encodes (on both cores) and MS-SSIM; "other" is the rest of the shard's time. The
+#   shares are this run's, on this machine: they move with the machine's load and with the profile's settings.

@@ -5,6 +5,8 @@ the model made by the attribution methods and the metrics), ``"WebP"`` (the entr
 ``"MS-SSIM"``. Outside a stopwatch :func:`timed` does nothing but look up a context variable. The stopwatch is
 per context (thread, task): a chapter's shard times only its own work, also on a Dask worker that runs
 several tasks at once. A label entered again inside itself (a model call inside a model call) is counted once.
+On a GPU the model's kernels run asynchronously: a timed section waits for the device when it starts and when
+it stops (only while a stopwatch is active), so the device's work is charged to the section that launched it.
 
     with Stopwatch() as watch:
         maps = IG(model).attribute(x, y)
@@ -17,6 +19,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+
+import torch
 
 _ACTIVE: ContextVar[Stopwatch | None] = ContextVar("xai_lib_stopwatch", default=None)
 
@@ -49,9 +53,19 @@ def timed(label: str) -> Iterator[None]:
         yield
         return
     watch._running.add(label)
+    _synchronize()
     t0 = time.perf_counter()
     try:
         yield
     finally:
+        _synchronize()
         watch.seconds[label] = watch.seconds.get(label, 0.0) + time.perf_counter() - t0
         watch._running.discard(label)
+
+
+def _synchronize() -> None:
+    """Wait for the GPU's queued work, where one is in use (nothing on the CPU)."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+    elif torch.backends.mps.is_available():
+        torch.mps.synchronize()
