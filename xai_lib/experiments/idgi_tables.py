@@ -15,15 +15,13 @@ from one pass over the path), and the vanilla gradient; then
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import torch
 
 from ..attribution import IG, BlurIG, GuidedIG, VanillaGradient
 from ..metrics import aggregate_pair, binned_curve, insertion_aucs, localisation, pair_random_mask, pic_idgi, pic_pair
-from ..stopwatch import Stopwatch
+from ..stopwatch import Stopwatch, timed
 from .common import shard_data
 
 METHODS = ("IG", "IG+IDGI", "GIG", "GIG+IDGI", "BlurIG", "BlurIG+IDGI", "VG")
@@ -52,9 +50,18 @@ def _long(values: dict[tuple[str, str, str], torch.Tensor], images: list[int]) -
 
 def scores(p: dict) -> dict[str, pd.DataFrame]:
     """Task: every metric of the four tables for the shard's images (see the module notes), and where the time
-    went (:data:`TIME_COLUMNS`)."""
+    went (:data:`TIME_COLUMNS`: the two phases and, inside them, the labelled sections of one stopwatch)."""
+    system, data = shard_data(p)
+    x, y = data.inputs.to(system.device), data.targets.to(system.device)
     with Stopwatch() as watch:
-        out = _scores(p, watch)
+        with timed("attribution"):
+            maps = attributions(system.model, x, y, p["output"], p["steps"], p["blur_steps"])
+        attribution_model = watch.get("model")
+        with timed("metrics"):
+            out = _metrics(p, system.model, x, y, data.masks, maps)
+    seconds = (watch.get("attribution"), watch.get("metrics"), attribution_model,
+               watch.get("model") - attribution_model, watch.get("WebP"), watch.get("MS-SSIM"))  # fmt: skip
+    out["timing"] = pd.DataFrame([{"images": len(p["indices"]), **dict(zip(TIME_COLUMNS, seconds, strict=True))}])
     return out
 
 
@@ -63,27 +70,22 @@ def scores(p: dict) -> dict[str, pd.DataFrame]:
 TIME_COLUMNS = ("attribution s", "metrics s", "attribution model s", "metrics model s", "WebP s", "MS-SSIM s")
 
 
-def _scores(p: dict, watch: Stopwatch) -> dict[str, pd.DataFrame]:
-    system, data = shard_data(p)
-    dev = system.device
-    x, y = data.inputs.to(dev), data.targets.to(dev)
+def _metrics(p: dict, model, x: torch.Tensor, y: torch.Tensor, object_masks, maps: dict) -> dict[str, pd.DataFrame]:
+    """Every metric of the four tables for the shard's maps (tidy tables: scores, bokeh images, skips, PAIR's);
+    ``object_masks``: the images' object masks for localisation (``None``: the data has none)."""
     images = p["indices"]
-    t0 = time.perf_counter()
-    maps = attributions(system.model, x, y, p["output"], p["steps"], p["blur_steps"])
-    t1 = time.perf_counter()
-    attribution_model = watch.get("model")
     values: dict[tuple[str, str, str], torch.Tensor] = {}
     bokeh, skips = [], []
     signs = ("signed", "absolute") if p.get("absolute", True) else ("signed",)
     for sign in signs:
         absolute = sign == "absolute"
         for name, sal in maps.items():
-            ins = insertion_aucs(system.model, x, sal, y, absolute=absolute)
+            ins = insertion_aucs(model, x, sal, y, absolute=absolute)
             values[name, "insertion (prob)", sign] = ins["probability"].values
             values[name, "insertion (ratio)", sign] = ins["ratio"].values
         # the sign study ranks by |attribution| for insertion and the entropy level (MS-SSIM is the costly one)
         levels = tuple(INFORMATION) if not absolute else ("entropy",)
-        both = pic_idgi(system.model, x, maps, y, information=levels, webp_method=p["webp_method"], absolute=absolute)
+        both = pic_idgi(model, x, maps, y, information=levels, webp_method=p["webp_method"], absolute=absolute)
         for info, label in INFORMATION.items():
             if info not in both:
                 continue
@@ -96,16 +98,16 @@ def _scores(p: dict, watch: Stopwatch) -> dict[str, pd.DataFrame]:
             bokeh.append(table.rename(columns={"map": "method"}).assign(information_level=label, sign=sign))
             if sign == "signed":
                 skips += [{"image": images[i], "information": label, "reason": r} for i, r in res.skipped.items()]
-    if data.masks is not None:
+    if object_masks is not None:
         for name, sal in maps.items():
-            loc = localisation(sal.cpu(), data.masks)
+            loc = localisation(sal.cpu(), object_masks)
             for key, label in (("best_f1", "F1"), ("roc_auc", "ROC-AUC"), ("mae", "MAE")):
                 values[name, label, "signed"] = loc[key].values
     out = {"scores": _long(values, images), "bokeh": pd.concat(bokeh, ignore_index=True), "skips": pd.DataFrame(skips)}
     if p.get("pair_check"):
         h, w = x.shape[-2:]  # each image's random mask from (seed, image): independent of the sharding
         masks = np.stack([pair_random_mask(h, w, 0.01, np.random.default_rng([p["seed"], i])) for i in images])
-        pair = pic_pair(system.model, x, {m: maps[m] for m in PAIR_MAPS}, y, random_masks=masks)
+        pair = pic_pair(model, x, {m: maps[m] for m in PAIR_MAPS}, y, random_masks=masks)
         rows, curves = [], []
         for name in PAIR_MAPS:
             for kind in ("sic", "aic"):
@@ -119,9 +121,6 @@ def _scores(p: dict, watch: Stopwatch) -> dict[str, pd.DataFrame]:
                                                     "y": r.curves[i].numpy()}))  # fmt: skip
         out["pair"] = pd.DataFrame(rows)
         out["pair_curves"] = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
-    seconds = (t1 - t0, time.perf_counter() - t1, attribution_model, watch.get("model") - attribution_model,
-               watch.get("WebP"), watch.get("MS-SSIM"))  # fmt: skip
-    out["timing"] = pd.DataFrame([{"images": len(images), **dict(zip(TIME_COLUMNS, seconds, strict=True))}])
     return out
 
 
