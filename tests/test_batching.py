@@ -30,6 +30,25 @@ def test_calibration_measures_caches_and_respects_the_memory_bound(vgg):
         batching.calibrate(nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 2)), x, memory_bound=-1)
 
 
+def test_calibration_chooses_among_the_remeasured_candidates_only(vgg, monkeypatch):
+    """The machine slows down by a third after the first pass: the sizes left out then (8 and 64, over 25% worse
+    than the best) keep their early, fast measurement, which must not beat the re-measured candidates' medians."""
+    calls = []
+
+    def scripted(model, x, backward, min_time, repeat):
+        size, first_pass = len(x), len(calls) < 8
+        calls.append(size)
+        if first_pass:
+            return {8: 1.3, 16: 1.0, 32: 1.02, 64: 1.5}[size]
+        return {16: 1.4, 32: 1.32}[size]  # 8 and 64 are not measured again
+
+    monkeypatch.setattr(batching, "_cost_per_input", scripted)
+    x = torch.rand(1, 3, 16, 16)
+    # medians: 16 -> 1.4, 32 -> 1.32; 8's single 1.3 would be the "best" if it were compared with them
+    assert batching.calibrate(vgg, x, sizes=(8, 16, 32, 64), confirm_rounds=2) == batching.Plan(32, False)
+    assert sorted(set(calls[8:])) == [16, 32]
+
+
 def test_calibration_measures_close_candidates_again_so_drift_does_not_decide(vgg, monkeypatch):
     """A machine that runs fast while 64 is measured first (drift) and steadily afterwards: the first pass alone
     picks 64; the alternating re-measurement of the close candidates picks the steady-state best, 32."""

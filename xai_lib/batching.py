@@ -235,7 +235,9 @@ def calibrate(
         for cl in ((False, True) if example.dim() == 4 else (False,))
         for size, cost in _costs(model, example, backward, limit, repeat, sizes, cl, min_time).items()
     }
-    costs |= confirm(
+    # the choice is made among the close candidates only, on their medians: a candidate left out after the first
+    # pass keeps a single early measurement, which a machine that slowed down since would make look good
+    costs = confirm(
         {k: [c] for k, c in costs.items()},
         lambda k: _cost_per_input(model, _filled(example, k[0], Plan(*k)), backward, min_time, repeat),
         0.25,
