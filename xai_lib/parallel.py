@@ -152,12 +152,12 @@ def system_for(payload: dict):
     given thread count) and its weights must have the digest ``payload["weights"]``; then the task's threads are
     pinned (``payload["threads"]``)."""
     from . import batching
-    from .runtime import pin_threads, restore_allocator
+    from .runtime import pin_threads, tune_allocator
     from .systems import load_system, spec_from_mapping
 
     key = _system_key(payload)
     if key not in _SYSTEMS:
-        restore_allocator()
+        tune_allocator()
         if payload.get("load_threads"):
             pin_threads(payload["load_threads"])
         spec = spec_from_mapping(payload["system"], "systems")
