@@ -15,6 +15,7 @@ import time
 
 from xai_lib.data import EMBEDDED, load_dataset
 from xai_lib.models import DEFAULT_MODELS, accuracy, default_model_info, load_model
+from xai_lib.models.training import EVAL_BATCH
 from xai_lib.profiles import PROFILES
 from xai_lib.runtime import setup
 
@@ -38,8 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         info = default_model_info(arch, dataset, args.profile, args.seed, progress=not args.quiet)
         meta = json.loads(info["meta"])
         test = load_dataset(dataset, "test", args.profile, args.seed)
+        # at the batch size of training's own validation: a calibration (timed calls of up to thousands of inputs,
+        # twice per model) would cost more than these two evaluations
         accs = [
-            accuracy(load_model(s, dataset, profile=args.profile, seed=args.seed), test) for s in (arch, f"{arch}_sub")
+            accuracy(load_model(s, dataset, profile=args.profile, seed=args.seed), test, EVAL_BATCH)
+            for s in (arch, f"{arch}_sub")
         ]
         rows.append((dataset, arch, accs[0], accs[1], meta["sub_reached"], time.perf_counter() - t))
         print(
