@@ -1,6 +1,8 @@
 """Calibrated model calls: a measured plan within the memory bound, cached per model and shape; explicit sizes
 win; results do not depend on the size beyond floating-point summation order."""
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -45,7 +47,10 @@ def test_calibration_chooses_among_the_remeasured_candidates_only(vgg, monkeypat
     monkeypatch.setattr(batching, "_cost_per_input", scripted)
     x = torch.rand(1, 3, 16, 16)
     # medians: 16 -> 1.4, 32 -> 1.32; 8's single 1.3 would be the "best" if it were compared with them
-    assert batching.calibrate(vgg, x, sizes=(8, 16, 32, 64), confirm_rounds=2) == batching.Plan(32, False)
+    # (the scripted costs are not seconds: no time budget)
+    assert batching.calibrate(vgg, x, sizes=(8, 16, 32, 64), confirm_rounds=2, budget=math.inf) == batching.Plan(
+        32, False
+    )
     assert sorted(set(calls[8:])) == [16, 32]
 
 
@@ -62,13 +67,84 @@ def test_calibration_measures_close_candidates_again_so_drift_does_not_decide(vg
 
     monkeypatch.setattr(batching, "_cost_per_input", scripted)
     x = torch.rand(1, 3, 16, 16)
-    assert batching.calibrate(vgg, x, sizes=(8, 16, 32, 64), confirm_rounds=0) == batching.Plan(64, False)
+    assert batching.calibrate(vgg, x, sizes=(8, 16, 32, 64), confirm_rounds=0, budget=math.inf) == batching.Plan(
+        64, False
+    )
     calls.clear()
     fresh = SmallVGG(3, 5, widths=(8, 16)).eval()  # the plan is cached per model
-    assert batching.calibrate(fresh, x, sizes=(8, 16, 32, 64), confirm_rounds=2) == batching.Plan(32, False)
+    assert batching.calibrate(fresh, x, sizes=(8, 16, 32, 64), confirm_rounds=2, budget=math.inf) == batching.Plan(
+        32, False
+    )
     # only the candidates within 25% of the first pass's best (0.9) are measured again: 16, 32 and 64 (not 8),
     # twice each, in both layouts
     assert sorted(calls[8:]) == sorted([16, 32, 64] * 2 * 2)
+
+
+def _simulated(monkeypatch, per_input: float) -> list:
+    """Calibration on a simulated clock: every call costs ``per_input`` seconds per input, so a measurement (a
+    warm-up call and ``repeat`` calls) takes ``(repeat + 1) * per_input * size``. The measured plans, in order."""
+    now, measured = [0.0], []
+
+    def scripted(model, x, backward, min_time, repeat):
+        measured.append(batching.Plan(len(x), x.is_contiguous(memory_format=torch.channels_last)))
+        now[0] += (repeat + 1) * per_input * len(x)
+        return per_input
+
+    monkeypatch.setattr(batching, "_cost_per_input", scripted)
+    monkeypatch.setattr(batching, "_clock", lambda: now[0])
+    measured.append(now)
+    return measured
+
+
+def test_calibration_keeps_within_its_time_budget(vgg, monkeypatch):
+    """Calls that cost the same per input at every size (a CPU whose allocator reuses memory comes close) would
+    have the first pass try every size; the budget stops it: half of it (1 s) for the first pass, shared by the
+    layouts, a size tried only if its predicted measurement fits, then as many whole re-measurement rounds as
+    fit in the rest."""
+    log = _simulated(monkeypatch, per_input=1e-3)
+    now = log.pop()
+    x = torch.rand(1, 3, 16, 16)
+    plan = batching.calibrate(vgg, x, min_time=0.0, budget=2.0)
+    # contiguous: 8..64 take 0.032 + 0.064 + 0.128 + 0.256 = 0.48 s of its 0.5 s; 128 (0.512 s) would not fit;
+    # channels-last gets the rest of the first pass's second (0.52 s): 8..64 again; sizes beyond 64 are never tried
+    sizes = [8, 16, 32, 64]
+    first_pass = [batching.Plan(s, False) for s in sizes] + [batching.Plan(s, True) for s in sizes]
+    assert log[:8] == first_pass
+    # one round re-measures all eight (equal costs: all close) in 0.96 s, ending at 1.92 s; a second would not fit
+    assert sorted(log[8:]) == sorted(first_pass)
+    assert now[0] == pytest.approx(1.92) and now[0] <= 2.0
+    assert plan == batching.Plan(8, False)  # equal costs: the smallest size, contiguous
+    with pytest.raises(ValueError, match="budget"):
+        batching.calibrate(SmallVGG(3, 5, widths=(8, 16)).eval(), x, budget=0)
+
+
+def test_a_slow_model_is_measured_once_within_a_small_budget(vgg, monkeypatch):
+    """One measurement at the smallest size already takes longer than the budget (a large network on a slow
+    CPU): it is the only one; neither the other layout nor a re-measurement follows."""
+    log = _simulated(monkeypatch, per_input=1.0)
+    now = log.pop()
+    assert batching.calibrate(vgg, torch.rand(1, 3, 16, 16), budget=10.0) == batching.Plan(8, False)
+    assert log == [batching.Plan(8, False)] and now[0] == 32.0
+
+
+@pytest.mark.parametrize(
+    ("read", "variable", "value", "expected"),
+    [
+        (batching._env_budget, "XAI_LIB_CALIBRATION_BUDGET", "2.5", 2.5),
+        (batching._env_budget, "XAI_LIB_CALIBRATION_BUDGET", "inf", math.inf),
+        (batching._env_budget, "XAI_LIB_CALIBRATION_BUDGET", "0", ValueError),
+        (batching._env_budget, "XAI_LIB_CALIBRATION_BUDGET", "soon", ValueError),
+        (batching._env_memory_fraction, "XAI_LIB_MEMORY_FRACTION", "0.5", 0.5),
+        (batching._env_memory_fraction, "XAI_LIB_MEMORY_FRACTION", "1.5", ValueError),
+    ],
+)
+def test_environment_bounds_are_read_or_rejected_by_name(monkeypatch, read, variable, value, expected):
+    monkeypatch.setenv(variable, value)
+    if expected is ValueError:
+        with pytest.raises(ValueError, match=variable):
+            read()
+    else:
+        assert read() == expected
 
 
 def test_confirm_remeasures_only_close_candidates_alternately_and_takes_medians():

@@ -6,10 +6,19 @@ passes depends on the batch size and on the memory layout: on a 2-core CPU a cal
 channels-last images; on a GPU the best size is far larger. :func:`calibrate` times a few forward(+backward)
 calls at growing batch sizes (8, 16, 32, ...) in both layouts on the actual model, input shape, device and
 dtype (each for at least ``min_time`` seconds; the median call counts), stops when a size is clearly worse than
-the best or would exceed the memory bound, measures the close candidates again alternately (so that the machine's
-drift during the first pass does not decide), and returns the smallest size (and the contiguous layout) whose
-time per input is within ``min_gain`` of the best: a :class:`Plan`. The result is cached per (model, input shape,
-device, dtype, backward) for the process.
+the best, would exceed the memory bound or would not fit in the time budget, measures the close candidates again
+alternately (so that the machine's drift during the first pass does not decide), and returns the smallest size
+(and the contiguous layout) whose time per input is within ``min_gain`` of the best: a :class:`Plan`. The result
+is cached per (model, input shape, device, dtype, backward) for the process.
+
+The time budget (``budget``, default :data:`CALIBRATION_BUDGET` = 10 s, ``XAI_LIB_CALIBRATION_BUDGET``) bounds
+what a calibration costs when larger calls keep getting slightly cheaper per input, as they do on a CPU whose
+allocator reuses freed memory: unbounded, the `shapes` VGG's calibration explored up to 1,024 inputs per call and
+took 34 s (backward) and 32 s (forward only). Half the budget goes to the first pass, shared by the layouts in
+turn; a size is tried only if its measurement, predicted from the previous size's time per input, fits in its
+layout's share (the first size of the first layout is always measured); the re-measurement rounds run while a whole
+round fits in what is left. A slow model (a 224-px network on a laptop's CPU) thus tries few sizes, a fast one (a
+GPU) many.
 
 :func:`resolve` is what the methods call: an explicit size wins; ``"auto"`` calibrates; ``None`` takes the
 process-wide default, which is "calibrate" unless :func:`set_default` (called by :func:`xai_lib.setup` with a
@@ -100,6 +109,22 @@ MEMORY_FRACTION = _env_memory_fraction()
 SIZES = (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 
 
+def _env_budget() -> float:
+    value = os.environ.get("XAI_LIB_CALIBRATION_BUDGET", "10").strip()
+    try:
+        budget = float(value)
+    except ValueError:
+        budget = -1.0
+    if not budget > 0.0:
+        raise ValueError(f"XAI_LIB_CALIBRATION_BUDGET: expected a positive number of seconds, got {value!r}")
+    return budget
+
+
+#: seconds one calibration may spend, about (``XAI_LIB_CALIBRATION_BUDGET``, default 10; ``inf``: no bound)
+CALIBRATION_BUDGET = _env_budget()
+_clock = time.perf_counter  # the budget's clock (the calls themselves are timed by ``_timed_call``)
+
+
 def free_memory(device: torch.device) -> int:
     """Free bytes on ``device`` (GPU: ``torch.cuda.mem_get_info``; CPU: available physical memory)."""
     if device.type == "cuda":
@@ -164,35 +189,64 @@ def _filled(example: torch.Tensor, size: int, plan: Plan) -> torch.Tensor:
 
 
 def confirm(
-    first: Mapping[K, Sequence[float]], measure: Callable[[K], float], within: float, rounds: int
+    first: Mapping[K, Sequence[float]],
+    measure: Callable[[K], float],
+    within: float,
+    rounds: int,
+    affords: Callable[[list[K]], bool] | None = None,
 ) -> dict[K, float]:
     """The candidates whose best first-pass measurement lies within ``within`` (a fraction) of the overall best,
     measured again by ``measure`` round-robin for ``rounds`` rounds (the order reversed every other round), and
     the median of each one's measurements. A shared machine drifts (another process, the CPU's clock) by more
     than the differences between good candidates; measuring them alternately exposes every candidate to the
-    same drift, so one lucky measurement does not decide. Used by :func:`calibrate` (time per input of a plan)
-    and by the benchmarks' floors (total time of a plan)."""
+    same drift, so one lucky measurement does not decide. ``affords(candidates)``, if given, is asked before
+    every round and ends the rounds when it says no (a time budget). Used by :func:`calibrate` (time per input
+    of a plan) and by the benchmarks' floors (total time of a plan)."""
     if not first:
         raise ValueError("first: expected at least one candidate with its measurements")
     best = min(min(v) for v in first.values())
     close = [k for k, v in first.items() if min(v) <= best * (1 + within)]
     seen = {k: list(first[k]) for k in close}
     for r in range(rounds if len(close) > 1 else 0):
+        if affords is not None and not affords(close):
+            break
         for k in close[:: 1 if r % 2 else -1]:
             seen[k].append(measure(k))
     return {k: statistics.median(v) for k, v in seen.items()}
 
 
-def _costs(model, example, backward, limit, repeat, sizes, channels_last, min_time) -> dict[int, float]:
+def _measured(seconds: dict, plan: Plan, model, example, backward, min_time, repeat) -> float:
+    """The time per input of ``plan`` (:func:`_cost_per_input` on ``plan.size`` copies of ``example[0]``), the
+    measurement's wall time (on the budget's clock) recorded in ``seconds[plan]``."""
+    t0 = _clock()
+    try:
+        return _cost_per_input(model, _filled(example, plan.size, plan), backward, min_time, repeat)
+    finally:
+        seconds[plan] = _clock() - t0
+
+
+def _predicted(cost: float, size: int, repeat: int, min_time: float) -> float:
+    """Seconds a measurement at ``size`` takes if a call costs ``cost`` per input: a warm-up call, then
+    ``repeat`` calls or ``min_time``, whichever is longer."""
+    call = cost * size
+    return call + max(repeat * call, min(min_time, 50 * call))
+
+
+def _costs(
+    model, example, backward, limit, repeat, sizes, channels_last, min_time, deadline, seconds
+) -> dict[int, float]:
     """Time per input at growing sizes, until a size is clearly worse (by 25%) than the best twice in a row,
-    memory runs out or the sizes end."""
+    memory runs out, the next measurement would end after ``deadline`` (the first size is always measured) or
+    the sizes end. Each measurement's wall time goes to ``seconds[(size, channels_last)]``."""
     costs: dict[int, float] = {}
-    plan = Plan(1, channels_last)
     worse = 0
     for size in [s for s in sizes if s <= limit] or [limit]:
-        x = _filled(example, size, plan)
+        if costs:
+            last = max(costs)
+            if _clock() + _predicted(costs[last], size, repeat, min_time) > deadline:
+                break
         try:
-            costs[size] = _cost_per_input(model, x, backward, min_time, repeat)
+            costs[size] = _measured(seconds, Plan(size, channels_last), model, example, backward, min_time, repeat)
         except RuntimeError as exc:  # out of memory: the previous size is the largest that fits
             if "out of memory" not in str(exc).lower():
                 raise
@@ -215,12 +269,15 @@ def calibrate(
     sizes: tuple[int, ...] = SIZES,
     min_time: float = 0.05,
     confirm_rounds: int = 2,
+    budget: float | None = None,
 ) -> Plan:
     """The batch size and layout with the best time per input for ``model`` on inputs shaped like
     ``example[0]`` (see the module notes). ``memory_bound``: bytes one call may use (default
     :data:`MEMORY_FRACTION` of the free memory of ``example``'s device). The plans within 25% of the best are
     then measured again alternately for ``confirm_rounds`` rounds (the median counts), so that a machine's drift
-    during the first pass does not pick a size that is slower in steady state."""
+    during the first pass does not pick a size that is slower in steady state. ``budget``: about how many
+    seconds the calibration may take (default :data:`CALIBRATION_BUDGET`; ``math.inf``: no bound; the module
+    notes say how it is spent; it can be overrun by at most one measurement, the first)."""
     device = example.device
     key = (tuple(example.shape[1:]), str(device), example.dtype, backward)
     per_model = _CACHE.setdefault(model, {})
@@ -229,19 +286,29 @@ def calibrate(
     bound = int(MEMORY_FRACTION * free_memory(device)) if memory_bound is None else int(memory_bound)
     if bound <= 0:
         raise ValueError(f"memory_bound: expected a positive number of bytes, got {memory_bound!r}")
+    budget = CALIBRATION_BUDGET if budget is None else float(budget)
+    if not budget > 0:
+        raise ValueError(f"budget: expected a positive number of seconds, got {budget!r}")
+    start = _clock()
     limit = max(1, bound // max(1, bytes_per_input(model, example, backward)))
-    costs = {
-        (size, cl): cost
-        for cl in ((False, True) if example.dim() == 4 else (False,))
-        for size, cost in _costs(model, example, backward, limit, repeat, sizes, cl, min_time).items()
-    }
+    layouts = (False, True) if example.dim() == 4 else (False,)
+    seconds: dict[Plan, float] = {}
+    costs: dict[tuple[int, bool], float] = {}
+    for i, cl in enumerate(layouts):
+        if seconds and _clock() + min(seconds.values()) > start + budget:
+            break  # not even this layout's smallest size would fit in what is left
+        # half the budget for the first pass, shared by the layouts still to measure
+        deadline = _clock() + (start + budget / 2 - _clock()) / (len(layouts) - i)
+        found = _costs(model, example, backward, limit, repeat, sizes, cl, min_time, deadline, seconds)
+        costs.update({(size, cl): cost for size, cost in found.items()})
     # the choice is made among the close candidates only, on their medians: a candidate left out after the first
     # pass keeps a single early measurement, which a machine that slowed down since would make look good
     costs = confirm(
         {k: [c] for k, c in costs.items()},
-        lambda k: _cost_per_input(model, _filled(example, k[0], Plan(*k)), backward, min_time, repeat),
+        lambda k: _measured(seconds, Plan(*k), model, example, backward, min_time, repeat),
         0.25,
         confirm_rounds,
+        lambda ks: _clock() + sum(seconds[k] for k in ks) <= start + budget,
     )
     best = min(costs.values())
     # the smallest size (then the contiguous layout) within ``min_gain`` of the best: less memory, same speed
