@@ -92,32 +92,31 @@ def default() -> Plan | None:
     return _DEFAULT
 
 
-def _env_memory_fraction() -> float:
-    value = os.environ.get("XAI_LIB_MEMORY_FRACTION", "0.25").strip()
+def _env_number(name: str, default: str, valid: Callable[[float], bool], expected: str) -> float:
+    """The number in the environment variable ``name`` (``default`` where unset); a clear error where it is not
+    a number or not ``valid``."""
+    value = os.environ.get(name, default).strip()
     try:
-        fraction = float(value)
+        number = float(value)
     except ValueError:
-        fraction = -1.0
-    if not 0.0 < fraction <= 1.0:
-        raise ValueError(f"XAI_LIB_MEMORY_FRACTION: expected a number in (0, 1], got {value!r}")
-    return fraction
+        number = float("nan")  # not valid for any test below
+    if not valid(number):
+        raise ValueError(f"{name}: expected {expected}, got {value!r}")
+    return number
+
+
+def _env_memory_fraction() -> float:
+    return _env_number("XAI_LIB_MEMORY_FRACTION", "0.25", lambda f: 0.0 < f <= 1.0, "a number in (0, 1]")
+
+
+def _env_budget() -> float:
+    return _env_number("XAI_LIB_CALIBRATION_BUDGET", "10", lambda b: b > 0.0, "a positive number of seconds")
 
 
 #: the share of free memory (host RAM, or the GPU's free memory) one call may use by default
 #: (``XAI_LIB_MEMORY_FRACTION``, default 0.25)
 MEMORY_FRACTION = _env_memory_fraction()
 SIZES = (8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
-
-
-def _env_budget() -> float:
-    value = os.environ.get("XAI_LIB_CALIBRATION_BUDGET", "10").strip()
-    try:
-        budget = float(value)
-    except ValueError:
-        budget = -1.0
-    if not budget > 0.0:
-        raise ValueError(f"XAI_LIB_CALIBRATION_BUDGET: expected a positive number of seconds, got {value!r}")
-    return budget
 
 
 #: seconds one calibration may spend, about (``XAI_LIB_CALIBRATION_BUDGET``, default 10; ``inf``: no bound)
@@ -277,7 +276,8 @@ def calibrate(
     then measured again alternately for ``confirm_rounds`` rounds (the median counts), so that a machine's drift
     during the first pass does not pick a size that is slower in steady state. ``budget``: about how many
     seconds the calibration may take (default :data:`CALIBRATION_BUDGET`; ``math.inf``: no bound; the module
-    notes say how it is spent; it can be overrun by at most one measurement, the first)."""
+    notes say how it is spent). It is a bound on what is started, not a hard limit: the first measurement is
+    always made, and a measurement predicted to fit may take longer than predicted."""
     device = example.device
     key = (tuple(example.shape[1:]), str(device), example.dtype, backward)
     per_model = _CACHE.setdefault(model, {})
