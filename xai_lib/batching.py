@@ -236,14 +236,12 @@ def _costs(
 ) -> dict[int, float]:
     """Time per input at growing sizes, until a size is clearly worse (by 25%) than the best twice in a row,
     memory runs out, the next measurement would end after ``deadline`` (the first size is always measured) or
-    the sizes end. Each measurement's wall time goes to ``seconds[(size, channels_last)]``."""
+    the sizes end. Each measurement's wall time goes to ``seconds[Plan(size, channels_last)]``."""
     costs: dict[int, float] = {}
     worse = 0
     for size in [s for s in sizes if s <= limit] or [limit]:
-        if costs:
-            last = max(costs)
-            if _clock() + _predicted(costs[last], size, repeat, min_time) > deadline:
-                break
+        if costs and _clock() + _predicted(costs[max(costs)], size, repeat, min_time) > deadline:
+            break  # (``max(costs)``: the previous size)
         try:
             costs[size] = _measured(seconds, Plan(size, channels_last), model, example, backward, min_time, repeat)
         except RuntimeError as exc:  # out of memory: the previous size is the largest that fits
@@ -293,27 +291,26 @@ def calibrate(
     limit = max(1, bound // max(1, bytes_per_input(model, example, backward)))
     layouts = (False, True) if example.dim() == 4 else (False,)
     seconds: dict[Plan, float] = {}
-    costs: dict[tuple[int, bool], float] = {}
+    costs: dict[Plan, float] = {}
     for i, cl in enumerate(layouts):
         if seconds and _clock() + min(seconds.values()) > start + budget:
             break  # not even this layout's smallest size would fit in what is left
         # half the budget for the first pass, shared by the layouts still to measure
         deadline = _clock() + (start + budget / 2 - _clock()) / (len(layouts) - i)
         found = _costs(model, example, backward, limit, repeat, sizes, cl, min_time, deadline, seconds)
-        costs.update({(size, cl): cost for size, cost in found.items()})
+        costs.update({Plan(size, cl): cost for size, cost in found.items()})
     # the choice is made among the close candidates only, on their medians: a candidate left out after the first
     # pass keeps a single early measurement, which a machine that slowed down since would make look good
     costs = confirm(
         {k: [c] for k, c in costs.items()},
-        lambda k: _measured(seconds, Plan(*k), model, example, backward, min_time, repeat),
+        lambda plan: _measured(seconds, plan, model, example, backward, min_time, repeat),
         0.25,
         confirm_rounds,
-        lambda ks: _clock() + sum(seconds[k] for k in ks) <= start + budget,
+        lambda plans: _clock() + sum(seconds[p] for p in plans) <= start + budget,
     )
     best = min(costs.values())
     # the smallest size (then the contiguous layout) within ``min_gain`` of the best: less memory, same speed
-    size, cl = min(k for k, c in costs.items() if c <= best * (1 + min_gain))
-    plan = Plan(size, cl)
+    plan = min(k for k, c in costs.items() if c <= best * (1 + min_gain))
     per_model[key] = plan
     return plan
 
