@@ -80,9 +80,10 @@ def test_calibration_measures_close_candidates_again_so_drift_does_not_decide(vg
     assert sorted(calls[8:]) == sorted([16, 32, 64] * 2 * 2)
 
 
-def _simulated(monkeypatch, per_input: float) -> list:
+def _simulated(monkeypatch, per_input: float) -> tuple[list, list]:
     """Calibration on a simulated clock: every call costs ``per_input`` seconds per input, so a measurement (a
-    warm-up call and ``repeat`` calls) takes ``(repeat + 1) * per_input * size``. The measured plans, in order."""
+    warm-up call and ``repeat`` calls) takes ``(repeat + 1) * per_input * size``. The measured plans, in order,
+    and the simulated clock ``[seconds]``."""
     now, measured = [0.0], []
 
     def scripted(model, x, backward, min_time, repeat):
@@ -92,8 +93,7 @@ def _simulated(monkeypatch, per_input: float) -> list:
 
     monkeypatch.setattr(batching, "_cost_per_input", scripted)
     monkeypatch.setattr(batching, "_clock", lambda: now[0])
-    measured.append(now)
-    return measured
+    return measured, now
 
 
 def test_calibration_keeps_within_its_time_budget(vgg, monkeypatch):
@@ -101,8 +101,7 @@ def test_calibration_keeps_within_its_time_budget(vgg, monkeypatch):
     have the first pass try every size; the budget stops it: half of it (1 s) for the first pass, shared by the
     layouts, a size tried only if its predicted measurement fits, then as many whole re-measurement rounds as
     fit in the rest."""
-    log = _simulated(monkeypatch, per_input=1e-3)
-    now = log.pop()
+    log, now = _simulated(monkeypatch, per_input=1e-3)
     x = torch.rand(1, 3, 16, 16)
     plan = batching.calibrate(vgg, x, min_time=0.0, budget=2.0)
     # contiguous: 8..64 take 0.032 + 0.064 + 0.128 + 0.256 = 0.48 s of its 0.5 s; 128 (0.512 s) would not fit;
@@ -121,8 +120,7 @@ def test_calibration_keeps_within_its_time_budget(vgg, monkeypatch):
 def test_a_slow_model_is_measured_once_within_a_small_budget(vgg, monkeypatch):
     """One measurement at the smallest size already takes longer than the budget (a large network on a slow
     CPU): it is the only one; neither the other layout nor a re-measurement follows."""
-    log = _simulated(monkeypatch, per_input=1.0)
-    now = log.pop()
+    log, now = _simulated(monkeypatch, per_input=1.0)
     assert batching.calibrate(vgg, torch.rand(1, 3, 16, 16), budget=10.0) == batching.Plan(8, False)
     assert log == [batching.Plan(8, False)] and now[0] == 32.0
 

@@ -171,13 +171,16 @@ def _timed_call(model: nn.Module, x: torch.Tensor, backward: bool) -> float:
     return time.perf_counter() - t0
 
 
+_MAX_CALLS = 50  # timed calls of one measurement at most, however short they are
+
+
 def _cost_per_input(model, x: torch.Tensor, backward: bool, min_time: float, repeat: int) -> float:
     """Median time per input of calls on ``x``, after a warm-up, over at least ``repeat`` calls and ``min_time``."""
     _timed_call(model, x, backward)  # warm-up (allocator, kernel selection)
     times: list[float] = []
     while len(times) < repeat or sum(times) < min_time:
         times.append(_timed_call(model, x, backward))
-        if len(times) >= 50:
+        if len(times) >= _MAX_CALLS:
             break
     return sorted(times)[len(times) // 2] / len(x)
 
@@ -228,7 +231,7 @@ def _predicted(cost: float, size: int, repeat: int, min_time: float) -> float:
     """Seconds a measurement at ``size`` takes if a call costs ``cost`` per input: a warm-up call, then
     ``repeat`` calls or ``min_time``, whichever is longer."""
     call = cost * size
-    return call + max(repeat * call, min(min_time, 50 * call))
+    return call + max(repeat * call, min(min_time, _MAX_CALLS * call))
 
 
 def _costs(
