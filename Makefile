@@ -17,7 +17,7 @@ export ONEDNN_MAX_CPU_ISA ?= AVX2
 export MKL_ENABLE_INSTRUCTIONS ?= AVX2
 endif
 
-.PHONY: install data notebooks html book student test unit nbval lint format clean
+.PHONY: install data models notebooks html book student test unit nbval lint format clean
 .DEFAULT_GOAL := book
 
 # torch is pinned in the same pip command as everything that depends on it (no CUDA build is pulled).
@@ -28,8 +28,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
-data: install  ## datasets + default models (cached)
+data: install  ## datasets (cached) + the shipped default models, checked against their manifest
 	$(PY) -m data_scripts.build --profile $(PROFILE)
+
+models: install  ## retrain the default models here and compare with the shipped ones (SHIP=1: ship the retrained)
+	$(PY) -m data_scripts.build --retrain --profile smoke --profile book --report outputs/models_retrained.csv $(if $(SHIP),--ship)
 
 notebooks: data  ## execute the chapters whose inputs changed
 	$(PY) -m data_scripts.execute_chapters

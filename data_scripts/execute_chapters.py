@@ -5,8 +5,11 @@
     python -m data_scripts.execute_chapters --chapter 02_rotation_toy --output-dir runs/ -p profile smoke
 
 A chapter's source of truth is its jupytext file ``notebooks/<name>.py``. With the default profile and no
-``--output-dir`` the executed notebook replaces ``notebooks/<name>.ipynb`` (the committed, rendered one); a
-chapter is re-run only when the hash of its source, the library's sources and the parameters changed.
+``--output-dir`` the executed notebook replaces ``notebooks/<name>.ipynb`` (the committed, rendered one), and
+records in its metadata (``xai_lib.inputs_sha256``) the digest of everything it was computed from: its source, the
+library's files (sources, reference tables, the shipped models' manifest), this script and the parameters (for the
+scorecard, also the chapters whose cards it reads). A chapter is re-run only when that digest changed: a fresh
+clone whose committed notebooks match their sources executes nothing and changes no tracked file.
 With ``-p`` parameters or ``--output-dir`` the result goes to the output folder and the committed notebooks
 are left untouched. Run times are recorded in ``book/execution_times.csv``.
 """
@@ -29,9 +32,14 @@ import papermill
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-STAMPS = ROOT / ".cache" / "exec"
 TIMES = ROOT / "book" / "execution_times.csv"
 VOLATILE_CELL_KEYS = ("papermill", "execution")
+#: the library files a chapter's outputs can depend on (the shipped models enter through their manifest's SHA-256s)
+LIBRARY_SUFFIXES = (".py", ".csv", ".json")
+#: chapters that read other chapters' executed notebooks (the scorecard reads their cards)
+READS_OTHER_CHAPTERS = ("09_scorecard",)
+#: where an executed notebook records the digest of its inputs
+STAMP_KEY = "inputs_sha256"
 
 
 def chapters() -> list[str]:
@@ -39,13 +47,32 @@ def chapters() -> list[str]:
 
 
 def content_key(name: str, parameters: dict) -> str:
+    """SHA-256 of everything the chapter's committed outputs are computed from (see the module notes)."""
     h = hashlib.sha256()
-    files = [NOTEBOOKS / f"{name}.py", Path(__file__).resolve(), *sorted((ROOT / "xai_lib").rglob("*.py"))]
+    library = sorted(
+        p for p in (ROOT / "xai_lib").rglob("*") if p.suffix in LIBRARY_SUFFIXES and "__pycache__" not in p.parts
+    )
+    files = [NOTEBOOKS / f"{name}.py", Path(__file__).resolve(), *library]
+    if name in READS_OTHER_CHAPTERS:
+        files += [NOTEBOOKS / f"{c}.ipynb" for c in chapters() if c != name and (NOTEBOOKS / f"{c}.ipynb").exists()]
     for f in files:
         h.update(f.relative_to(ROOT).as_posix().encode())
         h.update(f.read_bytes())
     h.update(json.dumps(parameters, sort_keys=True).encode())
     return h.hexdigest()
+
+
+def recorded_key(path: Path) -> str | None:
+    """The inputs digest an executed notebook recorded (``None``: none, or not a notebook)."""
+    try:
+        return nbformat.read(str(path), as_version=4).metadata.get("xai_lib", {}).get(STAMP_KEY)
+    except (OSError, ValueError):
+        return None
+
+
+def stale(names: list[str] | None = None) -> list[str]:
+    """The chapters whose committed notebook was not computed from the current sources."""
+    return [n for n in names or chapters() if recorded_key(NOTEBOOKS / f"{n}.ipynb") != content_key(n, {})]
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -100,8 +127,9 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def execute(name: str, parameters: dict, target: Path) -> float:
-    """Run one chapter with papermill (cwd = notebooks/) and write it atomically to ``target``."""
+def execute(name: str, parameters: dict, target: Path, stamp: str | None = None) -> float:
+    """Run one chapter with papermill (cwd = notebooks/) and write it atomically to ``target`` (with ``stamp``,
+    the inputs digest recorded in its metadata)."""
     source = jupytext.read(NOTEBOOKS / f"{name}.py")
     source.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
     for i, cell in enumerate(source.cells):  # stable ids: re-execution diffs show only real changes
@@ -116,6 +144,8 @@ def execute(name: str, parameters: dict, target: Path) -> float:
         )  # fmt: skip
         seconds = time.perf_counter() - t0
         nb = clean(nbformat.read(dst, as_version=4))
+    if stamp is not None:
+        nb.metadata["xai_lib"] = {STAMP_KEY: stamp}
     _atomic_write(target, nbformat.writes(nb) + "\n")
     return seconds
 
@@ -159,20 +189,19 @@ def main(argv: list[str] | None = None) -> int:
     parameters = {k: _parse_value(v) for k, v in args.p}
     in_place = args.output_dir is None and not parameters
     for name in names:
+        key = None
         if in_place:
-            target, stamp = NOTEBOOKS / f"{name}.ipynb", STAMPS / f"{name}.sha256"
+            target = NOTEBOOKS / f"{name}.ipynb"
             key = content_key(name, parameters)
-            if not args.force and target.exists() and stamp.exists() and stamp.read_text() == key:
+            if not args.force and recorded_key(target) == key:
                 print(f"{name}: up to date", flush=True)
                 continue
         else:
             target = args.output_dir / f"{name}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
         print(f"{name}: executing ...", flush=True)
-        seconds = execute(name, parameters, target)
+        seconds = execute(name, parameters, target, key)
         print(f"{name}: done in {seconds:.0f} s -> {target}", flush=True)
-        if in_place:
-            _atomic_write(stamp, key)
         if in_place or args.record:
             record_time(name, str(parameters.get("profile", "book")), seconds)
     return 0

@@ -20,8 +20,8 @@
 #
 # **What this chapter is.** The data and models that every other chapter runs on, and the place to check your own
 # {term}`system` before attributing anything. Nothing here is downloaded: the images are generated procedurally or
-# shipped by scikit-learn {cite}`pedregosa2011sklearn`, and the models are trained by this project,
-# deterministically, in a few minutes on two CPU cores. The papers use ImageNet, chest X-rays and pretrained
+# shipped by scikit-learn {cite}`pedregosa2011sklearn`, and the models were trained by this project (in a few minutes
+# on two CPU cores) and are shipped with its library, so that every reader computes with the same weights. The papers use ImageNet, chest X-rays and pretrained
 # VGG/ResNet weights {cite}`yang2023idgi,rodrigues2024gad,tjoa2021gax`; our stand-ins keep what their experiments
 # need: classes that differ in a known part (with a ground-truth mask of that part), a VGG-style
 # {cite}`simonyan2015vgg` and a residual {cite}`he2016resnet` architecture, well-trained and deliberately
@@ -79,7 +79,7 @@ from PIL import Image
 import xai_lib
 from xai_lib import params, report
 from xai_lib.data import EMBEDDED, load_dataset, shapes
-from xai_lib.models import DEFAULT_MODELS, batched_logits, default_model_info
+from xai_lib.models import DEFAULT_MODELS, batched_logits, default_model_info, shipped
 from xai_lib.plotting import confusion_matrix, image_grid, plot_confusion, save_figure, save_table
 from xai_lib.systems import load_system, parse_systems
 
@@ -193,7 +193,7 @@ for spec in dataset_specs:
 # Two image architectures, as the papers compare the VGG and ResNet families, and an MLP for the tabular sets.
 # Every ReLU is a separate, non-inplace module (captum's DeepLift, GuidedBackprop and Deconvolution hook them; the
 # library gives models that reuse one module, as torchvision's ResNets do, a separated copy for those methods).
-# Each is trained once (Adam, one-cycle learning rate, seeded shuffling, pinned threads) and cached; the **`_sub`**
+# Each was trained once (Adam, one-cycle learning rate, seeded shuffling, pinned threads) and shipped; the **`_sub`**
 # variant is the same run's weights at the moment its validation accuracy was closest to $80\%$, as the GAX paper trains
 # its `_sub` models to a target validation accuracy.
 
@@ -225,6 +225,53 @@ for system in loaded.values():
     print(system.describe())
 
 # %% [markdown]
+# ### Where the models come from
+#
+# A model trained from a fixed seed comes out bit for bit the same only on CPUs that run the same kernels: PyTorch,
+# oneDNN and MKL choose their code paths, and so the order in which they add numbers, by CPU, and training amplifies a
+# last-bit difference into a different model. So the book does not train its models on your machine. They were trained
+# once, by `make models`, and are shipped with the library (`xai_lib/models/shipped/`, a few MB) with a manifest that
+# records each one's training settings, the SHA-256 of its file (checked every time it loads), digests of its weights,
+# its test accuracies and the fingerprints of the data it was trained on (`make data` checks that the data generated on
+# your machine is that data). The table compares the test accuracies recorded when the models were shipped with the
+# ones just computed on this machine.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+shipped_rows = []
+for entry in shipped.entries():
+    for variant, suffix in (("final", ""), ("sub", "_sub")):
+        name = f"{entry['dataset']}/{entry['arch']}{suffix}"
+        if entry["profile"] != prof.name or entry["seed"] != seed or name not in set(accuracy_table.system):
+            continue
+        here = float(accuracy_table.set_index("system").loc[name, "test accuracy"])
+        shipped_rows.append({"system": name, "shipped test accuracy": entry["test_accuracy"][variant],
+                             "test accuracy here": here, "same": here == entry["test_accuracy"][variant],
+                             "weights digest": entry["weights"][variant]})  # fmt: skip
+shipped_table = pd.DataFrame(shipped_rows, columns=["system", "shipped test accuracy", "test accuracy here", "same",
+                                                    "weights digest"])  # fmt: skip
+save_table(shipped_table, out / "shipped_models.csv")
+trained_with = next((e["trained_with"] for e in shipped.entries() if e["profile"] == prof.name), None)
+if len(shipped_table):
+    n_same = int(shipped_table.same.sum())
+    shipped_sentence = (
+        f"{n_same} of the {len(shipped_table)} shipped models classify the test images here exactly as they did "
+        f"where they were trained ({trained_with['cpu']}, torch {trained_with['torch'].split('+')[0]}, "
+        f"{trained_with['threads']} threads, kernels capped at {trained_with['capability']})."
+    )
+else:
+    shipped_sentence = "Not measured: none of this run's systems is a shipped model (your own models are yours)."
+report.glue("shipped_sentence", shipped_sentence)
+report.show(shipped_table)
+
+# %% [markdown]
+# {glue:text}`shipped_sentence` To train them yourself, run `make models`: it trains every default model of the
+# `smoke` and `book` profiles from its seed on your machine (about five minutes on two cores), caches them beside the
+# shipped ones, and reports per model whether the weights came out bit for bit as shipped and how far the test
+# accuracy moved (`outputs/models_retrained.csv`); `make models SHIP=1` makes the retrained models the shipped ones.
+# `XAI_LIB_SHIPPED_MODELS=0` makes every chapter use the models trained on your machine instead. Another seed, profile
+# or image size is always trained (and cached) on the machine that asks for it.
+#
 # The well-trained image models get between {glue:text}`well_error_min:.1f`% and {glue:text}`well_error_max:.1f`% of
 # the test images wrong (most: {glue:text}`well_worst`), the `_sub` models between {glue:text}`sub_error_min:.1f`% and
 # {glue:text}`sub_error_max:.1f`%: the CO-score chapters need wrong predictions to compare with correct ones. A

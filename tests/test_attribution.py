@@ -95,6 +95,77 @@ def test_idgi_kernel_matches_accumulator_and_telescopes():
     torch.testing.assert_close(out, manual)
 
 
+def _guarded_by_hand(g, f, tau):
+    """IDGI with the norm guard, written directly: the global largest norm, the binade rule, per step."""
+    norms = g.flatten(2).square().sum(2)  # (N, B)
+    top = torch.frexp(norms.max(0).values).exponent - 1
+    offset = int(np.floor(np.log2(tau)))
+    total, lost, skipped = torch.zeros(g.shape[1:], dtype=g.dtype), torch.zeros(g.shape[1]), torch.zeros(g.shape[1])
+    for j in range(g.shape[0]):
+        for b in range(g.shape[1]):
+            df, n = f[j + 1, b] - f[j, b], norms[j, b]
+            if n == 0 or (torch.frexp(n).exponent - 1) < top[b] + offset:
+                lost[b] += df
+                skipped[b] += 1
+            else:
+                total[b] += g[j, b] ** 2 / n * df
+    return total, lost, skipped
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 40])
+@pytest.mark.parametrize("tau", [1e-3, 1e-9])
+def test_the_norm_guard_streams_exactly_what_its_rule_says(chunk, tau):
+    """Gradient norms spanning twenty decades, rising and falling along the path (so bins must move down as larger
+    norms arrive), a zero-gradient step: any chunking gives the direct rule's result, and completeness holds with
+    the lost output change added back."""
+    gen = torch.Generator().manual_seed(3)
+    n, b = 40, 3
+    scales = 10.0 ** torch.cat([torch.linspace(-10, 0, 15), torch.linspace(0, -10, 10), torch.linspace(-9, 1, 15)])
+    g = torch.randn(n, b, 2, 5, generator=gen, dtype=torch.float64) * scales[:, None, None, None]
+    g[7, 1] = 0.0
+    f = torch.randn(n + 1, b, generator=gen, dtype=torch.float64)
+    acc = IDGIAccumulator((2, 5), min_norm=tau)
+    for lo in range(0, n, chunk):
+        acc.update(f[lo : min(lo + chunk, n)], g[lo : min(lo + chunk, n)])
+    acc.finish(f[-1])
+    total, lost, skipped = _guarded_by_hand(g, f, tau)
+    torch.testing.assert_close(acc.total, total, rtol=1e-12, atol=1e-15)
+    torch.testing.assert_close(acc.lost, lost, rtol=1e-12, atol=1e-15)
+    assert acc.skipped.tolist() == skipped.long().tolist() and 1 <= skipped.min() and skipped.max() < n
+    torch.testing.assert_close(acc.total.flatten(1).sum(1) + acc.lost, f[-1] - f[0], rtol=1e-12, atol=1e-12)
+    plain = IDGIAccumulator((2, 5))
+    plain.update(f[:-1], g)
+    plain.finish(f[-1])
+    assert plain.skipped.tolist() == [0, 1, 0]  # without the guard only the zero gradient is skipped
+
+
+def test_the_norm_guard_is_validated():
+    for bad in (-1e-3, 1.0, float("nan"), "1e-6"):
+        with pytest.raises(ValueError, match="min_norm"):
+            IDGIAccumulator((3,), min_norm=bad)
+
+
+def test_idgi_moves_with_its_gradients_within_its_condition_bound():
+    """IDGI's weights are the gradient's direction: a gradient error delta moves a step's weights by at most
+    ``4 |delta| / |g|`` in L1 (to first order), so the map moves by at most ``sum_j |df_j| 4 |delta_j| / |g_j|``.
+    A step whose gradient is a thousand times smaller than the others, perturbed at a relative 1e-9 of the
+    others' size, moves the map a thousand times more than the same perturbation of a large step."""
+    gen = torch.Generator().manual_seed(0)
+    g = torch.randn(12, 50, generator=gen, dtype=torch.float64)
+    g[5] *= 1e-3
+    f = torch.cumsum(torch.rand(13, generator=gen, dtype=torch.float64), 0)
+    base = idgi(g, f)
+    moves = {}
+    for step in (5, 6):
+        delta = torch.zeros_like(g)
+        delta[step] = 1e-9 * torch.randn(50, generator=gen, dtype=torch.float64) * g[6].norm() / 50**0.5
+        moved = idgi(g + delta, f)
+        bound = float(((f[1:] - f[:-1]).abs() * 4 * delta.norm(dim=1) / g.norm(dim=1)).sum())
+        moves[step] = float((moved - base).abs().sum())
+        assert 0 < moves[step] <= bound * (1 + 1e-6), step
+    assert moves[5] > 100 * moves[6]
+
+
 def test_vanilla_gradient_on_linear():
     torch.testing.assert_close(
         VanillaGradient(Linear2()).attribute(torch.rand(3, 2), 1), -torch.tensor([[1.0, 2.0]]).expand(3, 2)
@@ -249,7 +320,16 @@ def test_one_pass_gives_both_base_and_idgi(chunk):
         report = method.last_report
         torch.testing.assert_close(base, cls(model).attribute(x, target, **kw), atol=1e-10, rtol=1e-8)
         torch.testing.assert_close(with_idgi, cls(model).attribute(x, target, idgi=True, **kw), atol=1e-10, rtol=1e-8)
-        assert set(report) == {"skipped_steps", "lost"}
+        assert set(report) == {"skipped_steps", "lost", "step_norms", "output_changes"}
+        n = kw["n_steps"]
+        assert report["step_norms"].shape == report["output_changes"].shape == (2, n)
+        start = method.reference(x, kw["max_sigma"]) if cls is BlurIG else torch.zeros_like(x)
+        delta = method.forward_outputs(x, target) - method.forward_outputs(start, target)
+        torch.testing.assert_close(report["output_changes"].sum(1), delta.double(), atol=1e-6, rtol=1e-5)
+        if cls is IG:  # the steps' squared norms are those of the gradients at x' + (j/N) x, j = 0..N-1
+            _, g = method.grad_fn(torch.cat([x * (j / n) for j in range(n)]), target.repeat(n))
+            norms = g.reshape(n, 2, -1).square().sum(2).T.double()
+            torch.testing.assert_close(report["step_norms"], norms, rtol=1e-5, atol=0)
 
 
 # ------------------------------------------------------------------------------------------------- errors

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from xai_lib import batching
-from xai_lib.attribution import IG, BlurIG, GuidedIG
+from xai_lib.attribution import IG, BlurIG, GuidedIG, IDGIAccumulator
 from xai_lib.models import SmallVGG
 
 
@@ -193,20 +193,69 @@ def test_layout_changes_memory_not_values():
     assert batching.Plan(4, True).layout(torch.rand(2, 5)).is_contiguous()
 
 
+class _RecordingAccumulator(IDGIAccumulator):
+    """IDGI's accumulator, keeping the outputs and gradients it is fed (per instance, in path order)."""
+
+    made: list = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.f, self.g = [], []
+        _RecordingAccumulator.made.append(self)
+
+    def update(self, f, g):
+        self.f.append(f.clone())
+        self.g.append(g.clone())
+        super().update(f, g)
+
+    def finish(self, f_last):
+        self.f.append(f_last[None].clone())
+        super().finish(f_last)
+
+
+def _recorded(method, x, y, kw, monkeypatch):
+    """The method's (base, IDGI) maps and, per image, the path's outputs ``(N + 1, B)`` and gradients ``(N, B, *F)``
+    that IDGI was fed (groups of images concatenated in order)."""
+    import xai_lib.attribution.methods as methods_module
+
+    monkeypatch.setattr(methods_module, "IDGIAccumulator", _RecordingAccumulator)
+    _RecordingAccumulator.made = []
+    base, with_idgi = method.attribute_with_idgi(x, y, **kw)
+    f = torch.cat([torch.cat(a.f) for a in _RecordingAccumulator.made], 1)
+    g = torch.cat([torch.cat(a.g) for a in _RecordingAccumulator.made], 1)
+    return base, with_idgi, f, g, method.last_report["lost"]
+
+
 @pytest.mark.parametrize("size,channels_last", [(1, False), (5, True), (7, False), (64, True)])
-def test_results_do_not_depend_on_the_plan(vgg, size, channels_last):
-    """Images grouped or not, points chunked differently, either layout: equal up to summation order (checked
-    in float64, where summation order is invisible at 1e-10)."""
+def test_results_do_not_depend_on_the_plan(vgg, size, channels_last, monkeypatch):
+    """Images grouped or not, points chunked differently, either layout: what each method guarantees holds.
+
+    IG, Guided IG and Blur IG average gradients: equal up to summation order (float64, 1e-10 of the map). IDGI is
+    complete under every plan (its sum telescopes to f(x) - f(x') whatever the rounding), and its maps agree within
+    the bound its conditioning gives: a step's weights ``g^2 / |g|^2`` are the gradient's direction, which moves by at
+    most ``min(2, 4 |dg| / |g|)`` in L1 when the gradient moves by ``dg``, so the maps of two plans differ by at most
+    ``sum_j |df_j| min(2, 4 |dg_j| / |g_j|) + |d(df_j)|`` (an inequality, not a first-order estimate). Where a
+    step's gradient is tiny, rounding differences of the gradient are amplified: on one CPU the plans agreed to
+    1e-14, on another IDGI moved by 2.5% of its maximum while IG agreed to 1e-10; the bound holds on both."""
     torch.manual_seed(1)
     vgg = vgg.double()
     x = torch.rand(3, 3, 16, 16, dtype=torch.float64)
     y = torch.tensor([0, 3, 1])
     for cls, kw in ((IG, {"n_steps": 9}), (GuidedIG, {"n_steps": 6}), (BlurIG, {"n_steps": 7, "max_sigma": 4.0})):
-        ref_method = cls(vgg, "probability", internal_batch_size=256)
-        ref, ref_idgi = ref_method.attribute_with_idgi(x, y, **kw)
+        ref, ref_idgi, f_ref, g_ref, lost_ref = _recorded(cls(vgg, "probability", internal_batch_size=256), x, y, kw,
+                                                          monkeypatch)  # fmt: skip
         method = cls(vgg, "probability", internal_batch_size=size, channels_last=channels_last)
-        got, got_idgi = method.attribute_with_idgi(x, y, **kw)
-        scale = ref.abs().max()
-        assert (got - ref).abs().max() <= 1e-10 * scale, cls.__name__
-        assert (got_idgi - ref_idgi).abs().max() <= 1e-10 * ref_idgi.abs().max(), cls.__name__
+        got, got_idgi, f_got, g_got, lost_got = _recorded(method, x, y, kw, monkeypatch)
+        name = cls.__name__
+        assert (got - ref).abs().max() <= 1e-10 * ref.abs().max(), name
+        total = (f_ref[-1] - f_ref[0]).abs()
+        for maps, f, lost in ((ref_idgi, f_ref, lost_ref), (got_idgi, f_got, lost_got)):
+            assert ((maps.flatten(1).sum(1) + lost - (f[-1] - f[0])).abs() <= 1e-12 * total.clamp_min(1e-300)).all(), name
+        df_ref, df_got = f_ref[1:] - f_ref[:-1], f_got[1:] - f_got[:-1]
+        g_norm = g_ref.flatten(2).norm(dim=2)
+        moved = (g_got - g_ref).flatten(2).norm(dim=2)
+        direction = torch.where(g_norm > 0, 4 * moved / g_norm.clamp_min(1e-300), torch.full_like(g_norm, 2.0))
+        bound = (df_ref.abs() * direction.clamp(max=2.0) + (df_got - df_ref).abs()).sum(0)
+        bound += 1e-12 * df_ref.abs().sum(0)  # the accumulation's own rounding
+        assert ((got_idgi - ref_idgi).flatten(1).abs().sum(1) <= bound).all(), name
         assert method.last_report["skipped_steps"].shape == (3,)

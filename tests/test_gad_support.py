@@ -1,5 +1,7 @@
 """Support regressions and GAD maps: alpha = 0 reproduces the original, distancing separates, caching, errors."""
 
+import os
+
 import pytest
 import torch
 
@@ -26,13 +28,79 @@ def pair_data(seed=1, n=48):
 
 
 def test_alpha_zero_support_reproduces_the_original():
-    """alpha = 0: the targets are the original outputs, so the MSE loss and its gradient start at 0 and Adam
-    never moves (m = v = 0 -> step 0); BatchNorm is frozen. Equal up to float rounding of identical ops."""
+    """alpha = 0 asks for no shift: the support is the original itself, by construction (not by training that
+    happens not to move): the same weights, bit for bit the same outputs, a separate frozen module."""
     model, (x, y) = small_model(), pair_data()
-    support = train_support(model, x, y, 0, 2, 0.0, SupportConfig(epochs=3, lr=1e-2))
-    torch.testing.assert_close(support(x), model(x), atol=1e-6, rtol=0)
-    for p, q in zip(support.parameters(), model.parameters(), strict=True):
-        assert torch.equal(p, q)
+    for alpha in (0, 0.0, (0, 0)):
+        support = train_support(model, x, y, 0, 2, alpha, SupportConfig(epochs=3, lr=1e-2))
+        assert support is not model and not support.training
+        assert torch.equal(support(x), model(x))
+        for p, q in zip(support.parameters(), model.parameters(), strict=True):
+            assert torch.equal(p, q) and not p.requires_grad
+    # a shift of only one class is not zero: that support is trained and moves
+    moved = train_support(model, x, y, 0, 2, (0, 3.0), SupportConfig(epochs=3, lr=1e-2))
+    assert not torch.equal(moved(x), model(x))
+
+
+ALPHA_ZERO_ON_OTHER_KERNELS = """
+import torch, xai_lib
+from xai_lib.gad_support import SupportConfig, train_support
+torch.manual_seed(0)
+model = xai_lib.models.SmallVGG(3, 3, widths=(6, 8)).eval()
+g = torch.Generator().manual_seed(1)
+x, y = torch.rand(48, 3, 16, 16, generator=g), torch.arange(48) % 3
+support = train_support(model, x, y, 0, 2, 0.0, SupportConfig(epochs=3, lr=1e-2))
+same = all(torch.equal(p, q) for p, q in zip(support.parameters(), model.parameters()))
+print(torch.backends.cpu.get_cpu_capability(), same and torch.equal(support(x), model(x)))
+"""
+
+
+def test_alpha_zero_support_is_the_original_under_other_kernels():
+    """The same under the kernels of another CPU (PyTorch's scalar kernels and oneDNN capped at SSE4.1; AVX2 where
+    this process already runs those)."""
+    import subprocess
+    import sys
+
+    from xai_lib.experiments.conditioning import other_kernels
+
+    kernels = other_kernels()
+    out = subprocess.run([sys.executable, "-c", ALPHA_ZERO_ON_OTHER_KERNELS], env={**os.environ, **kernels},
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    assert out.stdout.split() == [kernels["ATEN_CPU_CAPABILITY"].upper(), "True"], out.stdout + out.stderr
+
+
+SUPPORT_DIGESTS = """
+import torch
+from xai_lib.data import load_dataset
+from xai_lib.gad_support import SupportConfig, train_support
+from xai_lib.models import default_model
+from xai_lib.models.loading import weights_digest
+model = default_model("vgg", "digits", "smoke", progress=False)
+train = load_dataset("digits", "train", "smoke")
+rows = train.class_balanced_index(16, (1, 7))
+for precision in ("float64", "model"):
+    config = SupportConfig(epochs=5, batch_size=8, precision=precision)
+    print(weights_digest(train_support(model, train.inputs[rows], train.labels[rows], 1, 7, 4.0, config)))
+"""
+
+
+def test_a_support_trained_in_float64_is_the_same_under_other_kernels():
+    """A trained model's support (the shipped smoke VGG on digits, the paper's lr), trained in float64 and rounded to
+    float32, is bit for bit the support another CPU's kernels train; trained in float32 it is not (Adam amplifies
+    those kernels' last-bit differences over the training)."""
+    import subprocess
+    import sys
+
+    runs = []
+    from xai_lib.experiments.conditioning import other_kernels
+
+    for kernels in ({}, other_kernels()):
+        out = subprocess.run([sys.executable, "-c", SUPPORT_DIGESTS], env={**os.environ, **kernels},
+                             capture_output=True, text=True, check=True)  # fmt: skip
+        runs.append(out.stdout.split())
+    (f64_here, f32_here), (f64_there, f32_there) = runs
+    assert f64_here == f64_there
+    assert f32_here != f32_there
 
 
 def test_support_moves_the_shifted_columns_apart():
@@ -76,11 +144,18 @@ def test_support_models_are_cached(tmp_path, monkeypatch):
     cfg = SupportConfig(epochs=1, lr=1e-3)
     first = support_models(model, x, y, 0, 1, (0, 2), cfg, progress=False)
     files = sorted((tmp_path / "supports").glob("*.pt"))
-    assert len(files) == 2
+    assert len(files) == 1  # alpha 2 only: alpha 0 is the original itself, never trained nor cached
+    import xai_lib.gad_support as gs
+
+    def no_training(model, images, labels, class_a, class_b, alpha, config=None, progress=False):
+        assert alpha == 0, f"alpha {alpha} was retrained instead of loaded from the cache"
+        return train_support(model, images, labels, class_a, class_b, alpha, cfg)
+
+    monkeypatch.setattr(gs, "train_support", no_training)
     again = support_models(model, x, y, 0, 1, (0, 2), cfg, progress=False)
     for a in (0.0, 2.0):
         torch.testing.assert_close(first[a](x), again[a](x), atol=0, rtol=0)
-    assert sorted((tmp_path / "supports").glob("*.pt")) == files  # loaded, not retrained
+    assert torch.equal(again[0.0](x), model(x))
     with pytest.raises(ValueError, match="alphas"):
         support_models(model, x, y, 0, 1, (-1,), cfg, progress=False)
 

@@ -141,6 +141,40 @@ def test_executor_key_tracks_library_and_parameters():
     assert k != ex.content_key(names[0], {"profile": "smoke"})
 
 
+def test_executor_key_covers_every_input_of_a_chapter(tmp_path, monkeypatch):
+    """The digest a chapter records changes with its source, the library's code, reference tables and shipped
+    models' manifest; the scorecard's also with the chapters whose cards it reads."""
+    import shutil
+
+    from data_scripts import execute_chapters as ex
+
+    root = tmp_path / "repo"
+    for sub in ("notebooks", "xai_lib", "data_scripts"):
+        shutil.copytree(ex.ROOT / sub, root / sub, ignore=shutil.ignore_patterns("__pycache__", "outputs", "*.pt"))
+    monkeypatch.setattr(ex, "ROOT", root)
+    monkeypatch.setattr(ex, "NOTEBOOKS", root / "notebooks")
+    monkeypatch.setattr(ex, "__file__", str(root / "data_scripts" / "execute_chapters.py"))
+    before = {n: ex.content_key(n, {}) for n in ("02_idgi_noise", "09_scorecard")}
+    for path in ("xai_lib/reference/idgi_tables.csv", "xai_lib/models/shipped/manifest.json", "xai_lib/gad.py"):
+        original = (root / path).read_bytes()
+        (root / path).write_bytes(original + b"\n")
+        assert ex.content_key("02_idgi_noise", {}) != before["02_idgi_noise"], path
+        (root / path).write_bytes(original)
+    assert {n: ex.content_key(n, {}) for n in before} == before
+    (root / "notebooks" / "03_idgi_tables.ipynb").write_bytes(b"{}")
+    assert ex.content_key("09_scorecard", {}) != before["09_scorecard"]
+    assert ex.content_key("02_idgi_noise", {}) == before["02_idgi_noise"]
+
+
+def test_committed_chapters_were_computed_from_the_committed_sources():
+    """Each committed notebook records the digest of its inputs: a change of a chapter, the library or the shipped
+    models without re-executing the chapters (``make notebooks``) leaves the book stale, and ``make book`` on a
+    fresh clone would rewrite tracked files."""
+    from data_scripts import execute_chapters as ex
+
+    assert ex.stale() == [], "re-execute these chapters (make notebooks) and commit them"
+
+
 def test_committed_chapters_carry_figures_and_no_stderr():
     """The rendered book shows what the committed notebooks hold: figures present, no warnings or errors."""
     import nbformat

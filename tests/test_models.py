@@ -89,7 +89,8 @@ def test_registry_round_trip_through_factory_spec(tmp_path):
     assert not any(p.requires_grad for p in again.parameters()) and not again.training
 
 
-def test_sub_variant_differs_and_is_cached(fresh_cache):
+def test_sub_variant_differs_and_is_cached(fresh_cache, monkeypatch):
+    monkeypatch.setenv("XAI_LIB_SHIPPED_MODELS", "0")  # trained here, not the shipped one
     full = load_model("vgg", "shapes_pair", profile="smoke", progress=False)
     sub = load_model("vgg_sub", "shapes_pair", profile="smoke", progress=False)
     files = list((cache_dir() / "models").glob("shapes_pair-vgg-*.pt"))
@@ -101,7 +102,8 @@ def test_sub_variant_differs_and_is_cached(fresh_cache):
         assert not torch.equal(full(x), sub(x))
 
 
-def test_corrupted_model_cache_is_rebuilt_identically(fresh_cache):
+def test_corrupted_model_cache_is_rebuilt_identically(fresh_cache, monkeypatch):
+    monkeypatch.setenv("XAI_LIB_SHIPPED_MODELS", "0")  # trained here, not the shipped one
     a = load_model("mlp", "breast_cancer", profile="smoke", progress=False)
     (f,) = (cache_dir() / "models").glob("breast_cancer-mlp-*.pt")
     f.write_bytes(b"\0" * 64)

@@ -26,7 +26,8 @@ from skimage.morphology import convex_hull_image
 from torch import nn
 
 
-def _alphas(alpha) -> tuple[float, float]:
+def alpha_pair(alpha) -> tuple[float, float]:
+    """``alpha`` as ``(alpha_a, alpha_b)``: a number stands for the same shift of both classes."""
     pair = (alpha, alpha) if isinstance(alpha, int | float) else tuple(alpha)
     if len(pair) != 2 or any(not isinstance(a, int | float) or a < 0 or not np.isfinite(a) for a in pair):
         raise ValueError(f"alpha: expected a non-negative number or a pair of them, got {alpha!r}")
@@ -49,7 +50,7 @@ def shifted_targets(logits: torch.Tensor, labels: torch.Tensor, class_a: int, cl
         raise ValueError(f"class_b: must differ from class_a, both are {class_a}")
     if labels.shape != (n,):
         raise ValueError(f"labels: expected shape ({n},), got {tuple(labels.shape)}")
-    alpha_a, alpha_b = _alphas(alpha)
+    alpha_a, alpha_b = alpha_pair(alpha)
     out = logits.clone()
     out[labels == class_a, class_b] -= alpha_a
     out[labels == class_b, class_a] -= alpha_b

@@ -22,7 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-VERDICTS = ("reproduced", "partly", "not reproduced", "not comparable")
+#: what a claim's verdict can be: the paper's claim holds here (*reproduced*), holds in part of the comparable cells
+#: (*partly*: at least half, :func:`verdict`), fails (*not reproduced*); the statistic's interval spans the decision
+#: threshold (*inconclusive*: too few data to decide); true by the method's definition, so not evidence
+#: (*by construction*); or no cell can be compared (*not comparable*)
+VERDICTS = ("reproduced", "partly", "not reproduced", "inconclusive", "by construction", "not comparable")
 
 
 def plain(value: Any) -> Any:
@@ -43,6 +47,19 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
         value = float("nan")
     nb_glue(name, value, display=display)
     return value
+
+
+#: an error that is zero in exact arithmetic and below this is shown as ``< 1e-05``: its digits are rounding (float32
+#: round-off of sums of order one is about 1e-7) and differ from CPU to CPU, so they are neither printed nor checked
+ROUNDOFF = 1e-5
+
+
+def roundoff(value: float, bound: float = ROUNDOFF, fmt: str = "{:.1e}") -> str:
+    """``value`` in ``fmt``, or ``"< bound"`` when ``|value|`` is below ``bound`` (round-off: see :data:`ROUNDOFF`)."""
+    value = float(plain(value))
+    if not math.isfinite(value):
+        return "n/a"
+    return f"< {bound:.0e}" if abs(value) < bound else fmt.format(value)
 
 
 def glue_all(prefix: str, values: Mapping[str, Any]) -> None:
@@ -109,6 +126,10 @@ def verdict(agreeing: int, total: int, partly_from: float = 0.5) -> str:
     return "partly" if agreeing >= partly_from * total else "not reproduced"
 
 
+#: the columns of a reproduction card's claims
+CARD_COLUMNS = ["artefact", "claim", "paper", "ours", "verdict", "test"]
+
+
 def card(
     chapter: str,
     settings: Sequence[tuple[str, str, str]],
@@ -117,13 +138,13 @@ def card(
 ) -> pd.DataFrame:
     """Glue the reproduction card, which the chapter's opening pastes (``{glue:} card_settings`` and
     ``{glue:} card_claims``). ``settings``: (aspect, the paper, ours) rows; ``claims``: dicts with ``artefact``,
-    ``claim``, ``paper``, ``ours`` and ``verdict`` (one of :data:`VERDICTS`). Also saved as ``card.csv`` in ``out``
-    when given; returns the claims table."""
+    ``claim``, ``paper``, ``ours``, ``verdict`` (one of :data:`VERDICTS`) and ``test`` (which test and tolerance
+    decide the verdict). Also saved as ``card.csv`` in ``out`` when given; returns the claims table."""
     for c in claims:
         if c["verdict"] not in VERDICTS:
             raise ValueError(f"verdict: expected one of {list(VERDICTS)}, got {c['verdict']!r}")
     setting_df = pd.DataFrame(settings, columns=["", "the paper", "this chapter"])
-    claim_df = pd.DataFrame(claims, columns=["artefact", "claim", "paper", "ours", "verdict"])
+    claim_df = pd.DataFrame(claims, columns=CARD_COLUMNS).fillna({"test": ""})
     from myst_nb import glue as nb_glue
 
     nb_glue("card_settings", Table(setting_df, None, "Reproduction card: setting", uid=f"{chapter}-setting"), False)
@@ -166,4 +187,4 @@ def read_cards(folder) -> pd.DataFrame:
             continue
         card_data = json.loads(value)
         rows += [{"chapter": card_data["chapter"], **claim} for claim in card_data["claims"]]
-    return pd.DataFrame(rows, columns=["chapter", "artefact", "claim", "paper", "ours", "verdict"])
+    return pd.DataFrame(rows, columns=["chapter", *CARD_COLUMNS]).fillna({"test": ""})

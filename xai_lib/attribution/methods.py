@@ -3,8 +3,10 @@
 ``model`` is any module mapping ``(B, *F)`` to ``(B, C)``. ``output="logit"`` attributes the raw output of
 the target class, ``"probability"`` its softmax probability (the IDGI reference code's choice).
 ``.attribute(inputs, target, baselines=None, n_steps=..., idgi=False, ...)`` returns a tensor shaped like
-``inputs``; after each call ``.last_report`` holds, per input, the IDGI steps skipped for a zero gradient
-and the output change they carried (the completeness IDGI loses there).
+``inputs``; after each call ``.last_report`` holds, per input, the IDGI steps skipped and the output change they
+carried (the completeness IDGI loses there): steps with a zero gradient, and with ``min_norm = tau > 0`` those whose
+squared gradient norm is below ``tau`` times the path's largest (see :class:`.kernels.IDGIAccumulator`); and every
+IDGI step's squared gradient norm and output change (``step_norms``, ``output_changes``: ``(B, N)``).
 
 **Calls to the model.** ``internal_batch_size`` is, as in captum, the number of model evaluations per
 forward/backward call (images x path points). ``None`` or ``"auto"`` (the default) calibrates it on the model,
@@ -184,22 +186,25 @@ class IG(_PathMethod):
     """
 
     def attribute(
-        self, inputs, target, baselines=None, n_steps: int = 50, idgi: bool = False, method: str = "riemann_right"
-    ):
+        self, inputs, target, baselines=None, n_steps: int = 50, idgi: bool = False, method: str = "riemann_right",
+        min_norm: float = 0.0,
+    ):  # fmt: skip
         target, baselines = self._check(inputs, target, baselines, n_steps)
         if not idgi:
             riemann_alphas(1, method)  # validates ``method`` before any work
-        return self._grouped(inputs, target, baselines, lambda x, t, b: self._ig(x, t, b, n_steps, idgi, method))
+        return self._grouped(
+            inputs, target, baselines, lambda x, t, b: self._ig(x, t, b, n_steps, idgi, method, min_norm)
+        )
 
-    def _ig(self, inputs, target, baselines, n_steps, idgi, method):
+    def _ig(self, inputs, target, baselines, n_steps, idgi, method, min_norm):
         if idgi:
             alphas = torch.arange(n_steps + 1, dtype=torch.float64) / n_steps
-            acc = IDGIAccumulator(inputs.shape[1:])
+            acc = IDGIAccumulator(inputs.shape[1:], min_norm)
             for lo, hi in self._point_chunks(n_steps, len(inputs)):
                 f, g = self._points_grads(straight_line(inputs, baselines, alphas[lo:hi].to(inputs.device)), target)
                 acc.update(f, g)
             acc.finish(self.forward_outputs(inputs, target))
-            self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
+            self.last_report = acc.report()
             return acc.total
         alphas = riemann_alphas(n_steps, method, device=inputs.device, dtype=inputs.dtype)
         total = torch.zeros_like(inputs)
@@ -209,21 +214,21 @@ class IG(_PathMethod):
         self.last_report = {}
         return (inputs - baselines) * total / n_steps
 
-    def attribute_with_idgi(self, inputs, target, baselines=None, n_steps: int = 50):
+    def attribute_with_idgi(self, inputs, target, baselines=None, n_steps: int = 50, min_norm: float = 0.0):
         """``(IG, IG + IDGI)`` from one pass over the ``N + 1`` points ``x' + (j/N)(x - x')``, ``j = 0..N``:
         IG (right Riemann sum) uses the gradients at ``1..N``, IDGI those at ``0..N-1`` and every output.
         Equal to two :meth:`attribute` calls at ``(N + 1) / 2N`` of their cost."""
         target, baselines = self._check(inputs, target, baselines, n_steps)
-        return self._grouped(inputs, target, baselines, lambda x, t, b: self._ig_both(x, t, b, n_steps))
+        return self._grouped(inputs, target, baselines, lambda x, t, b: self._ig_both(x, t, b, n_steps, min_norm))
 
-    def _ig_both(self, inputs, target, baselines, n_steps):
+    def _ig_both(self, inputs, target, baselines, n_steps, min_norm=0.0):
         alphas = torch.arange(n_steps + 1, dtype=torch.float64) / n_steps
-        acc, total = IDGIAccumulator(inputs.shape[1:]), torch.zeros_like(inputs)
+        acc, total = IDGIAccumulator(inputs.shape[1:], min_norm), torch.zeros_like(inputs)
         for lo, hi in self._point_chunks(n_steps + 1, len(inputs)):
             f, g = self._points_grads(straight_line(inputs, baselines, alphas[lo:hi].to(inputs.device)), target)
             total += g[1:].sum(0) if lo == 0 else g.sum(0)
             _feed_path(acc, f, g, hi == n_steps + 1)
-        self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
+        self.last_report = acc.report()
         return (inputs - baselines) * total / n_steps, acc.total
 
 
@@ -233,7 +238,7 @@ class GuidedIG(_PathMethod):
 
     def attribute(
         self, inputs, target, baselines=None, n_steps: int = 200, idgi: bool = False,
-        fraction: float = 0.25, max_dist: float = 0.02,
+        fraction: float = 0.25, max_dist: float = 0.02, min_norm: float = 0.0,
     ):  # fmt: skip
         target, baselines = self._check(inputs, target, baselines, n_steps)
         self._check_guided(fraction, max_dist)
@@ -242,29 +247,30 @@ class GuidedIG(_PathMethod):
             if not idgi:
                 self.last_report = {}
                 return guided_ig(lambda z: self.grad_fn(z, t), x, b, n_steps, fraction, max_dist)
-            return self._gig_both(x, t, b, n_steps, fraction, max_dist)[1]
+            return self._gig_both(x, t, b, n_steps, fraction, max_dist, min_norm)[1]
 
         return self._grouped(inputs, target, baselines, run)
 
     def attribute_with_idgi(
-        self, inputs, target, baselines=None, n_steps: int = 200, fraction: float = 0.25, max_dist: float = 0.02
-    ):
+        self, inputs, target, baselines=None, n_steps: int = 200, fraction: float = 0.25, max_dist: float = 0.02,
+        min_norm: float = 0.0,
+    ):  # fmt: skip
         """``(Guided IG, Guided IG + IDGI)`` from one walk of the guided path (IDGI reads each step's gradient
         and output as Guided IG takes it)."""
         target, baselines = self._check(inputs, target, baselines, n_steps)
         self._check_guided(fraction, max_dist)
         return self._grouped(
-            inputs, target, baselines, lambda x, t, b: self._gig_both(x, t, b, n_steps, fraction, max_dist)
+            inputs, target, baselines, lambda x, t, b: self._gig_both(x, t, b, n_steps, fraction, max_dist, min_norm)
         )
 
-    def _gig_both(self, inputs, target, baselines, n_steps, fraction, max_dist):
-        acc = IDGIAccumulator(inputs.shape[1:])
+    def _gig_both(self, inputs, target, baselines, n_steps, fraction, max_dist, min_norm=0.0):
+        acc = IDGIAccumulator(inputs.shape[1:], min_norm)
         attr = guided_ig(
             lambda x: self.grad_fn(x, target), inputs, baselines, n_steps, fraction, max_dist,
             lambda f, g: acc.update(f[None], g[None]),
         )  # fmt: skip
         acc.finish(self.forward_outputs(inputs, target))
-        self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
+        self.last_report = acc.report()
         return attr, acc.total
 
     @staticmethod
@@ -288,23 +294,23 @@ class BlurIG(_PathMethod):
 
     def attribute(
         self, inputs, target, baselines=None, n_steps: int = 100, idgi: bool = False,
-        max_sigma: float = 50.0, grad_step: float = 0.01,
+        max_sigma: float = 50.0, grad_step: float = 0.01, min_norm: float = 0.0,
     ):  # fmt: skip
         target = self._check_blur(inputs, target, baselines, n_steps, max_sigma, grad_step)
         return self._grouped(
-            inputs, target, None, lambda x, t, _b: self._blur(x, t, n_steps, idgi, max_sigma, grad_step)
+            inputs, target, None, lambda x, t, _b: self._blur(x, t, n_steps, idgi, max_sigma, grad_step, min_norm)
         )
 
-    def _blur(self, inputs, target, n_steps, idgi, max_sigma, grad_step):
+    def _blur(self, inputs, target, n_steps, idgi, max_sigma, grad_step, min_norm=0.0):
         sigmas = blur_sigmas(n_steps, max_sigma)
         if idgi:
             order = list(range(n_steps, 0, -1))  # sigma_N (most blurred) .. sigma_1
-            acc = IDGIAccumulator(inputs.shape[1:])
+            acc = IDGIAccumulator(inputs.shape[1:], min_norm)
             for lo, hi in self._point_chunks(n_steps, len(inputs)):
                 pts = torch.stack([gaussian_blur(inputs, sigmas[i]) for i in order[lo:hi]])
                 acc.update(*self._points_grads(pts, target))
             acc.finish(self.forward_outputs(inputs, target))
-            self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
+            self.last_report = acc.report()
             return acc.total
         total = torch.zeros_like(inputs)
         for lo, hi in self._point_chunks(n_steps, len(inputs)):
@@ -322,20 +328,21 @@ class BlurIG(_PathMethod):
         return blur_derivative(inputs, sigma, grad_step, low=point if same else None)
 
     def attribute_with_idgi(
-        self, inputs, target, baselines=None, n_steps: int = 100, max_sigma: float = 50.0, grad_step: float = 0.01
-    ):
+        self, inputs, target, baselines=None, n_steps: int = 100, max_sigma: float = 50.0, grad_step: float = 0.01,
+        min_norm: float = 0.0,
+    ):  # fmt: skip
         """``(Blur IG, Blur IG + IDGI)`` from one pass over the ``N + 1`` blurred images ``sigma_N .. sigma_0``:
         Blur IG uses the gradients at ``sigma_0..sigma_{N-1}``, IDGI those at ``sigma_N..sigma_1`` and every
         output (``sigma_0 = 0`` is the input)."""
         target = self._check_blur(inputs, target, baselines, n_steps, max_sigma, grad_step)
         return self._grouped(
-            inputs, target, None, lambda x, t, _b: self._blur_both(x, t, n_steps, max_sigma, grad_step)
+            inputs, target, None, lambda x, t, _b: self._blur_both(x, t, n_steps, max_sigma, grad_step, min_norm)
         )
 
-    def _blur_both(self, inputs, target, n_steps, max_sigma, grad_step):
+    def _blur_both(self, inputs, target, n_steps, max_sigma, grad_step, min_norm=0.0):
         sigmas = blur_sigmas(n_steps, max_sigma)
         order = list(range(n_steps, -1, -1))  # sigma_N (most blurred) .. sigma_0 (the input)
-        acc, total = IDGIAccumulator(inputs.shape[1:]), torch.zeros_like(inputs)
+        acc, total = IDGIAccumulator(inputs.shape[1:], min_norm), torch.zeros_like(inputs)
         for lo, hi in self._point_chunks(n_steps + 1, len(inputs)):
             points = [gaussian_blur(inputs, sigmas[i]) for i in order[lo:hi]]
             f, g = self._points_grads(torch.stack(points), target)
@@ -344,7 +351,7 @@ class BlurIG(_PathMethod):
                     d_blur = self._derivative(inputs, sigmas[i], grad_step, points[j])
                     total += (sigmas[i + 1] - sigmas[i]) * d_blur * g[j]
             _feed_path(acc, f, g, hi == n_steps + 1)
-        self.last_report = {"skipped_steps": acc.skipped, "lost": acc.lost}
+        self.last_report = acc.report()
         return -total, acc.total
 
     def _check_blur(self, inputs, target, baselines, n_steps, max_sigma, grad_step) -> torch.Tensor:

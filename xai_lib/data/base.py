@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -71,6 +72,16 @@ class Dataset:
 
     def with_outputs(self, output_index: tuple[int, ...] | None) -> Dataset:
         return replace(self, output_index=None if output_index is None else tuple(int(i) for i in output_index))
+
+    def fingerprint(self) -> str:
+        """SHA-256 (16 hex digits) of the split's content: inputs, labels and masks, bit for bit."""
+        h = hashlib.sha256()
+        for name, t in (("inputs", self.inputs), ("labels", self.labels), ("masks", self.masks),
+                        *sorted(self.extra_masks.items())):  # fmt: skip
+            if t is not None:
+                h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+                h.update(t.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+        return h.hexdigest()[:16]
 
     @property
     def input_shape(self) -> tuple[int, ...]:

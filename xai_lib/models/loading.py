@@ -128,8 +128,17 @@ def output_width(model: nn.Module, data: Dataset, device: torch.device) -> int:
     return int(out.shape[1])
 
 
+def state_digest(state: dict[str, torch.Tensor]) -> str:
+    """A digest of a state dict's content (names, dtypes, shapes and values; independent of the serialisation
+    format and of the memory layout): equal digests, equal weights."""
+    h = hashlib.sha256()
+    for name in sorted(state):
+        t = state[name].detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()[:16]
+
+
 def weights_digest(model: nn.Module) -> str:
-    """A content digest of a model's weights (its state dict, on the CPU): equal digests, equal weights."""
-    buf = io.BytesIO()
-    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, buf)
-    return hashlib.sha256(buf.getvalue()).hexdigest()[:16]
+    """:func:`state_digest` of a model's weights: equal digests, equal weights."""
+    return state_digest(model.state_dict())

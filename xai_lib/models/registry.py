@@ -1,6 +1,6 @@
 """The book's own models: the registry architectures (``vgg``, ``resnet``, ``mlp``), each trained once per
-dataset and profile by :func:`default_model_info` and cached by configuration; ``<arch>_sub`` is the same
-run's under-trained snapshot (see :mod:`.training`)."""
+dataset and profile by :func:`default_model_info` (shipped for the book's profiles, see :mod:`.shipped`; cached by
+configuration otherwise); ``<arch>_sub`` is the same run's under-trained snapshot (see :mod:`.training`)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from torch import nn
 from ..cache import cache_dir, config_key, load_checked, save_checked
 from ..data import Dataset, dataset_config, load_dataset
 from ..profiles import Profile, get_profile
+from . import shipped
 from .architectures import MLP, SmallResNet, SmallVGG
 from .training import train_classifier
 
@@ -53,7 +54,7 @@ def split_registry_name(spec: str) -> tuple[str, bool] | None:
     return (arch, sub) if arch in REGISTRY else None
 
 
-def _training_config(arch: str, dataset: str, profile: Profile, seed: int, size: int | None) -> dict[str, Any]:
+def training_config(arch: str, dataset: str, profile: Profile, seed: int, size: int | None) -> dict[str, Any]:
     tc = profile.training_config()
     if arch == "mlp":
         tc["epochs"] = tc.pop("tabular_epochs")
@@ -80,10 +81,14 @@ def default_model_info(
     arch: str, dataset: str, profile: str | Profile = "book", seed: int = 0, progress: bool = True,
     size: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Train (or load from the cache) the default ``arch`` on ``dataset`` (at image side ``size``, default the
-    profile's); return the final and ``_sub`` weights and the training metadata."""
+    """The default ``arch`` on ``dataset`` (at image side ``size``, default the profile's): the shipped model when
+    this configuration is shipped (:mod:`.shipped`), else trained (or loaded from the cache); returns the final and
+    ``_sub`` weights and the training metadata."""
     prof = get_profile(profile)
-    cfg = _training_config(arch, dataset, prof, seed, size)
+    cfg = training_config(arch, dataset, prof, seed, size)
+    entry = shipped.find(cfg)
+    if entry is not None:  # the book's artefact: the same model on every machine (see :mod:`.shipped`)
+        return torch.load(io.BytesIO(shipped.read(entry)), map_location="cpu", weights_only=True)
     path = _model_path(arch, dataset, cfg)
     data = load_checked(path)
     if data is not None:
