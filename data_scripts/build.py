@@ -73,9 +73,10 @@ def check_shipped(profile: str, seed: int, progress: bool) -> list[dict]:
             moved = [s for s in prints if prints[s] != entry["data_fingerprints"][s]]
             if moved:
                 raise BuildError(
-                    f"{dataset} ({profile}, seed {seed}): the {'/'.join(moved)} split generated on this machine differs "
-                    f"from the one the shipped {arch} was trained on (fingerprints {[prints[s] for s in moved]} vs "
-                    f"{[entry['data_fingerprints'][s] for s in moved]}): every chapter would compute on other data"
+                    f"{dataset} ({profile}, seed {seed}): the {'/'.join(moved)} split generated on this machine "
+                    f"differs from the one the shipped {arch} was trained on (fingerprints "
+                    f"{[prints[s] for s in moved]} vs {[entry['data_fingerprints'][s] for s in moved]}): every chapter "
+                    "would compute on other data"
                 )
             row["shipped test acc"] = entry["test_accuracy"]["final"]
             row["shipped _sub test acc"] = entry["test_accuracy"]["sub"]

@@ -139,8 +139,11 @@ def _flatten(outputs: list[dict[str, Any]], formats: dict[str, set[str]]) -> dic
 def _merge_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     merged: list[dict[str, Any]] = []
     for out in outputs:
-        if out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream" and (
-            merged[-1]["name"] == out["name"]
+        if (
+            out.get("output_type") == "stream"
+            and merged
+            and merged[-1].get("output_type") == "stream"
+            and (merged[-1]["name"] == out["name"])
         ):
             merged[-1] = {**merged[-1], "text": merged[-1]["text"] + out["text"]}
         else:

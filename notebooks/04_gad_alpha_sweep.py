@@ -163,7 +163,7 @@ report.glue("top_alpha", max(fixed))
 report.glue("top_fit", top["fit share"])
 report.glue("top_rank_a", top["rank corr a"])
 report.glue("top_rank_b", top["rank corr b"])
-report.show(fits, "{:.4f}")
+report.show(fits, "{:.4g}")
 
 # %% [markdown]
 # At alpha = {glue:text}`top_alpha` the support realises {glue:text}`top_fit:.0%` of the requested shift, with rank

@@ -277,7 +277,7 @@ report.glue("ixg_systems", len(ixg))
 report.glue("n_ax_better", int((acc.change > 0).sum()))
 report.glue("n_ax_cells", len(acc))
 report.show(acc.pivot_table(index=["method", "AX"], columns="system", values="correct after", sort=False)
-            .reset_index(), "{:.3f}", caption="accuracy on x + h (sum) and x * h (mul)")  # fmt: skip
+            .reset_index(), "{:.2f}", caption="accuracy on x + h (sum) and x * h (mul)")  # fmt: skip
 
 # %% [markdown]
 # The heatmap raises accuracy in {glue:text}`n_ax_better` of {glue:text}`n_ax_cells` method-variant-system cells;

@@ -250,7 +250,9 @@ def test_results_do_not_depend_on_the_plan(vgg, size, channels_last, monkeypatch
         assert (got - ref).abs().max() <= 1e-10 * ref.abs().max(), name
         total = (f_ref[-1] - f_ref[0]).abs()
         for maps, f, lost in ((ref_idgi, f_ref, lost_ref), (got_idgi, f_got, lost_got)):
-            assert ((maps.flatten(1).sum(1) + lost - (f[-1] - f[0])).abs() <= 1e-12 * total.clamp_min(1e-300)).all(), name
+            assert ((maps.flatten(1).sum(1) + lost - (f[-1] - f[0])).abs() <= 1e-12 * total.clamp_min(1e-300)).all(), (
+                name
+            )
         df_ref, df_got = f_ref[1:] - f_ref[:-1], f_got[1:] - f_got[:-1]
         g_norm = g_ref.flatten(2).norm(dim=2)
         moved = (g_got - g_ref).flatten(2).norm(dim=2)

@@ -116,20 +116,23 @@ def test_a_killed_worker_is_survived_with_the_same_numbers(tmp_path):
 
 @pytest.fixture(scope="module")
 def digits_at_two_threads():
-    """The smoke profile's VGG on digits, trained and loaded at 2 threads (the registry trains one model per
-    thread count: at 1 thread it is another model, checked here so the tests below mean something)."""
+    """The smoke profile's VGG on digits, trained here and loaded at 2 threads: a registry model that is not shipped
+    (another seed, size or profile) is trained per thread count, so at 1 thread it is another model (checked here so
+    the tests below mean something). Shipped models are off for these tests (the workers inherit that)."""
     import torch
 
     from xai_lib.systems import load_system, parse_system
 
-    torch.set_num_threads(2)
-    system = load_system(parse_system("digits/vgg"), "smoke", 0, "cpu")
-    torch.set_num_threads(1)
-    other = load_system(parse_system("digits/vgg"), "smoke", 0, "cpu")
-    torch.set_num_threads(2)
-    assert system.load_threads == 2 and other.load_threads == 1
-    assert system.weights_digest() != other.weights_digest()
-    return system
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XAI_LIB_SHIPPED_MODELS", "0")
+        torch.set_num_threads(2)
+        system = load_system(parse_system("digits/vgg"), "smoke", 0, "cpu")
+        torch.set_num_threads(1)
+        other = load_system(parse_system("digits/vgg"), "smoke", 0, "cpu")
+        torch.set_num_threads(2)
+        assert system.load_threads == 2 and other.load_threads == 1
+        assert system.weights_digest() != other.weights_digest()
+        yield system
 
 
 def predict_payloads(system, runner, shards=2):

@@ -8,9 +8,8 @@ import pytest
 import torch
 
 from xai_lib.data import load_dataset
-from xai_lib.models import DEFAULT_MODELS, default_model_info
+from xai_lib.models import DEFAULT_MODELS, default_model_info, shipped
 from xai_lib.models import registry as registry_module
-from xai_lib.models import shipped
 from xai_lib.models.loading import state_digest
 from xai_lib.models.registry import training_config
 from xai_lib.profiles import get_profile

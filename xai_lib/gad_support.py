@@ -30,8 +30,7 @@ from torch import nn
 
 from .cache import cache_dir, config_key, load_checked, save_checked
 from .captum_glue import attributions
-from .gad import alpha_pair
-from .gad import gad_mask, hull_mask, shifted_targets
+from .gad import alpha_pair, gad_mask, hull_mask, shifted_targets
 from .models import batched_logits
 from .models.loading import weights_digest
 from .runtime import progress as progress_bar

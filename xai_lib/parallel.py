@@ -166,8 +166,9 @@ def system_for(payload: dict):
         if want is not None and system.weights_digest() != want:
             raise RuntimeError(
                 f"{PARAM}: this worker loaded other weights for {spec.label!r} (digest {system.weights_digest()}) "
-                f"than the chapter's (digest {want}). Registry models are trained per torch version and thread "
-                "count: give the workers the chapter's torch and its XAI_LIB_CACHE (a shared filesystem); a weights "
+                f"than the chapter's (digest {want}). Registry models that are not shipped are trained per torch "
+                "version and thread count: give the workers the chapter's torch and its XAI_LIB_CACHE (a shared "
+                "filesystem); a weights "
                 "file must have the same bytes on every worker."
             )
         _SYSTEMS[key] = system

@@ -63,7 +63,8 @@ def small_steps(norms: torch.Tensor, changes: torch.Tensor, thresholds: tuple[fl
 
 def skipped_by_guard(norms: torch.Tensor, tau: float) -> torch.Tensor:
     """The steps IDGI's guard ``min_norm=tau`` skips (``(B, N)`` bool): a zero gradient, or a squared norm whose
-    binade lies below the path's largest by more than ``-floor(log2 tau)`` (:class:`~xai_lib.attribution.IDGIAccumulator`)."""
+    binade lies below the path's largest by more than ``-floor(log2 tau)`` binades (see
+    :class:`~xai_lib.attribution.IDGIAccumulator`)."""
     binade = torch.frexp(norms).exponent - 1
     top = torch.where(norms > 0, binade, torch.full_like(binade, -(2**30))).amax(1, keepdim=True)
     low = norms == 0

@@ -7,7 +7,6 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
-import io
 import sys
 from pathlib import Path
 from typing import Any

@@ -111,7 +111,11 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    caps = {k: os.environ[k] for k in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS") if k in os.environ}
+    caps = {
+        k: os.environ[k]
+        for k in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
+        if k in os.environ
+    }
     return {
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
