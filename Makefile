@@ -17,7 +17,7 @@ export ONEDNN_MAX_CPU_ISA ?= AVX2
 export MKL_ENABLE_INSTRUCTIONS ?= AVX2
 endif
 
-.PHONY: install data models notebooks html book student test unit nbval lint format clean
+.PHONY: install data models notebooks html book student test quick unit nbval test-other-cpu lint format clean
 .DEFAULT_GOAL := book
 
 # torch is pinned in the same pip command as everything that depends on it (no CUDA build is pulled).
@@ -46,6 +46,9 @@ book: notebooks html
 student: install  ## the student edition in _student/: solutions removed, exercise outputs cleared
 	$(PY) -m data_scripts.student_edition --out _student
 
+quick: install  ## the unit tests only (no chapter is executed)
+	$(PY) -m pytest -p no:cacheprovider tests -m "not chapters"
+
 unit: data
 	$(PY) -m pytest tests
 
@@ -54,6 +57,14 @@ nbval: data
 
 test: data  ## unit tests + nbval (re-executes every chapter and compares the checked outputs)
 	$(PY) -m pytest -p no:cacheprovider tests notebooks --nbval-lax --durations=30
+
+# Another CPU, imitated: PyTorch's scalar kernels and oneDNN's SSE4.1 convolutions (every x86-64 CPU has them).
+OTHER_CPU := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41
+OTHER_CPU_CHAPTERS := notebooks/01_embedded_benchmark.ipynb notebooks/02_idgi_noise.ipynb notebooks/07_gax_co_gap.ipynb
+
+test-other-cpu: data  ## the unit tests and chapters 01, 02, 07 under another CPU's kernels, against the committed outputs
+	env $(OTHER_CPU) $(PY) -m pytest -p no:cacheprovider tests -m "not chapters"
+	env $(OTHER_CPU) $(PY) -m pytest -p no:cacheprovider --nbval-lax $(OTHER_CPU_CHAPTERS) --durations=5
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -171,23 +171,24 @@ class IDGIAccumulator:
             self._bin_count.scatter_add_(0, idx[None], keep[c].long()[None])
 
     def _shift(self, by: torch.Tensor) -> None:
-        """Move each batch element's bins down by ``by`` binades (its top grew); what leaves the window is lost."""
-        if not bool((by > 0).any()):
+        """Move each batch element's bins down by ``by`` binades (its top grew); what leaves the window is lost.
+        Only the elements whose top grew are touched (the bins of one element at a time)."""
+        grew = torch.nonzero(by.reshape(-1) > 0).flatten().tolist()
+        if not grew:
             return
         n_bins = self._bins.shape[0]
-        nf = len(self.feature_shape)
-        position = torch.arange(n_bins, device=by.device).reshape(n_bins, *([1] * by.dim()))
-        source = position - by[None]  # new bin i holds old bin i - by
-        leaving = position >= n_bins - by[None]  # old bins pushed past the bottom
-        first = (self._top > -(2**62))[None]  # nothing was binned before the first top
-        self.lost += (self._bin_df * (leaving & first)).sum(0)
-        self.skipped += (self._bin_count * (leaving & first)).sum(0)
-        valid = source >= 0
-        gather = source.clamp_min(0)
-        self._bin_df = torch.where(valid, self._bin_df.gather(0, gather), torch.zeros_like(self._bin_df))
-        self._bin_count = torch.where(valid, self._bin_count.gather(0, gather), torch.zeros_like(self._bin_count))
-        g_idx = gather.reshape(*gather.shape, *([1] * nf)).expand_as(self._bins)
-        self._bins = torch.where(valid.reshape(*valid.shape, *([1] * nf)), self._bins.gather(0, g_idx), 0)
+        bins = self._bins.reshape(n_bins, -1, *self.feature_shape)
+        bin_df, bin_count = self._bin_df.reshape(n_bins, -1), self._bin_count.reshape(n_bins, -1)
+        lost, skipped, first = self.lost.reshape(-1), self.skipped.reshape(-1), self._top.reshape(-1) > -(2**62)
+        for b in grew:
+            shift = min(int(by.reshape(-1)[b]), n_bins)
+            if first[b]:  # the lowest ``shift`` bins fall out of the window: their steps are skipped
+                lost[b] += bin_df[n_bins - shift :, b].sum()
+                skipped[b] += bin_count[n_bins - shift :, b].sum()
+            for t in (bins, bin_df, bin_count):
+                column = t[:, b]
+                column[shift:] = column[: n_bins - shift].clone()
+                column[:shift] = 0
 
     def steps(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Per batch element and step in path order: the squared gradient norm ``|g_j|^2`` and the output change
