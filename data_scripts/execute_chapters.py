@@ -46,12 +46,15 @@ def chapters() -> list[str]:
     return sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.py"))
 
 
-def content_key(name: str, parameters: dict) -> str:
-    """SHA-256 of everything the chapter's committed outputs are computed from (see the module notes)."""
+def content_key(name: str, parameters: dict, exclude: tuple[str, ...] = ()) -> str:
+    """SHA-256 of everything the chapter's committed outputs are computed from (see the module notes); ``exclude``:
+    library files (paths relative to the repository) that the run does not read."""
     h = hashlib.sha256()
     library = sorted(
-        p for p in (ROOT / "xai_lib").rglob("*") if p.suffix in LIBRARY_SUFFIXES and "__pycache__" not in p.parts
-    )
+        p for p in (ROOT / "xai_lib").rglob("*")
+        if p.suffix in LIBRARY_SUFFIXES and "__pycache__" not in p.parts
+        and p.relative_to(ROOT).as_posix() not in exclude
+    )  # fmt: skip
     files = [NOTEBOOKS / f"{name}.py", Path(__file__).resolve(), *library]
     if name in READS_OTHER_CHAPTERS:
         files += [NOTEBOOKS / f"{c}.ipynb" for c in chapters() if c != name and (NOTEBOOKS / f"{c}.ipynb").exists()]

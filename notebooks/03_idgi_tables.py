@@ -398,7 +398,7 @@ settings = [
      f"the same, radius scaled to the image side; WebP effort {webp_method}; PAIR's protocol as cross-check"),
     ("localisation", "ImageNet bounding boxes", "object masks of the shapes images"),
 ]  # fmt: skip
-print(report.card("03_idgi_tables", settings, claims, out).verdict.value_counts().to_string())
+print(report.card("03_idgi_tables", settings, claims, out, seed=seed).verdict.value_counts().to_string())
 
 # %% [markdown]
 # ## Summary

@@ -380,7 +380,7 @@ settings = [
     ("supports", "Adam lr 4e-5, 10 epochs, alpha 0-8", f"Adam lr {config.lr:g}, {config.epochs} epochs, {len(train_rows)} images, alpha {all_alphas}"),
     ("maps", "five gradient methods, top 50%", f"{len(methods)} methods (captum), top {keep:.0%}"),
 ]  # fmt: skip
-print(report.card("04_gad_alpha_sweep", settings, claims, out).verdict.value_counts().to_string())
+print(report.card("04_gad_alpha_sweep", settings, claims, out, seed=seed).verdict.value_counts().to_string())
 
 # %% [markdown]
 # ## Summary

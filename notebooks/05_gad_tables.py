@@ -430,7 +430,7 @@ settings = [
     ("supports", "alpha 0-8, Adam 4e-5, 10 epochs", f"alpha {sweep}, Adam {support['lr']:g}, {support['epochs']} epochs"),
     ("hull", "top 50% of the pixels", f"top {keep:.0%}, pixel-count areas"),
 ]  # fmt: skip
-print(report.card("05_gad_tables", settings, claims, out).verdict.value_counts().to_string())
+print(report.card("05_gad_tables", settings, claims, out, seed=seed).verdict.value_counts().to_string())
 
 # %% [markdown]
 # ## Summary

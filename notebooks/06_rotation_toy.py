@@ -304,7 +304,7 @@ settings = [
     ("samples", "a1 in {0.95, 0.7, 0.55}, theta in [-π, π]", f"a1 in {a1_list}, {len(theta)} angles"),
     ("ascent", "k·eta = 1.2 (eta applied twice in the plot code)", f"k·eta = {k_eta:g}, eta once (eq. 4 as printed)"),
 ]
-verdicts = report.card("06_rotation_toy", settings, claims, out).verdict.value_counts()
+verdicts = report.card("06_rotation_toy", settings, claims, out, seed=seed).verdict.value_counts()
 print(verdicts.to_string())
 
 # %% [markdown]

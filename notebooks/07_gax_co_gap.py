@@ -307,7 +307,7 @@ settings = [
     ("inputs", "test sets", f"first {prof.gax_images} test inputs per system (capped by the split)"),
     ("methods", "six captum methods, heatmap for the predicted class", "the same six (LayerGradCam skipped without a convolution)"),
 ]  # fmt: skip
-print(report.card("07_gax_co_gap", settings, claims, out).verdict.value_counts().to_string())
+print(report.card("07_gax_co_gap", settings, claims, out, seed=seed).verdict.value_counts().to_string())
 
 # %% [markdown]
 # ## Summary

@@ -475,7 +475,7 @@ settings = [
     ("target", "CO 48 (ImageNet)", "fixed" if fixed_target is not None else f"auto: {quantile:.0%} quantile of six methods"),
     ("optimiser", "Adam lr 0.1, l_s 100, no iteration cap", f"Adam lr 0.1, l_s {l_s:g}, cap {prof.gax_max_steps}"),
 ]  # fmt: skip
-print(report.card("08_gax_generative", settings, claims, out).verdict.value_counts().to_string())
+print(report.card("08_gax_generative", settings, claims, out, seed=seed).verdict.value_counts().to_string())
 
 # %% [markdown]
 # ## Summary

@@ -17,6 +17,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -116,18 +117,80 @@ def show(df: pd.DataFrame, formats: Mapping[str, str] | str | None = "{:.3f}", c
     display(Table(df, formats, caption, index))
 
 
-def verdict(agreeing: int, total: int, partly_from: float = 0.5) -> str:
-    """``reproduced`` when every comparable cell agrees with the paper's claim, ``partly`` when at least
-    ``partly_from`` of them do, ``not reproduced`` below that, ``not comparable`` without any comparable cell."""
+#: the share of comparable cells that must agree with the paper for *partly* (one rule for every card)
+PARTLY_FROM = 0.5
+
+
+def verdict(agreeing: int, total: int) -> str:
+    """The verdict of a claim tested cell by cell: ``reproduced`` when every comparable cell agrees with the paper's
+    claim, ``partly`` when at least :data:`PARTLY_FROM` of them do, ``not reproduced`` below that, ``not comparable``
+    without any comparable cell."""
     if total == 0:
         return "not comparable"
     if agreeing == total:
         return "reproduced"
-    return "partly" if agreeing >= partly_from * total else "not reproduced"
+    return "partly" if agreeing >= PARTLY_FROM * total else "not reproduced"
+
+
+def interval_verdict(low: float, high: float, threshold: float = 0.0, claimed: str = "above") -> str:
+    """The verdict of a claim about one statistic with a confidence interval ``[low, high]``: ``reproduced`` when
+    the whole interval lies on the claimed side of ``threshold`` (``claimed``: "above" or "below"), ``not
+    reproduced`` when it lies wholly on the other side, ``inconclusive`` when it spans the threshold (too few data
+    to decide), ``not comparable`` when the interval could not be computed (NaN)."""
+    if claimed not in ("above", "below"):
+        raise ValueError(f"claimed: expected 'above' or 'below', got {claimed!r}")
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "not comparable"
+    above, below = low > threshold, high < threshold
+    if claimed == "below":
+        above, below = below, above
+    return "reproduced" if above else "not reproduced" if below else "inconclusive"
+
+
+def counted(n: int, total: int, noun: str = "", none: str | None = None) -> str:
+    """``"3 of 5 cells"``; with ``none`` and ``total == 0``: that text instead (a measurement that could not be
+    made is said so, never "0 of 0")."""
+    if total == 0 and none is not None:
+        return none
+    return f"{n} of {total}" + (f" {noun}" if noun else "")
+
+
+def not_measured(reason: str) -> str:
+    """The book's wording for a measurement that could not be made: ``"not measured: <reason>"``."""
+    return f"not measured: {reason}"
 
 
 #: the columns of a reproduction card's claims
 CARD_COLUMNS = ["artefact", "claim", "paper", "ours", "verdict", "test"]
+#: the verdicts of the book's default runs with the other training seeds (``data_scripts/seed_study.py``)
+SEED_VERDICTS = Path(__file__).resolve().parent / "reference" / "seed_verdicts.csv"
+#: the seeds the study trains besides seed 0 (the shipped models)
+STUDY_SEEDS = (1, 2)
+
+
+def settings_key(chapter: str, settings: Sequence[tuple[str, str, str]]) -> str:
+    """What identifies a run's configuration on its card (the chapter and its settings rows, which name systems,
+    image counts and steps but not the seed): runs with the same key differ only in their seed."""
+    blob = json.dumps([chapter, [list(map(str, row)) for row in settings]])
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def seed_verdicts(chapter: str, key: str, path=SEED_VERDICTS) -> pd.DataFrame | None:
+    """The study's verdicts for this chapter's configuration (``artefact``, ``claim``, ``seed``, ``verdict``), or
+    ``None`` when the study did not run this configuration with every seed of :data:`STUDY_SEEDS`."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows = table[(table.chapter == chapter) & (table.settings_key == key)]
+    if not len(rows) or {str(s) for s in STUDY_SEEDS} - set(rows.seed):
+        return None
+    return rows.assign(seed=rows.seed.astype(int))
+
+
+def across_seeds(verdicts: Sequence[str]) -> str:
+    """``stable`` when every seed gives the same verdict, else ``unstable``."""
+    return "stable" if len(set(verdicts)) == 1 else "unstable"
 
 
 def card(
@@ -135,25 +198,44 @@ def card(
     settings: Sequence[tuple[str, str, str]],
     claims: Sequence[Mapping[str, Any]],
     out=None,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Glue the reproduction card, which the chapter's opening pastes (``{glue:} card_settings`` and
     ``{glue:} card_claims``). ``settings``: (aspect, the paper, ours) rows; ``claims``: dicts with ``artefact``,
     ``claim``, ``paper``, ``ours``, ``verdict`` (one of :data:`VERDICTS`) and ``test`` (which test and tolerance
-    decide the verdict). Also saved as ``card.csv`` in ``out`` when given; returns the claims table."""
+    decide the verdict). For seed 0, each claim gets its verdicts with the other training seeds of the seed study
+    (``seeds 0 / 1 / 2``) and whether they agree (``across seeds``: stable / unstable), where the study ran this
+    configuration; else "not measured". Also saved as ``card.csv`` in ``out`` when given; returns the claims
+    table."""
     for c in claims:
         if c["verdict"] not in VERDICTS:
             raise ValueError(f"verdict: expected one of {list(VERDICTS)}, got {c['verdict']!r}")
     setting_df = pd.DataFrame(settings, columns=["", "the paper", "this chapter"])
     claim_df = pd.DataFrame(claims, columns=CARD_COLUMNS).fillna({"test": ""})
+    key = settings_key(chapter, settings)
+    study = seed_verdicts(chapter, key) if seed == 0 else None
+    seeds_col, stable_col = [], []
+    for c in claim_df.itertuples():
+        found = None if study is None else study[(study.artefact == c.artefact) & (study.claim == c.claim)]
+        if found is None or not len(found):
+            seeds_col.append("not measured")
+            stable_col.append("not measured")
+            continue
+        verdicts = [c.verdict, *(found.set_index("seed").verdict.get(s, "missing") for s in STUDY_SEEDS)]
+        seeds_col.append(" / ".join(verdicts))
+        stable_col.append(across_seeds(verdicts))
+    claim_df.insert(5, f"seeds 0 / {' / '.join(map(str, STUDY_SEEDS))}", seeds_col)
+    claim_df.insert(6, "across seeds", stable_col)
     from myst_nb import glue as nb_glue
 
     nb_glue("card_settings", Table(setting_df, None, "Reproduction card: setting", uid=f"{chapter}-setting"), False)
     nb_glue("card_claims", Table(claim_df, None, "Reproduction card: claims", uid=f"{chapter}-claims"), False)
-    glue("card_json", json.dumps({"chapter": chapter, "claims": claim_df.to_dict("records")}))
+    glue("card_json", json.dumps({"chapter": chapter, "settings_key": key, "seed": seed,
+                                  "claims": claim_df.to_dict("records")}))  # fmt: skip
     if out is not None:
         from .plotting import save_table
 
-        save_table(claim_df.assign(chapter=chapter), out / "card.csv")
+        save_table(claim_df.assign(chapter=chapter, settings_key=key, seed=seed), out / "card.csv")
     return claim_df
 
 
@@ -176,15 +258,23 @@ def glued(path, name: str):
     return None
 
 
+def read_card(path) -> dict | None:
+    """The reproduction card glued in one executed notebook (``chapter``, ``settings_key``, ``seed``, ``claims``), or
+    ``None``."""
+    value = glued(path, "card_json")
+    return None if value is None else json.loads(value)
+
+
 def read_cards(folder) -> pd.DataFrame:
     """Every chapter's reproduction card (glued as ``card_json``) in the notebooks of ``folder``, one table."""
-    from pathlib import Path
-
     rows = []
     for path in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb")):
-        value = glued(path, "card_json")
-        if value is None:
+        card_data = read_card(path)
+        if card_data is None:
             continue
-        card_data = json.loads(value)
-        rows += [{"chapter": card_data["chapter"], **claim} for claim in card_data["claims"]]
-    return pd.DataFrame(rows, columns=["chapter", *CARD_COLUMNS]).fillna({"test": ""})
+        for claim in card_data["claims"]:
+            seeds = next((v for k, v in claim.items() if k.startswith("seeds ")), None)
+            rows.append({"chapter": card_data["chapter"], **claim, "seeds": seeds})
+    columns = ["chapter", *CARD_COLUMNS[:5], "seeds", "across seeds", "test"]
+    missing = {"test": "", "seeds": "not measured", "across seeds": "not measured"}
+    return pd.DataFrame(rows, columns=columns).fillna(missing)

@@ -44,19 +44,23 @@ def other_kernels() -> dict[str, str]:
     return AVX2_KERNELS if torch.backends.cpu.get_cpu_capability() == "DEFAULT" else OTHER_KERNELS
 
 
-def small_steps(norms: torch.Tensor, changes: torch.Tensor, thresholds: tuple[float, ...]) -> pd.DataFrame:
-    """How many path steps have a squared gradient norm below ``tau`` times their path's largest, and how much of
-    the output change they carry. ``norms``, ``changes``: ``(B, N)`` per image and step (a method's
-    ``last_report["step_norms"]`` and ``["output_changes"]``)."""
-    ratio = norms / norms.max(1, keepdim=True).values.clamp_min(torch.finfo(norms.dtype).tiny)
+def tiny_steps(norms: torch.Tensor, changes: torch.Tensor, thresholds: tuple[float, ...]) -> pd.DataFrame:
+    """Per threshold ``tau``: the path steps whose squared gradient norm is below ``tau`` times their path's largest
+    (by the guard's rule, :func:`skipped_by_guard`, zero gradients included), the images that have such steps, the
+    share of all the output change they carry, and the largest share of one image's ``|f(x) - f(x')|`` they carry
+    (what IDGI with ``min_norm=tau`` no longer attributes); ``lost per image``: their output change, per image.
+    ``norms``, ``changes``: ``(B, N)`` per image and step (``last_report["step_norms"]``, ``["output_changes"]``)."""
     moved = changes.abs()
+    total = changes.sum(1).abs().clamp_min(1e-300)
     rows = []
     for tau in thresholds:
-        below = ratio < tau
+        below = skipped_by_guard(norms, tau)
+        lost = (changes * below).sum(1)
         rows.append({
             "threshold": tau, "steps below": int(below.sum()), "of steps": int(below.numel()),
             "images with such steps": int(below.any(1).sum()),
-            "share of |output change|": float((moved * below).sum() / moved.sum().clamp_min(1e-300)),
+            "share of all output change": float((moved * below).sum() / moved.sum().clamp_min(1e-300)),
+            "largest share of an image's": float((lost.abs() / total).max()), "lost per image": lost.tolist(),
         })  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -71,22 +75,6 @@ def skipped_by_guard(norms: torch.Tensor, tau: float) -> torch.Tensor:
     if tau > 0:
         low |= binade < top + math.floor(math.log2(tau))
     return low
-
-
-def guard_cost(norms: torch.Tensor, changes: torch.Tensor, thresholds: tuple[float, ...]) -> pd.DataFrame:
-    """What the guard costs at each threshold: steps skipped, and the share of each image's output change
-    ``f(x) - f(x')`` that IDGI no longer attributes (median and largest over images; ``lost per image``: the
-    output change of the skipped steps)."""
-    total = changes.sum(1).abs().clamp_min(1e-300)
-    rows = []
-    for tau in thresholds:
-        skip = skipped_by_guard(norms, tau)
-        lost = (changes * skip).sum(1)
-        share = (lost.abs() / total).numpy()
-        rows.append({"threshold": tau, "steps skipped": int(skip.sum()), "of steps": int(skip.numel()),
-                     "median share lost": float(np.median(share)), "largest share lost": float(share.max()),
-                     "lost per image": lost.tolist()})  # fmt: skip
-    return pd.DataFrame(rows)
 
 
 def relative_change(maps: torch.Tensor, reference: torch.Tensor) -> np.ndarray:
