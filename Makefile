@@ -33,6 +33,10 @@ data: install  ## datasets (cached) + the shipped default models, checked agains
 
 models: install  ## retrain the default models here and compare with the shipped ones (SHIP=1: ship the retrained)
 	$(PY) -m data_scripts.build --retrain --profile smoke --profile book --report outputs/models_retrained.csv $(if $(SHIP),--ship)
+ifneq ($(SHIP),)
+	XAI_LIB_SHIP_SUPPORTS=1 $(PY) -m data_scripts.execute_chapters --chapter 04_gad_alpha_sweep \
+	  --chapter 05_gad_tables --output-dir outputs/ship_supports
+endif
 
 notebooks: data  ## execute the chapters whose inputs changed
 	$(PY) -m data_scripts.execute_chapters

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,7 +32,7 @@ from torch import nn
 from .cache import cache_dir, config_key, load_checked, save_checked
 from .captum_glue import attributions
 from .gad import alpha_pair, gad_mask, hull_mask, shifted_targets
-from .models import batched_logits
+from .models import batched_logits, shipped
 from .models.loading import weights_digest
 from .runtime import progress as progress_bar
 
@@ -42,13 +43,14 @@ GAD_METHODS = ("Saliency", "Deconvolution", "InputXGradient", "GuidedBackprop", 
 @dataclass(frozen=True)
 class SupportConfig:
     """How a support regression is trained: the paper's Adam, lr 4e-5, 10 epochs; batches of ``batch_size``
-    shuffled by ``seed``; in ``precision`` (``"float64"``: see :func:`train_support`; ``"model"``: the model's own)."""
+    shuffled by ``seed``; in ``precision``: ``"model"`` (the model's own dtype, the default) or ``"float64"`` (see
+    :func:`train_support`)."""
 
     epochs: int = 10
     lr: float = 4e-5
     batch_size: int = 32
     seed: int = 0
-    precision: str = "float64"
+    precision: str = "model"
 
     def __post_init__(self) -> None:
         if self.precision not in ("float64", "model"):
@@ -86,13 +88,14 @@ def train_support(
     divides each step by the gradient's own magnitude, so a rounding-level gradient becomes a learning-rate-sized
     step.)
 
-    **Precision.** With ``config.precision="float64"`` (the default) the targets and the training are computed in
-    float64 and the support is returned in the model's own dtype. Training amplifies the last-bit differences between
-    one CPU's kernels and another's: measured on the book's supports trained in float32, the fit moved by 1e-4 of its
-    value and the GAD tables' RS means by up to 6% between two kernel sets; in float64 the same differences start 10^9
-    times smaller, and rounding the trained weights to float32 gives the same support on every CPU. On these models
-    float64 training costs about what float32 does on a CPU (measured: 6.7 s against 6.4 s for a VGG on 256 images);
-    on a GPU use ``"model"``.
+    **Precision.** Training amplifies the last-bit differences between one CPU's kernels and another's: trained in
+    float32, the same support differed between two kernel sets by 1e-5 of its weights (Adam divides each step by the
+    gradient's own size, so the rounding noise of a near-zero gradient becomes a visible step), which moved the GAD
+    tables' RS means by up to 6%. With ``config.precision="float64"`` the targets and the training are computed in
+    float64 and the support is rounded to the model's dtype at the end: the same weights, bit for bit, under both
+    kernel sets (tested). It costs about six times the float32 training on these models on a CPU (58 s against about
+    10 s per support of the book's VGG), so the default is the model's own precision and the book ships the supports
+    of its own runs instead (:mod:`xai_lib.models.shipped`).
     """
     rows = _pair_rows(labels, class_a, class_b)
     if all(a == 0 for a in alpha_pair(alpha)):
@@ -166,8 +169,10 @@ def support_models(
     config: SupportConfig = SupportConfig(),
     progress: bool = True,
 ) -> dict[float, nn.Module]:
-    """One support per alpha, each loaded from the cache when the same original weights, data and training
-    configuration produced it before (an interrupted sweep keeps the supports already trained)."""
+    """One support per alpha: the shipped one when this original, data, pair, alpha and training configuration are
+    one of the book's own runs (:mod:`xai_lib.models.shipped`), else loaded from the cache when the same
+    configuration produced it before (an interrupted sweep keeps the supports already trained), else trained.
+    ``XAI_LIB_SHIP_SUPPORTS=1`` also ships every support returned that is not shipped yet (``make models SHIP=1``)."""
     if any(not isinstance(a, int | float) or a < 0 for a in alphas):
         raise ValueError(f"alphas: expected non-negative numbers, got {alphas!r}")
     rows = _pair_rows(labels, class_a, class_b)
@@ -175,9 +180,12 @@ def support_models(
     base = {"weights": weights_digest(model), "data": data_digest.hexdigest()[:16], "pair": [class_a, class_b],
             "loss": "pair outputs", **config.__dict__}  # fmt: skip
     out = {}
+    shipping = os.environ.get("XAI_LIB_SHIP_SUPPORTS", "").strip() not in ("", "0")
     for alpha in progress_bar(alphas, desc="support regressions") if progress else alphas:
-        path = cache_dir() / "supports" / f"support-{config_key({**base, 'alpha': float(alpha)})}.pt"
-        data = load_checked(path) if alpha != 0 else None  # alpha 0 is the original itself: nothing to cache
+        key = config_key({**base, "alpha": float(alpha)})
+        path = cache_dir() / "supports" / f"support-{key}.pt"
+        entry = shipped.find_support(key) if alpha != 0 else None  # alpha 0 is the original itself
+        data = shipped.read(entry) if entry is not None else load_checked(path) if alpha != 0 else None
         if data is not None:
             support = copy.deepcopy(model).eval()
             support.load_state_dict(torch.load(io.BytesIO(data), map_location="cpu", weights_only=True))
@@ -186,7 +194,13 @@ def support_models(
             if alpha != 0:
                 buf = io.BytesIO()
                 torch.save({k: v.cpu() for k, v in support.state_dict().items()}, buf)
-                save_checked(path, buf.getvalue())
+                data = buf.getvalue()
+                save_checked(path, data)
+        if shipping and alpha != 0 and entry is None:
+            facts = {"alpha": float(alpha), "original_weights": base["weights"], "data": base["data"],
+                     "pair": base["pair"], "config": {k: v for k, v in config.__dict__.items()},
+                     "weights": weights_digest(support)}  # fmt: skip
+            shipped.ship_support(key, data, facts)
         for p in support.parameters():
             p.requires_grad_(False)
         out[float(alpha)] = support.to(next(model.parameters()).device).eval()

@@ -175,10 +175,10 @@ def settings_key(chapter: str, settings: Sequence[tuple[str, str, str]]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def seed_verdicts(chapter: str, key: str, path=SEED_VERDICTS) -> pd.DataFrame | None:
+def seed_verdicts(chapter: str, key: str, path=None) -> pd.DataFrame | None:
     """The study's verdicts for this chapter's configuration (``artefact``, ``claim``, ``seed``, ``verdict``), or
     ``None`` when the study did not run this configuration with every seed of :data:`STUDY_SEEDS`."""
-    path = Path(path)
+    path = Path(SEED_VERDICTS if path is None else path)
     if not path.exists():
         return None
     table = pd.read_csv(path, dtype=str, keep_default_na=False)

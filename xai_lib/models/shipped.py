@@ -1,4 +1,4 @@
-"""The book's trained default models, shipped as artefacts with the library.
+"""The book's trained default models (and the GAD support regressions of its chapters), shipped as artefacts.
 
 A model trained from a fixed seed is bit for bit the same only on CPUs that run the same kernels: PyTorch, oneDNN
 and MKL pick their code paths (and so their summation orders) by CPU, and training amplifies a last-bit difference
@@ -14,6 +14,13 @@ dataset content, training settings, seed, training version) is a shipped one, wh
 count; any other configuration (another seed, profile or image size) is trained and cached as before. A shipped
 file whose SHA-256 differs from the manifest is refused with an error (never silently retrained).
 ``XAI_LIB_SHIPPED_MODELS=0`` turns the lookup off (training from scratch: what ``make models`` does to compare).
+
+The GAD chapters' support regressions are trained too (Adam amplifies one CPU's last-bit differences into supports
+that differ by 1e-5 of their weights, and the GAD tables' RS means moved by up to 6% between two kernel sets): the
+supports of the book's own runs are shipped as well (``supports/``, keyed by the cache key of
+:func:`xai_lib.gad_support.support_models`: the original's weights, the training images, the pair, alpha and the
+training settings), and taken whenever a run asks for one of them. ``make models SHIP=1`` ships them anew (it runs the
+GAD chapters with ``XAI_LIB_SHIP_SUPPORTS=1``).
 """
 
 from __future__ import annotations
@@ -66,7 +73,8 @@ _read_manifest_cached = lru_cache(maxsize=4)(_read_manifest)
 
 
 def manifest(path: Path = MANIFEST) -> dict[str, Any]:
-    """The manifest (``{"version": 1, "models": {lookup key: entry}}``); empty when nothing is shipped."""
+    """The manifest (``{"version": 1, "models": {lookup key: entry}, "supports": {cache key: entry}}``); empty when
+    nothing is shipped."""
     path = Path(path)
     return _read_manifest_cached(path, path.stat().st_mtime if path.exists() else 0.0)
 
@@ -83,13 +91,21 @@ def find(config: dict[str, Any], path: Path = MANIFEST) -> dict[str, Any] | None
     return manifest(path)["models"].get(lookup_key(config))
 
 
+def find_support(key: str, path: Path = MANIFEST) -> dict[str, Any] | None:
+    """The manifest entry of a GAD support regression by its cache key (:func:`xai_lib.gad_support.support_models`),
+    or ``None`` when it is not shipped (or shipping is off)."""
+    if not enabled():
+        return None
+    return manifest(path).get("supports", {}).get(key)
+
+
 def read(entry: dict[str, Any], folder: Path = SHIPPED_DIR) -> bytes:
     """The shipped file's bytes, checked against the manifest's SHA-256."""
     path = Path(folder) / entry["file"]
     if not path.is_file():
         raise ShippedModelError(
-            f"shipped model {entry['profile']}/{entry['dataset']}/{entry['arch']}: {path} is missing; restore it "
-            "with `git checkout -- xai_lib/models/shipped` or retrain with `make models`"
+            f"shipped file {entry['file']}: {path} is missing; restore it with "
+            "`git checkout -- xai_lib/models/shipped` or rebuild it with `make models SHIP=1`"
         )
     data = path.read_bytes()
     got = sha256_bytes(data)
@@ -125,6 +141,20 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _write_entry(section: str, key: str, entry: dict[str, Any], folder: Path) -> None:
+    path = folder / "manifest.json"
+    current = json.loads(path.read_text()) if path.exists() else {"version": 1, "models": {}}
+    current.setdefault(section, {})[key] = entry
+    current[section] = dict(sorted(current[section].items(), key=lambda kv: kv[1]["file"]))
+    atomic_write_text(path, json.dumps(current, indent=1, sort_keys=True) + "\n")
+    path.chmod(0o644)
+
+
+def _write_file(folder: Path, rel: str, blob: bytes) -> None:
+    atomic_write_bytes(folder / rel, blob)
+    (folder / rel).chmod(0o644)
+
+
 def ship(
     profile: str, dataset: str, arch: str, config: dict[str, Any], blob: bytes, facts: dict[str, Any],
     folder: Path = SHIPPED_DIR,
@@ -133,17 +163,38 @@ def ship(
     and data fingerprints recorded beside it. Returns the entry."""
     folder = Path(folder)
     rel = f"{profile}/{dataset}-{arch}.pt"
-    atomic_write_bytes(folder / rel, blob)
-    (folder / rel).chmod(0o644)
+    _write_file(folder, rel, blob)
     entry = {
         "profile": profile, "dataset": dataset, "arch": arch, "seed": config["seed"], "file": rel,
         "sha256": sha256_bytes(blob), "bytes": len(blob),
         "config": {k: v for k, v in config.items() if k not in _MACHINE_KEYS}, "trained_with": machine(), **facts,
     }  # fmt: skip
+    _write_entry("models", lookup_key(config), entry, folder)
+    return entry
+
+
+def clear_supports(folder: Path = SHIPPED_DIR) -> int:
+    """Remove every shipped support (their keys name the original's weights: shipping new models orphans them);
+    returns how many were removed."""
+    folder = Path(folder)
     path = folder / "manifest.json"
-    current = json.loads(path.read_text()) if path.exists() else {"version": 1, "models": {}}
-    current["models"][lookup_key(config)] = entry
-    current["models"] = dict(sorted(current["models"].items(), key=lambda kv: kv[1]["file"]))
+    if not path.exists():
+        return 0
+    current = json.loads(path.read_text())
+    removed = current.pop("supports", {})
+    for entry in removed.values():
+        (folder / entry["file"]).unlink(missing_ok=True)
     atomic_write_text(path, json.dumps(current, indent=1, sort_keys=True) + "\n")
     path.chmod(0o644)
+    return len(removed)
+
+
+def ship_support(key: str, blob: bytes, facts: dict[str, Any], folder: Path = SHIPPED_DIR) -> dict[str, Any]:
+    """Write one GAD support regression (its state dict's file) and its manifest entry under its cache key; ``facts``:
+    what it was trained from (the original's weights digest, the class pair, alpha, the training settings)."""
+    folder = Path(folder)
+    rel = f"supports/support-{key}.pt"
+    _write_file(folder, rel, blob)
+    entry = {"file": rel, "sha256": sha256_bytes(blob), "bytes": len(blob), "trained_with": machine(), **facts}
+    _write_entry("supports", key, entry, folder)
     return entry

@@ -1,0 +1,86 @@
+"""How chapters report: the verdict rules, round-off display, counts that are never "0 of 0", and the cards'
+seed columns read from the seed study's table."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from xai_lib import report
+
+
+def test_the_cell_verdict_is_one_rule():
+    assert report.verdict(4, 4) == "reproduced"
+    assert report.verdict(2, 4) == "partly"  # exactly half
+    assert report.verdict(1, 4) == "not reproduced"
+    assert report.verdict(0, 0) == "not comparable"
+    with pytest.raises(TypeError):
+        report.verdict(4, 5, partly_from=0.8)  # no chapter may use another threshold
+
+
+@pytest.mark.parametrize(
+    "low,high,claimed,expected",
+    [
+        (0.01, 0.2, "above", "reproduced"),
+        (-0.2, -0.01, "above", "not reproduced"),
+        (-0.08, 0.08, "above", "inconclusive"),
+        (-0.2, -0.01, "below", "reproduced"),
+        (0.0, 0.1, "above", "inconclusive"),  # touching the threshold is not clear of it
+        (float("nan"), 0.1, "above", "not comparable"),
+    ],
+)
+def test_an_interval_decides_or_says_it_cannot(low, high, claimed, expected):
+    assert report.interval_verdict(low, high, 0.0, claimed) == expected
+    assert expected in report.VERDICTS
+
+
+def test_round_off_is_shown_as_a_bound_and_counts_never_read_0_of_0():
+    assert report.roundoff(3.2e-7) == "< 1e-05"
+    assert report.roundoff(-3.2e-7) == "< 1e-05"
+    assert report.roundoff(2.5e-3) == "2.5e-03"
+    assert report.roundoff(2e-5, bound=1e-4) == "< 1e-04"
+    assert report.roundoff(float("nan")) == "n/a"
+    assert report.counted(2, 3, "methods") == "2 of 3 methods"
+    assert report.counted(0, 0, "methods", none=report.not_measured("no masks")) == "not measured: no masks"
+
+
+def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, monkeypatch):
+    settings = [("models", "ImageNet CNNs", "shapes/vgg"), ("images", "ImageNet", "16 test images")]
+    key = report.settings_key("02_idgi_noise", settings)
+    assert key != report.settings_key("02_idgi_noise", [settings[0], ("images", "ImageNet", "8 test images")])
+    table = pd.DataFrame([
+        {"chapter": "02_idgi_noise", "settings_key": key, "seed": s, "artefact": "Fig. 3", "claim": "more on object",
+         "verdict": v} for s, v in ((1, "reproduced"), (2, "partly"))
+    ] + [
+        {"chapter": "02_idgi_noise", "settings_key": key, "seed": s, "artefact": "sec. 3.3", "claim": "complete",
+         "verdict": "by construction"} for s in (1, 2)
+    ])  # fmt: skip
+    path = tmp_path / "seed_verdicts.csv"
+    table.to_csv(path, index=False)
+    monkeypatch.setattr(report, "SEED_VERDICTS", path)
+    glued = {}
+    monkeypatch.setattr(report, "glue", lambda name, value, display=False: glued.__setitem__(name, value))
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda *a, **k: None)
+    claims = [
+        {"artefact": "Fig. 3", "claim": "more on object", "paper": "by eye", "ours": "2 of 3", "verdict": "reproduced",
+         "test": "paired test"},
+        {"artefact": "sec. 3.3", "claim": "complete", "paper": "proved", "ours": "< 1e-05",
+         "verdict": "by construction", "test": "round-off"},
+        {"artefact": "new", "claim": "not in the study", "paper": "-", "ours": "-", "verdict": "partly", "test": "t"},
+    ]  # fmt: skip
+    card = report.card("02_idgi_noise", settings, claims, seed=0)
+    assert card["seeds 0 / 1 / 2"].tolist() == [
+        "reproduced / reproduced / partly",
+        "by construction / by construction / by construction",
+        "not measured",
+    ]
+    assert card["across seeds"].tolist() == ["unstable", "stable", "not measured"]
+    assert json.loads(glued["card_json"])["settings_key"] == key
+    # another seed's run, or another configuration, shows no seed study
+    assert set(report.card("02_idgi_noise", settings, claims, seed=1)["across seeds"]) == {"not measured"}
+    other = [settings[0], ("images", "ImageNet", "4 test images")]
+    assert set(report.card("02_idgi_noise", other, claims, seed=0)["across seeds"]) == {"not measured"}
+    with pytest.raises(ValueError, match="verdict"):
+        report.card("02_idgi_noise", settings, [{**claims[0], "verdict": "probably"}])
