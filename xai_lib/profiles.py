@@ -1,7 +1,9 @@
 """Run profiles, defined once: ``smoke`` (seconds, for tests), ``book`` (default, CPU-sized), ``paper``.
 
 A chapter reads every size it uses from its profile, so ``-p profile paper`` on papermill scales a whole
-chapter to the papers' own settings (for a GPU or a long run) without touching the notebook.
+chapter up (for a GPU or a long run) without touching the notebook: ``paper`` uses the papers' step counts and, where
+the embedded data allow, their image counts (the IDGI paper evaluates 33K-39K ImageNet images per model; ``paper``
+takes 1,000 per system). ``book/paper_scale.md`` lists what it sets against the papers.
 
 Model calls: ``smoke`` and ``book`` fix the evaluations per call (32, channels-last: what calibration selects for
 the book's models on the 2-core CPU that executes the book), so their committed outputs reproduce bit for bit;
@@ -35,7 +37,7 @@ class Profile:
     toy_ascent_steps: int  # k of eq. (4) when checked by autograd
     # IDGI chapters
     idgi_steps: int  # Riemann steps of IG and Guided IG (the IDGI paper uses 200)
-    blur_steps: int  # steps of Blur IG (PAIR's default 100)
+    blur_steps: int  # steps of Blur IG (PAIR's default 100; the IDGI paper uses 200 for every path method)
     idgi_images: int  # images per system for completeness studies
     idgi_table_images: int  # correctly predicted images per system in the IDGI tables
     # GAX chapters
@@ -142,7 +144,7 @@ PROFILES: dict[str, Profile] = {
         toy_n_theta=2001,
         toy_ascent_steps=120,
         idgi_steps=200,
-        blur_steps=100,
+        blur_steps=200,  # the IDGI paper's 200 (sec. 4.1), not PAIR's default 100
         idgi_images=64,
         idgi_table_images=1000,
         gad_images_per_class=256,
