@@ -252,7 +252,7 @@ report.show(completeness, error_format)
 
 # %% [markdown]
 # IDGI {glue:text}`idgi_complete` {glue:text}`idgi_max_error`. (Errors below $10^{-5}$ times the output change are
-# float round-off, shown as such: their digits differ from CPU to CPU.) IG's mean error {glue:text}`ig_direction` with
+# float {term}`round-off`, shown as such: their digits differ from CPU to CPU.) IG's mean error {glue:text}`ig_direction` with
 # $N$, from {glue:text}`ig_error_first:.1e` at {glue:text}`ig_steps_first` steps to {glue:text}`ig_error_last:.1e` at
 # {glue:text}`ig_steps_last`. Blur IG's error with PAIR's default schedule ({glue:text}`blur_steps_first` steps up to
 # $\sigma$ = 50) is {glue:text}`blur_error_first:.2f`, {glue:text}`blur_vs_delta` ({glue:text}`blur_delta:.2f`). It
@@ -381,7 +381,7 @@ report.show(steps_table, {"threshold": "{:.0e}", "share of all output change": "
 # rounding level $10^9$ times smaller), and in float32 with another CPU's kernels (PyTorch's scalar kernels and oneDNN
 # capped at SSE4.1, in a subprocess). The table gives each map's relative L1 change, median and largest over the
 # images. These numbers *are* rounding: their digits differ from CPU to CPU, so they are shown as orders of magnitude and
-# are not part of the checked outputs. The last row applies the library's optional guard (`min_norm=`
+# are not part of the checked outputs. The last row applies the library's optional {term}`norm guard` (`min_norm=`
 # {glue:text}`guard:.0e`): steps below it are skipped and their output change reported as lost.
 
 # %%
