@@ -140,6 +140,42 @@ def test_localisation_signed_attributions_use_absolute_channel_sum():
     assert localisation(sal, masks)["roc_auc"].values.item() == 1.0
 
 
+def test_localisation_sign_conventions():
+    masks = torch.zeros(1, 4, 4, dtype=torch.bool)
+    masks[0, 0, 0] = True
+    sal = torch.full((1, 3, 4, 4), 0.1)
+    sal[0, :, 0, 0] = -5.0  # strongly negative on the mask, weakly positive elsewhere
+    auc = {sign: localisation(sal, masks, sign)["roc_auc"].values.item() for sign in ("absolute", "signed", "positive")}
+    assert auc == {"absolute": 1.0, "signed": 0.0, "positive": 0.0}  # positive part: the mask pixel is the lowest
+    flat = torch.zeros(1, 3, 4, 4)
+    flat[0, :, 0, 0] = -5.0  # no positive evidence: the positive part is constant, an uninformative map
+    assert localisation(flat, masks, "positive")["roc_auc"].values.item() == 0.5
+    with pytest.raises(ValueError, match="sign"):
+        localisation(sal, masks, "squared")
+
+
+def test_localisation_mae_continuous_and_at_the_best_threshold():
+    masks = torch.zeros(2, 8, 8, dtype=torch.bool)
+    masks[:, 2:5, 3:6] = True  # 9 of 64 pixels
+    perfect = masks.double()[:, None]
+    assert localisation(perfect, masks)["mae_best"].values.tolist() == [0.0, 0.0]
+    # the inverse map's non-empty selections: everything outside (all wrong) or everything (the outside wrong)
+    assert localisation(1 - perfect, masks)["mae_best"].values.tolist() == [55 / 64] * 2
+    half = perfect * 0.5 + 0.25  # continuous 0.25 / 0.75, min-max normalised to 0 / 1: both MAEs vanish
+    res = localisation(half, masks)
+    assert res["mae"].values.tolist() == [0.0, 0.0] and res["mae_best"].values.tolist() == [0.0, 0.0]
+    rng = np.random.default_rng(3)
+    sal = torch.from_numpy(np.round(rng.normal(size=(6, 1, 8, 8)) * 2) / 2)  # ties
+    masks = torch.from_numpy(rng.random((6, 8, 8)) < 0.3)
+    res = localisation(sal, masks)
+    s = normalised_saliency(sal)
+    for i in range(6):
+        si, m = s[i].numpy(), masks[i].numpy()
+        brute = min(((si >= t) != m).mean() for t in np.unique(si))  # every threshold at a value of S
+        assert res["mae_best"].values[i].item() == pytest.approx(brute, abs=1e-15)
+        assert res["mae"].values[i].item() == pytest.approx(np.abs(si - m).mean(), abs=1e-15)
+
+
 def test_webp_size_grows_with_content_and_batched_sizes_match():
     rng = np.random.default_rng(0)
     flat = torch.full((3, 32, 32), 0.5)

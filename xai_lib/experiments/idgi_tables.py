@@ -3,14 +3,20 @@
 For every image: IG, Guided IG and Blur IG, each with and without IDGI (each base method and its IDGI version
 from one pass over the path), and the vanilla gradient; then
 
-* Table 1: insertion score (probability, and probability ratio) by the signed channel sum;
+* Table 1: insertion score (probability, and probability ratio) with pixels ranked by the signed channel sum;
 * Tables 2 and 3: SIC and AIC by the IDGI paper's protocol (:func:`xai_lib.metrics.pic_idgi`) with the normalised
   entropy (Table 2) and the MS-SSIM (Table 3) information level: per-image areas, and every bokeh image's
   (information, SIC, AIC) for the paper's aggregate over all images;
 * insertion and SIC/AIC (entropy) with the absolute channel sum (``absolute=True`` in the payload): how much the
   sign convention decides the result;
-* Table 4: weakly supervised localisation (best F1, ROC-AUC, MAE) where the data has masks;
+* Table 4: weakly supervised localisation (best F1, ROC-AUC, MAE of the continuous map and MAE at the best
+  threshold) where the data has masks, with the channels combined three ways (absolute sum: the tables; signed sum;
+  its positive part);
 * optionally (``pair_check``) SIC/AIC of IG and IG + IDGI by PAIR's own protocol, as a cross-check.
+
+The paper does not say how a map's channels are combined; the tables use the book's convention
+(:func:`book_sign`): the signed sum for insertion and SIC/AIC, its absolute value for localisation. Each score row
+carries its convention in ``sign``.
 """
 
 from __future__ import annotations
@@ -28,6 +34,24 @@ METHODS = ("IG", "IG+IDGI", "GIG", "GIG+IDGI", "BlurIG", "BlurIG+IDGI", "VG")
 BASES = {"IG+IDGI": "IG", "GIG+IDGI": "GIG", "BlurIG+IDGI": "BlurIG"}
 INFORMATION = {"entropy": "entropy", "msssim": "MS-SSIM"}
 PAIR_MAPS = ("IG", "IG+IDGI")
+#: the localisation metrics (key of :func:`xai_lib.metrics.localisation` -> the tables' label)
+LOCALISATION = {"best_f1": "F1", "roc_auc": "ROC-AUC", "mae_best": "MAE (best threshold)", "mae": "MAE (continuous)"}
+#: the channel conventions of the localisation scores (``sign`` of :func:`xai_lib.metrics.localisation`)
+LOCALISATION_SIGNS = ("absolute", "signed", "positive")
+
+
+def book_sign(metric: str) -> str:
+    """The book's channel convention for ``metric`` (the paper states none): ``"absolute"`` (``|sum_c a_c|``) for
+    localisation, ``"signed"`` (``sum_c a_c``) for insertion and SIC/AIC."""
+    return "absolute" if metric in LOCALISATION.values() else "signed"
+
+
+def convention(scores: pd.DataFrame, sign: str = "book") -> pd.DataFrame:
+    """The score rows of one channel convention: ``"book"`` takes each metric's :func:`book_sign`; ``"signed"``,
+    ``"absolute"`` or ``"positive"`` take that convention wherever it was computed."""
+    if sign == "book":
+        return scores[scores.sign == scores.metric.map(book_sign)]
+    return scores[scores.sign == sign]
 
 
 def attributions(model, x: torch.Tensor, y: torch.Tensor, output: str, steps: int, blur_steps: int) -> dict:
@@ -99,10 +123,11 @@ def _metrics(p: dict, model, x: torch.Tensor, y: torch.Tensor, object_masks, map
             if sign == "signed":
                 skips += [{"image": images[i], "information": label, "reason": r} for i, r in res.skipped.items()]
     if object_masks is not None:
-        for name, sal in maps.items():
-            loc = localisation(sal.cpu(), object_masks)
-            for key, label in (("best_f1", "F1"), ("roc_auc", "ROC-AUC"), ("mae", "MAE")):
-                values[name, label, "signed"] = loc[key].values
+        for sign in LOCALISATION_SIGNS:
+            for name, sal in maps.items():
+                loc = localisation(sal.cpu(), object_masks, sign)
+                for key, label in LOCALISATION.items():
+                    values[name, label, sign] = loc[key].values
     out = {"scores": _long(values, images), "bokeh": pd.concat(bokeh, ignore_index=True), "skips": pd.DataFrame(skips)}
     if p.get("pair_check"):
         h, w = x.shape[-2:]  # each image's random mask from (seed, image): independent of the sharding
@@ -160,27 +185,42 @@ TABLES = {
     "Table 1: insertion": ["insertion (prob)", "insertion (ratio)"],
     "Table 2: SIC/AIC (entropy)": ["AIC (entropy)", "SIC (entropy)"],
     "Table 3: SIC/AIC (MS-SSIM)": ["AIC (MS-SSIM)", "SIC (MS-SSIM)"],
-    "Table 4: localisation": ["F1", "ROC-AUC", "MAE"],
+    "Table 4: localisation": ["F1", "ROC-AUC", "MAE (best threshold)", "MAE (continuous)"],
 }
 
 
-def table_value(scores: pd.DataFrame, bokeh: pd.DataFrame, system: str, method: str, metric: str, sign: str) -> float:
+def table_value(
+    scores: pd.DataFrame, bokeh: pd.DataFrame, system: str, method: str, metric: str, sign: str = "book"
+) -> float:
     """One cell as the paper computes it: the mean over images (insertion, localisation) or, for SIC and AIC,
     the area under the aggregate binned curve over all bokeh images of all kept images."""
+    sign = book_sign(metric) if sign == "book" else sign
     if metric.startswith(("SIC", "AIC")):
         kind, label = metric[:3].lower(), metric[5:-1]
         part = bokeh[(bokeh.system == system) & (bokeh.method == method) & (bokeh.information_level == label)
                      & (bokeh.sign == sign)]  # fmt: skip
-        return binned_curve(part.information.to_numpy(), part[kind].to_numpy(), kind)[0]
+        return binned_curve(part.information.to_numpy(dtype=float), part[kind].to_numpy(dtype=float), kind)[0]
     part = scores[(scores.system == system) & (scores.method == method) & (scores.metric == metric)
                   & (scores.sign == sign)]  # fmt: skip
     return float(part.value.mean()) if len(part) else float("nan")
 
 
+def images_with_value(scores: pd.DataFrame, system: str, metric: str, sign: str = "book") -> int:
+    """How many images of ``system`` have a value of ``metric`` for every method (the images a table's cell stands
+    on; SIC/AIC (entropy) leaves out the images whose blurred base is not less informative than the original)."""
+    sign = book_sign(metric) if sign == "book" else sign
+    part = scores[(scores.system == system) & (scores.metric == metric) & (scores.sign == sign)]
+    if part.empty:
+        return 0
+    finite = part.assign(ok=np.isfinite(part.value.to_numpy(dtype=float))).groupby("image").ok.all()
+    return int(finite.sum())
+
+
 def tables(
-    scores: pd.DataFrame, bokeh: pd.DataFrame, systems: list[str], sign: str = "signed"
+    scores: pd.DataFrame, bokeh: pd.DataFrame, systems: list[str], sign: str = "book"
 ) -> dict[str, pd.DataFrame]:
-    """Tables 1-4 (rows: metric x system with data for it; columns: the seven methods in the paper's order)."""
+    """Tables 1-4 (rows: metric x system with data for it; columns: the images the row stands on, then the seven
+    methods in the paper's order; ``sign``: the channel convention, :func:`convention`)."""
     out = {}
     for title, metrics in TABLES.items():
         rows = []
@@ -189,36 +229,93 @@ def tables(
                 if scores[(scores.system == system) & (scores.metric == metric)].empty:
                     continue
                 rows.append({"metric": metric, "system": system,
+                             "images": images_with_value(scores, system, metric, sign),
                              **{m: table_value(scores, bokeh, system, m, metric, sign) for m in METHODS}})  # fmt: skip
-        out[title] = pd.DataFrame(rows)
+        out[title] = pd.DataFrame(rows, columns=["metric", "system", "images", *METHODS])
     return out
 
 
-LOWER_IS_BETTER = frozenset({"MAE"})
+def images_per_table(scores: pd.DataFrame, systems: list[str]) -> pd.DataFrame:
+    """Per system: the images scored, and how many of them enter each table (the fewest over the table's metrics;
+    0 where the table has no row for the system, e.g. localisation without masks)."""
+    rows = []
+    for system in systems:
+        row = {"system": system, "images scored": int(scores[scores.system == system].image.nunique())}
+        for title, metrics in TABLES.items():
+            row[title.split(":")[0]] = min(images_with_value(scores, system, m) for m in metrics)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
-def comparisons(scores: pd.DataFrame, alpha: float, n_boot: int, seed: int, sign: str = "signed") -> pd.DataFrame:
+LOWER_IS_BETTER = frozenset({"MAE (best threshold)", "MAE (continuous)"})
+
+
+def comparisons(scores: pd.DataFrame, alpha: float, n_boot: int, seed: int, sign: str = "book") -> pd.DataFrame:
     """Per (system, metric, base method): does IDGI improve its base method on the same images? The mean per-image
-    difference with its bootstrap CI, the Wilcoxon p-value and the verdict (:func:`xai_lib.stats.paired_comparison`)."""
+    difference with its bootstrap CI, the median difference (its sign decides the verdict's direction), the Wilcoxon
+    p-value and the verdict (:func:`xai_lib.stats.paired_comparison`); ``sign``: the channel convention."""
     from ..stats import paired_comparison
 
     rows = []
-    part = scores[scores.sign == sign]
+    part = convention(scores, sign)
     for (system, metric), g in part.groupby(["system", "metric"], sort=False):
         wide = g.pivot(index="image", columns="method", values="value")
         for new, base in BASES.items():
             res = paired_comparison(wide[new], wide[base], higher_is_better=metric not in LOWER_IS_BETTER,
                                     alpha=alpha, n_boot=n_boot, seed=seed)  # fmt: skip
-            rows.append({"system": system, "metric": metric, "base": base, **res})
-    return pd.DataFrame(rows)
+            d = (wide[new] - wide[base]).to_numpy(dtype=float)
+            d = d[np.isfinite(d)]
+            median = float(np.median(d)) if len(d) else float("nan")
+            rows.append({"system": system, "metric": metric, "base": base, **res, "median diff": median})
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+#: the columns of :func:`comparisons` (also when no cell exists)
+COMPARISON_COLUMNS = ["system", "metric", "base", "n", "mean diff", "CI low", "CI high", "p", "verdict", "median diff"]
+
+
+def win_counts(comparison: pd.DataFrame) -> dict[str, int]:
+    """The cells of a :func:`comparisons` table per verdict (``better``, ``no difference``, ``worse``, ``n/a``) and
+    the ``tested`` ones (all but ``n/a``)."""
+    counts = {v: int((comparison.verdict == v).sum()) for v in ("better", "no difference", "worse", "n/a")}
+    return {**counts, "tested": len(comparison) - counts["n/a"]}
+
+
+def architecture(model: str) -> str | None:
+    """The family of a model spec for the residual-versus-plain comparison: ``"ResNet"`` when its name contains
+    "resnet", ``"VGG"`` when it contains "vgg", else ``None`` (not classified)."""
+    name = model.lower()
+    return "ResNet" if "resnet" in name else "VGG" if "vgg" in name else None
+
+
+def family_pairs(comparison: pd.DataFrame, systems: pd.DataFrame) -> pd.DataFrame:
+    """Matched cells of a VGG-style and a ResNet system: same dataset, same training level (``level``), metric and
+    base method, both tested. ``systems``: one row per system with ``system``, ``dataset``, ``level`` and
+    ``family`` (:func:`architecture`; the first system of a (dataset, level, family) is used). Columns: the keys, the
+    two verdicts, ``better VGG`` / ``better ResNet`` (1 when IDGI is better) and ``difference`` (VGG minus ResNet)."""
+    keys = ["dataset", "level", "metric", "base"]
+    info = systems.dropna(subset=["family"]).drop_duplicates(["dataset", "level", "family"])
+    tested = comparison[comparison.verdict != "n/a"].merge(info, on="system")
+    sides = {
+        fam: tested[tested.family == fam][[*keys, "system", "verdict"]].rename(
+            columns={"system": f"system {fam}", "verdict": f"verdict {fam}"}
+        )
+        for fam in ("VGG", "ResNet")
+    }
+    pairs = sides["VGG"].merge(sides["ResNet"], on=keys)
+    for fam in ("VGG", "ResNet"):
+        pairs[f"better {fam}"] = (pairs[f"verdict {fam}"] == "better").astype(int)
+    pairs["difference"] = pairs["better VGG"] - pairs["better ResNet"]
+    return pairs.reset_index(drop=True)
 
 
 def paper_cells() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The paper's Tables 1-4 per (metric, method): mean, min and max over its 11 ImageNet models, and the share
-    of models on which the IDGI version beats its base method."""
+    of models on which the IDGI version beats its base method. The paper's MAE is taken at the best threshold: it
+    is named ``"MAE (best threshold)"`` here."""
     from ..reference import idgi_tables as paper
 
-    t = paper()
+    t = paper().replace({"metric": {"MAE": "MAE (best threshold)"}})
     summary = t.groupby(["metric", "method"]).value.agg(["mean", "min", "max"]).reset_index()
     wins = []
     for (metric, _model), g in t.groupby(["metric", "model"]):
@@ -228,3 +325,23 @@ def paper_cells() -> tuple[pd.DataFrame, pd.DataFrame]:
             wins.append({"metric": metric, "base": base, "better": bool(better)})
     wins = pd.DataFrame(wins).groupby(["metric", "base"]).better.agg(["sum", "size"]).reset_index()
     return summary, wins
+
+
+def bin_spread(information: np.ndarray, bins: int = 100) -> dict[str, float]:
+    """How the bokeh images spread over the protocol's information bins (values clipped to [0, 1], as
+    :func:`xai_lib.metrics.binned_curve` bins them; NaN dropped): the ``bokeh images``, the ``bins with a bokeh
+    image``, the ``share in the fullest bin`` and the ``effective bins``, ``exp(H)`` of the Shannon entropy ``H`` of
+    the bins' shares (``k`` for images spread evenly over ``k`` bins, 1 when one bin holds them all)."""
+    v = np.asarray(information, dtype=float)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        nan = float("nan")
+        return {"bokeh images": 0, "bins with a bokeh image": 0, "share in the fullest bin": nan, "effective bins": nan}
+    occupied = np.bincount(np.minimum((np.clip(v, 0.0, 1.0) * bins).astype(int), bins - 1), minlength=bins)
+    share = occupied[occupied > 0] / len(v)
+    return {
+        "bokeh images": len(v),
+        "bins with a bokeh image": int((occupied > 0).sum()),
+        "share in the fullest bin": float(share.max()),
+        "effective bins": float(np.exp(-(share * np.log(share)).sum())),
+    }

@@ -1,7 +1,7 @@
-"""Insertion score (Petsiuk et al. 2018), as the IDGI evaluation computes it.
+"""Insertion score (Petsiuk et al. 2018), as the IDGI paper describes it (sec. 4.3).
 
-Saliency = signed attribution summed over channels (``absolute=True``: its absolute value); pixels sorted by
-it, descending; for ``k = 0..steps``
+Saliency = signed attribution summed over channels (``absolute=True``: its absolute value; the paper does not say
+how channels are combined, so this is the book's choice); pixels sorted by it, descending; for ``k = 0..steps``
 the top ``k / steps`` of the pixels (all channels) are copied from the image onto a black base and the
 softmax probability of the label is read. The score is the trapezoidal area with ``dx = 1 / steps``; the
 "probability ratio" variant divides each probability by that of the full image. Only correctly predicted

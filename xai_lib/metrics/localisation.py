@@ -1,9 +1,13 @@
 """Weakly supervised localisation of a saliency map against a ground-truth mask (IDGI paper, sec. 4.6).
 
-The paper gives no code; we follow its description: ``S = |sum_c attribution|``, min-max normalised per
-image; ROC-AUC of ``S`` as a score for mask pixels; the best F1 over all thresholds of ``S``; and the mean
-absolute error between ``S`` and the binary mask. An image with an empty or full mask is skipped (no
-localisation to measure).
+The paper gives no code and does not say how a map's channels are combined; the book's choice (``sign``) is
+``S = |sum_c attribution|`` (``"absolute"``, the default), or the signed sum (``"signed"``) or its positive part
+(``"positive"``), min-max normalised per image. Then: ROC-AUC of ``S`` as a score for mask pixels; the best F1 over
+all thresholds of ``S``; and the mean absolute error (MAE) to the binary mask in two conventions: of the continuous
+map ``S`` (``mae``), and of the binary mask ``S >= t`` at the best threshold ``t`` (``mae_best``: the paper's
+"optimal ... MAE ... by finding the best threshold"; the thresholds are the distinct values of ``S``, the same as
+F1's, so the selection is never empty; each metric takes its own best threshold). An image with an empty or full
+mask is skipped (no localisation to measure).
 
 ROC-AUC and the precision-recall curve are computed as scikit-learn's ``roc_auc_score`` and
 ``precision_recall_curve`` compute them (the same cumulative counts at each distinct threshold, the same
@@ -18,10 +22,18 @@ import torch
 
 from .common import MetricResult, saliency_2d
 
+#: how a map's channels become one score per pixel (see the module notes)
+SIGNS = ("absolute", "signed", "positive")
 
-def normalised_saliency(saliency: torch.Tensor) -> torch.Tensor:
-    """``|sum_c attribution|`` min-max normalised to [0, 1] per image (a constant map becomes zeros)."""
-    s = saliency_2d(saliency, absolute=True).double()
+
+def normalised_saliency(saliency: torch.Tensor, sign: str = "absolute") -> torch.Tensor:
+    """``|sum_c attribution|`` (or the signed sum, or its positive part: ``sign``) min-max normalised to [0, 1] per
+    image (a constant map becomes zeros)."""
+    if sign not in SIGNS:
+        raise ValueError(f"sign: expected one of {list(SIGNS)}, got {sign!r}")
+    s = saliency_2d(saliency, absolute=sign == "absolute").double()
+    if sign == "positive":
+        s = s.clamp_min(0.0)
     flat = s.flatten(1)
     lo, hi = flat.min(1, keepdim=True).values, flat.max(1, keepdim=True).values
     span = torch.where(hi > lo, hi - lo, torch.ones_like(hi))
@@ -57,15 +69,22 @@ def best_f1(tps: np.ndarray, fps: np.ndarray) -> float:
     return float(f1.max())
 
 
-def localisation(saliency: torch.Tensor, masks: torch.Tensor) -> dict[str, MetricResult]:
-    """Per-image ``roc_auc``, ``best_f1`` and ``mae`` of the saliency against ``masks (B, H, W)``."""
+def best_mae(tps: np.ndarray, fps: np.ndarray, n: int) -> float:
+    """The smallest mean absolute error between the binary mask ``S >= t`` and the ground truth over the thresholds
+    of :func:`_counts` (``n`` pixels): ``(false positives + false negatives) / n`` at the best one."""
+    return float(((fps + (tps[-1] - tps)) / n).min())
+
+
+def localisation(saliency: torch.Tensor, masks: torch.Tensor, sign: str = "absolute") -> dict[str, MetricResult]:
+    """Per-image ``roc_auc``, ``best_f1``, ``mae`` (continuous map) and ``mae_best`` (binary map at the best
+    threshold) of the saliency against ``masks (B, H, W)``; ``sign``: how channels are combined (module notes)."""
     if not torch.is_tensor(masks) or masks.dim() != 3:
         raise ValueError(f"masks: expected a tensor of shape (B, H, W), got {getattr(masks, 'shape', masks)}")
-    s = normalised_saliency(saliency)
+    s = normalised_saliency(saliency, sign)
     if s.shape != masks.shape:
         raise ValueError(f"masks: shape {tuple(masks.shape)} does not match the saliency's {tuple(s.shape)}")
     b = s.shape[0]
-    out = {k: torch.full((b,), float("nan"), dtype=torch.float64) for k in ("roc_auc", "best_f1", "mae")}
+    out = {k: torch.full((b,), float("nan"), dtype=torch.float64) for k in ("roc_auc", "best_f1", "mae", "mae_best")}
     skipped: dict[int, str] = {}
     for i in range(b):
         m = masks[i].flatten().bool().numpy()
@@ -77,4 +96,5 @@ def localisation(saliency: torch.Tensor, masks: torch.Tensor) -> dict[str, Metri
         out["roc_auc"][i] = roc_auc(tps, fps)
         out["best_f1"][i] = best_f1(tps, fps)
         out["mae"][i] = np.abs(si - m).mean()
+        out["mae_best"][i] = best_mae(tps, fps, m.size)
     return {k: MetricResult(v, dict(skipped)) for k, v in out.items()}
