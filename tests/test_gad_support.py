@@ -7,7 +7,9 @@ import torch
 
 import xai_lib
 from xai_lib.gad_support import (
+    FIT,
     GAD_METHODS,
+    SHIFT,
     SupportConfig,
     fidelity,
     gad_maps,
@@ -116,7 +118,56 @@ def test_support_moves_the_shifted_columns_apart():
     # class-0 rows: the class-2 output went down; class-2 rows: the class-0 output went down
     assert (out[a, 2] - orig[a, 2]).mean() < -1.0 and (out[b, 0] - orig[b, 0]).mean() < -1.0
     assert -1 <= fit["rank corr a"] <= 1 and fit["MSE to original outputs"] > 0
-    assert fit["fit share"] == pytest.approx(1 - fit["MSE to targets"] / fit["MSE original to targets"])
+    assert fit[FIT] == pytest.approx(1 - fit["MSE to targets"] / fit["MSE original to targets"])
+    # these random inputs carry no sign of their class: the support can only lower both outputs of every row, which
+    # brings it closer to the targets (the fit grows) but does not move a row's own output away from the other's
+    assert fit[FIT] > 0.5 and abs(fit[SHIFT]) < 0.2
+
+
+class _LabelShift(torch.nn.Module):
+    """A known "support": the original's outputs with a share ``s`` of the requested shift applied to every sample
+    (the label is read from the first pixel): class-0 rows get ``s * alpha_a`` off output 2, class-2 rows
+    ``s * alpha_b`` off output 0; ``own``: that share added to the sample's own output instead."""
+
+    def __init__(self, original, s, alpha, own=False):
+        super().__init__()
+        self.original, self.s, self.alpha, self.own = original, s, alpha, own
+
+    def forward(self, x):
+        out = self.original(x).clone()
+        is_a = x[:, 0, 0, 0] < 0.5
+        alpha_a, alpha_b = self.alpha if isinstance(self.alpha, tuple) else (self.alpha, self.alpha)
+        if self.own:
+            out[is_a, 0] += self.s * alpha_a
+            out[~is_a, 2] += self.s * alpha_b
+        else:
+            out[is_a, 2] -= self.s * alpha_a
+            out[~is_a, 0] -= self.s * alpha_b
+        return out
+
+
+def test_fit_and_shift_realised_on_known_supports():
+    """A support that realises a share s of every sample's shift: shift realised = s, and the fit
+    1 - MSE ratio = 1 - (1 - s)^2 (so a fit of 0.9 is about 68% of the shift, not 90%); the same share realised by
+    raising the sample's own output counts as the same shift of the gap; unequal alphas; alpha 0."""
+    model, (x, _y) = small_model(), pair_data()
+    y = torch.arange(len(x)) % 2 * 2  # classes 0 and 2
+    x = x.clone()
+    x[:, 0, 0, 0] = (y == 2).float()  # the label, for the known support to read
+    for s in (0.0, 0.68, 1.0, 1.25):
+        fit = fidelity(model, _LabelShift(model, s, 4.0), x, y, 0, 2, 4.0)
+        assert fit[SHIFT] == pytest.approx(s, abs=1e-6)
+        assert fit[FIT] == pytest.approx(1 - (1 - s) ** 2, abs=1e-5)
+        assert fit["MSE original to targets"] == pytest.approx(4.0**2 / 2, rel=1e-6)
+    assert fidelity(model, _LabelShift(model, 0.68, 4.0), x, y, 0, 2, 4.0)[FIT] == pytest.approx(0.8976, abs=1e-4)
+    own = fidelity(model, _LabelShift(model, 0.5, 4.0, own=True), x, y, 0, 2, 4.0)
+    assert own[SHIFT] == pytest.approx(0.5, abs=1e-6)
+    uneven = fidelity(model, _LabelShift(model, 0.5, (2.0, 6.0)), x, y, 0, 2, (2.0, 6.0))
+    assert uneven[SHIFT] == pytest.approx(0.5, abs=1e-6)
+    same = fidelity(model, model, x, y, 0, 2, 0.0)
+    assert same[SHIFT] == 1.0 and same[FIT] == 1.0
+    moved = fidelity(model, _LabelShift(model, 1.0, 4.0), x, y, 0, 2, 0.0)
+    assert str(moved[SHIFT]) == "nan"  # nothing was asked for, yet the gaps moved: no share to speak of
 
 
 def test_only_the_pairs_outputs_enter_the_regression_and_its_fit():

@@ -2,9 +2,11 @@
 
 For every image, method (the paper's five) and class output ``a`` of the pair: the original map and the GAD map
 (pixels in the top ``keep`` share of the original's and of every support's map), their convex hulls, RC (eq. 1),
-RS (eq. 2) of the GAD hull and of the supplementary region on output ``a``, and, where the data has masks of the
-part that separates the classes, the share of the important pixels on it. The support regressions come from the
-content-keyed cache (the chapter trains them before sharding: every worker loads the same supports).
+RS (eq. 2) of the GAD hull and of the supplementary region on output ``a`` with their areas in pixels (RS times the
+area is the whole change of the output), and, where the data has masks of the part that separates the classes, the
+share of the important pixels on it. The support regressions come from the content-keyed cache (the chapter trains
+them before sharding: every worker loads the same supports). Also the paper's cells that stand beside ours
+(:func:`paper_cells`) and the statistic that decides a paired verdict (:func:`median_difference`).
 """
 
 from __future__ import annotations
@@ -19,8 +21,46 @@ from ..gad_support import GAD_METHODS, SupportConfig, gad_maps, share_inside, su
 from ..models.training import batched_logits
 from .common import shard_data
 
-ROW_COLUMNS = ("image", "method", "output", "class", "logit", "RC", "GAD empty", "RS GAD", "RS Sup",
-               "part share original", "part share GAD", "kept share")  # fmt: skip
+ROW_COLUMNS = ("image", "method", "output", "class", "logit", "RC", "GAD empty", "RS GAD", "RS Sup", "area GAD",
+               "area Sup", "part share original", "part share GAD", "kept share")  # fmt: skip
+#: the methods of the paper's Table 2 claim (GAD's region matters more per pixel for these; not for Saliency)
+CLAIM_METHODS = ("Deconvolution", "InputXGradient", "GuidedBackprop", "IntegratedGradients")
+#: the paper's dataset that stands beside each of ours (``shapes_pair``: cat vs dog faces, our cat x dog); datasets
+#: not named here are compared with all of the paper's cells
+PAPER_DATASET = {"shapes_pair": "cat x dog"}
+
+
+def train_per_class_used(system, p: dict) -> int:
+    """The training images per class the supports of the pair ``p["classes"]`` are trained on: ``p["train_per_class"]``,
+    or fewer where a class of the training split has fewer."""
+    a, b = p["classes"]
+    train = system.data("train")
+    return min(p["train_per_class"], *(int((train.labels == c).sum()) for c in (a, b)))
+
+
+def median_difference(new, base) -> float:
+    """The median of the paired differences ``new - base`` over the pairs where both are finite: the statistic whose
+    sign sets the direction of :func:`xai_lib.stats.paired_comparison`'s verdict (NaN without any pair)."""
+    a, b = np.asarray(new, dtype=float), np.asarray(base, dtype=float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    return float(np.median(a[ok] - b[ok])) if ok.any() else float("nan")
+
+
+def paper_cells(paper: pd.DataFrame, table: int, dataset: str | None = None) -> pd.DataFrame:
+    """The paper's cells of ``table`` (1 or 2) for the paper's dataset that stands beside ``dataset`` (all of them
+    when ``dataset`` has none, see :data:`PAPER_DATASET`), one row per (dataset, arch, method, output) with the
+    columns of its rows (Table 1: ``Orig.``, ``GAD`` counts of 512; Table 2: ``Sup.``, ``GAD`` mean RS x 100)."""
+    part = paper[paper.table == table]
+    if dataset in PAPER_DATASET:
+        part = part[part.dataset == PAPER_DATASET[dataset]]
+    part = part.assign(output=part.row.str.extract(r"(\d)$", expand=False).astype(int),
+                       kind=part.row.str.replace(r"\s*\d$", "", regex=True))  # fmt: skip
+    return part.pivot_table(index=["dataset", "arch", "method", "output"], columns="kind", values="value").reset_index()
+
+
+def paper_label(dataset: str | None) -> str:
+    """The paper's datasets :func:`paper_cells` compares ``dataset`` with, in words."""
+    return PAPER_DATASET.get(dataset, "cat x dog and birds")
 
 
 def supports_for(system, p: dict) -> tuple[dict, tuple[int, int]]:
@@ -28,8 +68,7 @@ def supports_for(system, p: dict) -> tuple[dict, tuple[int, int]]:
     a, b = p["classes"]
     out_a, out_b = system.data("train").output_of(a), system.data("train").output_of(b)
     train = system.data("train")
-    n = min(p["train_per_class"], *(int((train.labels == c).sum()) for c in (a, b)))
-    rows = train.class_balanced_index(n, (a, b))
+    rows = train.class_balanced_index(train_per_class_used(system, p), (a, b))
     dev = system.device
     sups = support_models(
         system.model, train.inputs[rows].to(dev), train.targets[rows].to(dev), out_a, out_b, tuple(p["alphas"]),
@@ -63,6 +102,7 @@ def scores(p: dict) -> dict[str, pd.DataFrame]:
                 if ok.any():
                     values[ok.numpy()] = rs(system.model, x[ok.to(dev)], masks[ok].to(dev), out, p["fill"]).numpy()
             area_o = m_orig.flatten(1).sum(1).double()
+            area_g, area_s = m_gad.flatten(1).sum(1).numpy(), m_sup.flatten(1).sum(1).numpy()
             rc = (m_gad.flatten(1).sum(1).double() / area_o.clamp_min(1)).numpy()
             if data.masks is not None:
                 on_part = (share_inside(g.important, data.masks), share_inside(g.gad, data.masks))
@@ -71,7 +111,8 @@ def scores(p: dict) -> dict[str, pd.DataFrame]:
             for i, img in enumerate(p["indices"]):
                 rows.append({"image": img, "method": method, "output": k, "class": int(data.labels[i]),
                              "logit": float(logits[i, out]), "RC": float(rc[i]), "GAD empty": not bool(g.gad[i].any()),
-                             "RS GAD": rs_gad[i], "RS Sup": rs_sup[i], "part share original": on_part[0][i],
+                             "RS GAD": rs_gad[i], "RS Sup": rs_sup[i], "area GAD": int(area_g[i]),
+                             "area Sup": int(area_s[i]), "part share original": on_part[0][i],
                              "part share GAD": on_part[1][i],
                              "kept share": float(g.gad[i].float().mean())})  # fmt: skip
     return {"rows": pd.DataFrame(rows, columns=list(ROW_COLUMNS)),
