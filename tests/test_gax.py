@@ -254,3 +254,139 @@ def test_co_scores_in_chunks_equal_one_call():
     for combine, soft in (("sum", False), ("mul", True)):
         one = co_score(m, x, h, y, combine, soft).detach()
         torch.testing.assert_close(co_scores(m, x, h, y, combine, soft, batch_size=2), one)
+
+
+# -- the CO-gap chapter's library: where the heatmap is added, the scale study, the claims' statistics -----------
+
+
+def test_co_from_outputs_equals_co_score():
+    from xai_lib.experiments.co_gap import co_from_outputs
+
+    torch.manual_seed(6)
+    m = linear(torch.randn(4, 5), bias=[0.1, 0.2, -0.3, 0.0])
+    x, h, y = torch.rand(6, 5), torch.randn(6, 5), torch.tensor([0, 1, 2, 3, 0, 1])
+    for soft in (False, True):
+        got = co_from_outputs(m(x).detach(), m(x + h).detach(), y, soft)
+        torch.testing.assert_close(got, co_score(m, x, h, y, softmax=soft).detach())
+
+
+def test_model_input_variant_adds_std_times_h_in_pixel_space():
+    """The paper's variant (heatmap added to the normalised input) on a Preprocessed linear model: its CO is the
+    closed form kappa . W h, which is the pixel-space CO of std * h; without a normalisation nothing changes."""
+    from xai_lib.experiments.co_gap import co_from_outputs, model_input
+    from xai_lib.models import Preprocessed
+
+    torch.manual_seed(7)
+    W = torch.randn(3, 8)
+    net = nn.Sequential(nn.Flatten(), linear(W)).eval()
+    mean, std = (0.4, 0.6), (0.5, 0.25)
+    model = Preprocessed(net, mean, std).eval()
+    x, h, y = torch.rand(5, 2, 2, 2), torch.rand(5, 2, 2, 2) * 2 - 1, torch.tensor([0, 1, 2, 0, 1])
+    inner, xn = model_input(model, x)
+    assert inner is net
+    s = torch.tensor(std).reshape(1, 2, 1, 1)
+    torch.testing.assert_close(xn, (x - torch.tensor(mean).reshape(1, 2, 1, 1)) / s)
+    co = co_from_outputs(net(xn).detach(), net(xn + h).detach(), y)
+    torch.testing.assert_close(co, (kappa(y, 3) * (h.flatten(1) @ W.T)).sum(1))
+    torch.testing.assert_close(co, co_score(model, x, s * h, y).detach(), atol=1e-5, rtol=1e-5)
+    same, x_same = model_input(net, x)
+    assert same is net and x_same is x
+
+
+def test_scaled_ax_is_linear_in_the_scale_on_a_linear_model():
+    from xai_lib.experiments.co_gap import scaled_ax
+
+    W = torch.eye(3)
+    m = linear(W)
+    x = torch.tensor([[0.6, 0.2, 0.1], [0.1, 0.7, 0.3]])
+    h = torch.tensor([[-1.0, 1.0, 0.0], [0.0, -1.0, 1.0]])
+    y = torch.tensor([0, 1])
+    table = scaled_ax(m, x, h, y, [0.1, 0.5, 1.0])
+    assert table.scale.tolist() == [0.1, 0.1, 0.5, 0.5, 1.0, 1.0] and table.item.tolist() == [0, 1] * 3
+    unit = (kappa(y, 3) * h).sum(1)  # kappa . W h with W = I
+    for s in (0.1, 0.5, 1.0):
+        part = table[table.scale == s]
+        torch.testing.assert_close(torch.tensor(part.co.to_numpy(), dtype=torch.float32), s * unit)
+        expected = ((x + s * h).argmax(1) == y).tolist()  # image 0: right until 0.2 + s > 0.6 - s
+        assert part["correct after"].tolist() == expected
+    assert table[table.scale == 0.1]["correct after"].tolist() == [True, True]
+    assert table[table.scale == 1.0]["correct after"].tolist() == [False, False]
+
+
+def test_paired_auroc_difference_ci_closed_forms():
+    import numpy as np
+
+    from xai_lib.experiments.co_gap import paired_auroc_difference_ci
+
+    pos = np.array([True] * 10 + [False] * 8)
+    perfect = pos.astype(float)
+    assert paired_auroc_difference_ci(perfect, perfect, pos, n_boot=50) == (0.0, 0.0, 0.0)
+    assert paired_auroc_difference_ci(perfect, -perfect, pos, n_boot=50) == (1.0, 1.0, 1.0)
+    assert all(np.isnan(paired_auroc_difference_ci(perfect[:12], perfect[:12], pos[:12], n_boot=5)))
+    with pytest.raises(ValueError, match="scores_b"):
+        paired_auroc_difference_ci(perfect, perfect[:5], pos)
+
+
+@pytest.mark.parametrize(
+    "cells,expected",
+    [
+        (["reproduced"] * 3, "reproduced"),
+        (["reproduced"] + ["inconclusive"] * 11, "inconclusive"),
+        (["reproduced"] * 6 + ["inconclusive"] * 6, "partly"),
+        (["not reproduced"] * 6 + ["inconclusive"] * 6, "not reproduced"),
+        (["not reproduced", "inconclusive", "inconclusive"], "inconclusive"),
+        (["not reproduced", "not reproduced", "reproduced"], "not reproduced"),
+        (["not comparable"] * 2, "not comparable"),
+        ([], "not comparable"),
+    ],
+)
+def test_cells_verdict_rule(cells, expected):
+    from xai_lib.experiments.co_gap import cells_verdict
+
+    assert cells_verdict(cells) == expected
+
+
+def test_best_methods_and_dataset_dependence():
+    import numpy as np
+    import pandas as pd
+
+    from xai_lib.experiments.co_gap import best_methods, cells_verdict, dataset_dependence
+
+    rng = np.random.default_rng(0)
+    correct = np.array([True] * 60 + [False] * 40)
+
+    def system(name, scores):
+        n = len(next(iter(scores.values())))
+        return pd.concat([pd.DataFrame({"system": name, "image": np.arange(n), "method": m,
+                                        "correct": correct[:n], "co": s}) for m, s in scores.items()])  # fmt: skip
+
+    good, noise = correct + 0.1 * rng.random(100), rng.random(100)
+    co = pd.concat([
+        system("a/net", {"Saliency": good, "DeepLift": noise}),  # distinct: Saliency
+        system("b/net", {"Saliency": good, "DeepLift": good.copy()}),  # a tie at AUROC 1
+        system("c/net", {"Saliency": noise[:70], "DeepLift": good[:70]}),  # 10 wrong: too few
+    ])  # fmt: skip
+    best = best_methods(co, few_wrong=20, n_boot=100).set_index("system")
+    assert best.status.to_dict() == {"a/net": "distinct", "b/net": "tie", "c/net": "too few wrong predictions"}
+    assert best.loc["a/net", "best"] == "Saliency" and best.loc["a/net", "AUROC"] == 1.0
+    assert dataset_dependence(best.reset_index())[0] == "inconclusive"  # two eligible datasets, one distinct best
+    other = best_methods(system("d/net", {"Saliency": noise, "DeepLift": good}), few_wrong=20, n_boot=100)
+    verdict, distinct = dataset_dependence(pd.concat([best.reset_index(), other]))
+    assert verdict == "reproduced" and distinct == {"a": ["Saliency"], "d": ["DeepLift"]}
+    same = best_methods(system("d/net", {"Saliency": good, "DeepLift": noise}), few_wrong=20, n_boot=100)
+    assert dataset_dependence(pd.concat([best.reset_index(), same]))[0] == "not reproduced"
+    assert dataset_dependence(best.reset_index().iloc[[0, 2]])[0] == "not comparable"
+    assert cells_verdict(["reproduced", "not comparable"]) == "reproduced"
+
+
+def test_pixel_correlation_closed_forms():
+    import math
+
+    from xai_lib.gax import pixel_correlation
+
+    x = torch.rand(3, 2, 4, 4)
+    r = pixel_correlation(torch.stack([2 * x[0] + 1, -x[1], torch.ones_like(x[2])]), x)
+    torch.testing.assert_close(r[:2], torch.tensor([1.0, -1.0], dtype=torch.float64))
+    assert math.isnan(float(r[2]))
+    with pytest.raises(ValueError, match="b"):
+        pixel_correlation(x, x[:2])

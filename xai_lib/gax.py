@@ -329,3 +329,15 @@ def auto_target(model: nn.Module, x: torch.Tensor, y, quantile: float = 0.9):
         raise ValueError(f"quantile: expected a number in [0, 1], got {quantile!r}")
     table = method_co_scores(model, x, y)
     return float(np.ceil(table.co.quantile(quantile))), table
+
+
+def pixel_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pearson correlation of ``a`` and ``b`` over each input's values (all channels and pixels), per input
+    ``(B,)``: 1 when ``a`` is an increasing affine copy of ``b`` (e.g. a heatmap that merely copies its image),
+    NaN where either input is constant. Used to measure how close a GAX heatmap is to its image."""
+    if a.shape != b.shape or a.dim() < 2:
+        raise ValueError(f"b: expected the shape of a {tuple(a.shape)} (batch first), got {tuple(b.shape)}")
+    a, b = a.flatten(1).double(), b.flatten(1).double()
+    a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
+    den = (a.square().sum(1) * b.square().sum(1)).sqrt()
+    return torch.where(den > 0, (a * b).sum(1) / den.clamp_min(1e-300), torch.full_like(den, float("nan")))

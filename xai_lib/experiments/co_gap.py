@@ -1,47 +1,232 @@
-"""The GAX paper's CO-score gap (Tjoa et al. 2021, sec. 4.1), per shard of test inputs.
+"""The GAX paper's CO-score gap (Tjoa et al. 2021, sec. 4.1), per shard of test inputs, and the statistics that
+decide its claims.
 
 For every input: the model's prediction; the normalised heatmap of each of the paper's six captum methods for the
 **predicted** class; its CO score (eq. 5, kappa from the **ground truth**) in four variants (AX by ``x + h`` or
 ``x * h``, on raw or softmax outputs); and whether the model is right on ``x (+) h``. A method that cannot run on
 the model (LayerGradCam without a convolution, a hooked method on a model whose activations cannot be separated)
 is skipped with its reason.
+
+**Where the heatmap is added.** The book's models take pixels in [0, 1] (a system's normalisation is folded into
+its model, :class:`~xai_lib.models.preprocess.Preprocessed`), so the main tables compute heatmaps on pixels and add
+them to pixels. The paper's reference code computes the heatmap on the network's *normalised* input and adds it
+there: ``net(normalise(x) + h)``, a perturbation of ``std * h`` in pixel units. :func:`model_input` gives that
+network and input; for a system with a normalisation the task also returns this variant (``"model_input"``),
+for a system without one the two variants are the same computation. The **scale study** (``"scaled"``) adds
+``s * h`` for a few scales ``s``: the size of the perturbation, separated from the method.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
 
 from ..captum_glue import unsupported_reason
-from ..gax import METHODS, augment, co_scores, heatmaps
+from ..gax import METHODS, heatmaps, kappa
+from ..models.preprocess import Preprocessed
 from ..models.training import batched_logits
+from ..report import PARTLY_FROM, interval_verdict, verdict
+from ..stats import mann_whitney_auc
 from .common import shard_data
 
 VARIANTS = (("sum", False), ("sum", True), ("mul", False), ("mul", True))  # (AX process, softmax)
+SCALED_COLUMNS = ["image", "method", "scale", "correct", "co", "correct after"]
+MODEL_INPUT_COLUMNS = ["image", "method", "correct", "co", "correct after"]
+
+
+def model_input(model: nn.Module, x: torch.Tensor) -> tuple[nn.Module, torch.Tensor]:
+    """The network and the input it computes on: for a :class:`Preprocessed` model its inner network and
+    ``(x - mean) / std`` (where the paper's code computes and adds the heatmap), else ``model`` and ``x``."""
+    if isinstance(model, Preprocessed):
+        return model.net, (x - model.mean.to(x.dtype)) / model.std.to(x.dtype)
+    return model, x
+
+
+def co_from_outputs(out_x: torch.Tensor, out_ax: torch.Tensor, y: torch.Tensor, softmax: bool = False) -> torch.Tensor:
+    """CO score (eq. 5) from the outputs on ``x`` and on ``x (+) h`` (``(B, C)`` each): the same number as
+    :func:`xai_lib.gax.co_score`, without calling the model again. ``softmax`` applies softmax to both."""
+    if out_x.shape != out_ax.shape or out_x.dim() != 2:
+        raise ValueError(f"out_ax: expected the shape of out_x {tuple(out_x.shape)}, got {tuple(out_ax.shape)}")
+    if softmax:
+        out_x, out_ax = F.softmax(out_x, 1), F.softmax(out_ax, 1)
+    return ((out_ax - out_x) * kappa(y.to(out_x.device), out_x.shape[1], out_x.dtype, out_x.device)).sum(1)
+
+
+def scaled_ax(
+    model: nn.Module, x: torch.Tensor, h: torch.Tensor, y, scales: Sequence[float], out_x: torch.Tensor | None = None
+) -> pd.DataFrame:
+    """The scale study: for each ``s`` in ``scales``, the CO score (raw outputs) of ``x + s * h`` and whether the
+    model is right on it, one row per input and scale (``scale``, ``item``, ``co``, ``correct after``; ``item``
+    is the input's position). ``out_x``: the model's outputs on ``x`` when already computed."""
+    y = torch.as_tensor(y).long().reshape(-1).cpu()
+    if h.shape != x.shape or y.shape != (len(x),):
+        raise ValueError(
+            f"h, y: expected shapes {tuple(x.shape)} and ({len(x)},), got {tuple(h.shape)}, {tuple(y.shape)}"
+        )
+    out_x = batched_logits(model, x) if out_x is None else out_x.cpu()
+    parts = []
+    for s in scales:
+        out = batched_logits(model, x + float(s) * h)
+        parts.append(pd.DataFrame({"scale": float(s), "item": np.arange(len(x)),
+                                   "co": co_from_outputs(out_x, out, y).numpy(),
+                                   "correct after": (out.argmax(1) == y).numpy()}))  # fmt: skip
+    return pd.concat(parts, ignore_index=True)
 
 
 def scores(p: dict) -> dict[str, pd.DataFrame]:
-    """Task: CO scores of every method and variant, and accuracy after AX, for the shard's inputs."""
+    """Task: CO scores of every method and variant, and accuracy after AX, for the shard's inputs; with
+    ``p["scales"]`` (a list) also the scale study; for a system with a normalisation also the paper's variant
+    (heatmap computed on and added to the normalised input: ``"model_input"``)."""
     system, data = shard_data(p)
     dev = system.device
     x, y = data.inputs.to(dev), data.targets.to(dev)
-    pred = batched_logits(system.model, x).argmax(1).to(dev)
+    y_cpu = y.cpu()
+    out_x = batched_logits(system.model, x)
+    pred = out_x.argmax(1).to(dev)
     images = p["indices"]
-    correct = (pred == y).cpu()
-    co_rows, ax_rows, skipped = [], [], []
+    correct = (pred.cpu() == y_cpu).tolist()
+    scales = [float(s) for s in p.get("scales") or []]
+    net, xn = model_input(system.model, x)
+    normalised = net is not system.model
+    out_xn = batched_logits(net, xn) if normalised else None
+    co_rows, ax_rows, skipped, scaled, inner = [], [], [], [], []
     for method in METHODS:
         reason = unsupported_reason(system.model, method, x)
         if reason is not None:
             skipped.append({"method": method, "reason": reason})
             continue
         h = heatmaps(system.model, x, method, target=pred)
-        for combine, soft in VARIANTS:
-            co = co_scores(system.model, x, h, y, combine, soft).cpu()
-            co_rows += [{"image": i, "method": method, "AX": combine, "softmax": soft, "correct": bool(c),
-                         "co": float(v)}
-                        for i, c, v in zip(images, correct.tolist(), co.tolist(), strict=True)]  # fmt: skip
         for combine in ("sum", "mul"):
-            right = (batched_logits(system.model, augment(x, h, combine)).argmax(1) == y.cpu()).tolist()
+            out = batched_logits(system.model, x + h if combine == "sum" else x * h)
+            for soft in (False, True):
+                co = co_from_outputs(out_x, out, y_cpu, soft)
+                co_rows += [{"image": i, "method": method, "AX": combine, "softmax": soft, "correct": c,
+                             "co": float(v)}
+                            for i, c, v in zip(images, correct, co.tolist(), strict=True)]  # fmt: skip
+            right = (out.argmax(1) == y_cpu).tolist()
             ax_rows += [{"image": i, "method": method, "AX": combine, "correct after": r}
                         for i, r in zip(images, right, strict=True)]  # fmt: skip
-    base = pd.DataFrame({"image": images, "target": y.tolist(), "pred": pred.tolist(), "correct": correct.tolist()})
-    return {"co": pd.DataFrame(co_rows), "ax": pd.DataFrame(ax_rows), "pred": base, "skipped": pd.DataFrame(skipped)}
+        if scales:
+            s = scaled_ax(system.model, x, h, y_cpu, scales, out_x)
+            s["image"] = [images[k] for k in s.item]
+            scaled.append(s.assign(method=method, correct=[correct[k] for k in s.item]).drop(columns="item"))
+        if normalised:
+            hn = heatmaps(net, xn, method, target=pred)
+            out = batched_logits(net, xn + hn)
+            inner.append(pd.DataFrame({"image": images, "method": method, "correct": correct,
+                                       "co": co_from_outputs(out_xn, out, y_cpu).numpy(),
+                                       "correct after": (out.argmax(1) == y_cpu).numpy()}))  # fmt: skip
+    base = pd.DataFrame({"image": images, "target": y_cpu.tolist(), "pred": pred.tolist(), "correct": correct})
+    return {
+        "co": pd.DataFrame(co_rows), "ax": pd.DataFrame(ax_rows), "pred": base, "skipped": pd.DataFrame(skipped),
+        "scaled": pd.concat(scaled, ignore_index=True)[SCALED_COLUMNS] if scaled else empty(SCALED_COLUMNS),
+        "model_input": pd.concat(inner, ignore_index=True) if inner else empty(MODEL_INPUT_COLUMNS),
+    }  # fmt: skip
+
+
+def empty(columns: Sequence[str]) -> pd.DataFrame:
+    """A table without rows with these columns."""
+    return pd.DataFrame(columns=list(columns))
+
+
+# -- statistics that decide the chapter's claims -----------------------------------------------------------------
+
+
+def paired_auroc_difference_ci(
+    scores_a, scores_b, positives, n_boot: int = 1000, level: float = 0.95, seed: int = 0, min_per_class: int = 5
+) -> tuple[float, float, float]:
+    """AUROC(a) - AUROC(b) of two detectors scored on the **same** items, with a percentile bootstrap CI that
+    resamples the items (within each class) once for both detectors, so their correlation is kept. NaNs when a
+    class has fewer than ``min_per_class`` items."""
+    a, b = np.asarray(scores_a, dtype=float), np.asarray(scores_b, dtype=float)
+    p = np.asarray(positives, dtype=bool)
+    if a.shape != b.shape or a.shape != p.shape or a.ndim != 1:
+        raise ValueError(f"scores_b, positives: expected the shape of scores_a {a.shape}, got {b.shape}, {p.shape}")
+    pos, neg = np.flatnonzero(p), np.flatnonzero(~p)
+    if min(len(pos), len(neg)) < min_per_class:
+        return float("nan"), float("nan"), float("nan")
+    diff = mann_whitney_auc(a[pos], a[neg]) - mann_whitney_auc(b[pos], b[neg])
+    rng = np.random.default_rng(seed)
+    boots = np.empty(n_boot)
+    for k in range(n_boot):
+        ip, ineg = rng.choice(pos, len(pos)), rng.choice(neg, len(neg))
+        boots[k] = mann_whitney_auc(a[ip], a[ineg]) - mann_whitney_auc(b[ip], b[ineg])
+    lo, hi = np.quantile(boots, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(diff), float(lo), float(hi)
+
+
+def cells_verdict(cell_verdicts: Sequence[str]) -> str:
+    """A claim's verdict from its cells' interval verdicts (:func:`xai_lib.report.interval_verdict`): cells that
+    are *not comparable* are left out; *reproduced* when every other cell's interval lies on the claimed side,
+    *partly* when at least half do (:func:`xai_lib.report.verdict`, the book's one rule); below that *not
+    reproduced* when at least half lie on the other side, else *inconclusive* (the remaining intervals span the
+    threshold: too few data to decide); *not comparable* without a comparable cell."""
+    cells = [v for v in cell_verdicts if v != "not comparable"]
+    unknown = set(cells) - {"reproduced", "not reproduced", "inconclusive"}
+    if unknown:
+        raise ValueError(f"cell_verdicts: expected interval verdicts, got {sorted(unknown)}")
+    agree, against = cells.count("reproduced"), cells.count("not reproduced")
+    base = verdict(agree, len(cells))
+    if base == "not reproduced" and against < PARTLY_FROM * len(cells):
+        return "inconclusive"
+    return base
+
+
+def best_methods(co: pd.DataFrame, few_wrong: int, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Per system of ``co`` (columns system, image, method, correct, co: one variant), the method whose CO score
+    separates correct from wrong predictions best (highest AUROC), the runner-up, and the paired bootstrap CI of
+    their AUROC difference (:func:`paired_auroc_difference_ci`). ``status``: *distinct* (the CI lies above 0),
+    *tie* (it does not), *too few wrong predictions* (fewer than ``few_wrong``: not comparable), *one method*."""
+    rows = []
+    for system, g in co.groupby("system", sort=False):
+        wide = g.pivot(index="image", columns="method", values="co")
+        right = g.drop_duplicates("image").set_index("image").correct.reindex(wide.index).to_numpy(bool)
+        wrong = int((~right).sum())
+        row = {"system": system, "wrong": wrong, "best": "n/a", "AUROC": float("nan"), "runner-up": "n/a",
+               "runner-up AUROC": float("nan"), "difference": float("nan"), "CI low": float("nan"),
+               "CI high": float("nan")}  # fmt: skip
+        if wrong < few_wrong or right.all():
+            rows.append({**row, "status": "too few wrong predictions"})
+            continue
+        aucs = {m: mann_whitney_auc(wide[m].to_numpy()[right], wide[m].to_numpy()[~right]) for m in wide.columns}
+        order = sorted(aucs, key=lambda m: (-aucs[m], m))
+        row.update({"best": order[0], "AUROC": aucs[order[0]]})
+        if len(order) < 2:
+            rows.append({**row, "status": "one method"})
+            continue
+        d, lo, hi = paired_auroc_difference_ci(wide[order[0]], wide[order[1]], right, n_boot=n_boot, seed=seed)
+        row.update({"runner-up": order[1], "runner-up AUROC": aucs[order[1]], "difference": d, "CI low": lo,
+                    "CI high": hi})  # fmt: skip
+        rows.append({**row, "status": "distinct" if lo > 0 else "tie"})
+    return pd.DataFrame(rows)
+
+
+def dataset_dependence(best: pd.DataFrame) -> tuple[str, dict[str, list[str]]]:
+    """The verdict of "the best-separating method depends on the dataset" from :func:`best_methods` (``system``
+    named ``dataset/model``): *not comparable* when fewer than two datasets have a system with enough wrong
+    predictions; *inconclusive* when fewer than two datasets have a distinct best method (ties); else
+    *reproduced* when two datasets have no distinct best method in common, *not reproduced* when every two
+    share one. Also returns each dataset's distinct best methods."""
+    best = best.assign(dataset=best.system.str.split("/").str[0])
+    eligible = set(best[best.status != "too few wrong predictions"].dataset)
+    distinct = {d: sorted(set(g[g.status == "distinct"].best)) for d, g in best.groupby("dataset", sort=False)}
+    distinct = {d: m for d, m in distinct.items() if m}
+    if len(eligible) < 2:
+        return "not comparable", distinct
+    if len(distinct) < 2:
+        return "inconclusive", distinct
+    sets = [set(m) for m in distinct.values()]
+    disjoint = any(not (a & b) for i, a in enumerate(sets) for b in sets[i + 1 :])
+    return ("reproduced" if disjoint else "not reproduced"), distinct
+
+
+def interval_cells(table: pd.DataFrame, threshold: float = 0.0, claimed: str = "above") -> list[str]:
+    """:func:`xai_lib.report.interval_verdict` of each row's ``CI low`` and ``CI high``."""
+    return [
+        interval_verdict(lo, hi, threshold, claimed) for lo, hi in zip(table["CI low"], table["CI high"], strict=True)
+    ]
