@@ -601,11 +601,12 @@ for name, method in (("logit", logit_ig), (output, prob_ig)):
         attr = method.attribute(few, few_t, n_steps=16, idgi=use_idgi)
         errors[name, use_idgi] = float(method.completeness_error(few, attr, few_t).abs().mean())
     errors[name, "delta"] = float(delta_f.abs().mean())
-logit_bound = report.ROUNDOFF * max(1.0, errors["logit", "delta"])
-assert errors["logit", True] < logit_bound  # IDGI telescopes for any output: round-off only
+bounds = {name: report.ROUNDOFF * max(1.0, errors[name, "delta"]) for name in ("logit", output)}
+assert all(errors[name, True] < bounds[name] for name in bounds)  # IDGI telescopes for any output: round-off only
+logit_bound = bounds["logit"]
 for name in ("logit", output):
     print(f"{name:11s} |f(x) - f(x')| {errors[name, 'delta']:6.2f}   IG, 16 steps: mean |error| "
-          f"{errors[name, False]:.1e}   IDGI: {report.roundoff(errors[name, True], logit_bound)}")  # fmt: skip
+          f"{errors[name, False]:.1e}   IDGI: {report.roundoff(errors[name, True], bounds[name])}")  # fmt: skip
 report.glue("logit_delta", errors["logit", "delta"])
 report.glue("logit_ig_error", errors["logit", False])
 report.glue("prob_ig_error", errors[output, False])

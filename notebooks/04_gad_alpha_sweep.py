@@ -756,9 +756,14 @@ if book_run:  # the book's run: every method runs on the digits ResNet and is te
 # * **Supports**: Adam (`support_lr`, the paper's $4 \cdot 10^{-5}$), `support_epochs` (10), batch 32, MSE over the
 #   pair's two outputs (a model with more outputs, such as an ImageNet model, keeps the others out of the loss
 #   and of the fit: their drift would swamp the fit of the two that matter), trained on `train_per_class` training
-#   images per class (fewer where a class has fewer), BatchNorm frozen (eval mode), in float64 and rounded to the
-#   model's precision (the same support on every CPU). The $\alpha = 0$ support is the original itself (nothing to
-#   learn). Our classifiers already output raw logits.
+#   images per class (fewer where a class has fewer), BatchNorm frozen (eval mode), in the model's precision. The
+#   $\alpha = 0$ support is the original itself (nothing to learn). Our classifiers already output raw logits.
+# * **Shipped supports.** Training amplifies one CPU's last-bit differences: trained on another CPU's kernels, the
+#   same support differed by 1e-5 of its weights, enough to move the tables' RS means by up to 6%. The supports of the
+#   book's own runs are therefore shipped with the library beside its models ({term}`shipped models`; keyed by the
+#   original's weights, the training images, the pair, alpha and the training settings); any other run trains its
+#   own and caches them. `SupportConfig(precision="float64")` trains in float64 and rounds to the model's precision,
+#   which gives the same weights on every CPU (tested) at about six times the cost.
 # * **Maps**: captum, each image attributed for its own class, on the original and on every support; IG with a zero
 #   baseline and `gad_ig_steps` steps. **Importance** $|\sum_c a_c|$; the important pixels of a map are its top
 #   `keep` share; GAD intersects the original with the supports of $\alpha > 0$.

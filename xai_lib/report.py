@@ -39,15 +39,14 @@ def plain(value: Any) -> Any:
     return value
 
 
-def glue(name: str, value: Any, display: bool = False) -> Any:
-    """Glue ``value`` (made plain) under ``name``; returns the plain value."""
+def glue(name: str, value: Any, display: bool = False) -> None:
+    """Glue ``value`` (made plain) under ``name`` (returns nothing: a cell that ends with a glue shows no output)."""
     from myst_nb import glue as nb_glue
 
     value = plain(value)
     if isinstance(value, float) and not math.isfinite(value):
         value = float("nan")
     nb_glue(name, value, display=display)
-    return value
 
 
 #: an error that is zero in exact arithmetic and below this is shown as ``< 1e-05``: its digits are rounding (float32
@@ -69,11 +68,9 @@ def glue_all(prefix: str, values: Mapping[str, Any]) -> None:
         glue(prefix + k, v)
 
 
-def phrase(name: str, condition: bool, if_true: str, if_false: str) -> str:
+def phrase(name: str, condition: bool, if_true: str, if_false: str) -> None:
     """Glue the fragment that is true of the computed ``condition`` (prose states directions only so)."""
-    text = if_true if condition else if_false
-    glue(name, text)
-    return text
+    glue(name, if_true if condition else if_false)
 
 
 def styled(df: pd.DataFrame, formats: Mapping[str, str] | str | None = "{:.3f}", caption: str | None = None,
