@@ -280,3 +280,19 @@ def test_restore_environ_puts_back_only_the_saved_variables(monkeypatch):
     parallel.restore_environ(saved)
     assert os.environ["XAI_LIB_TEST_KEPT"] == "a" and "XAI_LIB_TEST_ABSENT" not in os.environ
     assert os.environ["XAI_LIB_TEST_OTHER"] == "d"
+
+
+def test_a_shard_computed_with_other_kernels_is_not_reused(monkeypatch):
+    """The shard key names the numerics (torch version, CPU kernels, kernel variables): a run under another CPU's
+    kernels (``make test-other-cpu``) recomputes every shard instead of reading this CPU's results."""
+    from xai_lib.runtime import KERNEL_VARIABLES, numerics
+
+    payload = {"indices": [0, 1], "profile": "smoke"}
+    here = parallel.shard_key(TASK, payload)
+    assert here == parallel.shard_key(TASK, payload)
+    for variable in KERNEL_VARIABLES:
+        with monkeypatch.context() as mp:
+            mp.setenv(variable, "SOMETHING_ELSE")
+            assert numerics()[variable] == "SOMETHING_ELSE"
+            assert parallel.shard_key(TASK, payload) != here, variable
+    assert parallel.shard_key(TASK, payload) == here

@@ -85,10 +85,14 @@ def source_key() -> str:
 
 
 def shard_key(task: str, payload: dict) -> str:
-    """Content key of one shard: the task, its payload, the weights' bytes, the library's source."""
+    """Content key of one shard: the task, its payload, the weights' bytes, the library's source, and the numerics of
+    the process (:func:`xai_lib.runtime.numerics`: torch version and CPU kernels), so that results computed with one
+    CPU's kernels are never served to a run on another's (the other-CPU check must recompute them)."""
+    from .runtime import numerics
     from .systems import spec_from_mapping
 
     h = hashlib.sha256(json.dumps({"task": task, "payload": payload}, sort_keys=True, default=str).encode())
+    h.update(json.dumps(numerics(), sort_keys=True).encode())
     spec = payload.get("system")
     if spec is not None:
         h.update(spec_from_mapping(spec, "systems").key().encode())

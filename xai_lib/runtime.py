@@ -56,6 +56,20 @@ def tune_allocator() -> bool:
     return ok
 
 
+#: the environment variables that choose PyTorch's, oneDNN's and MKL's CPU kernels (see How to run)
+KERNEL_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
+
+
+def numerics() -> dict[str, str]:
+    """What decides this process's rounding besides the code and the data: the torch version, the CPU kernels
+    PyTorch runs (``torch.backends.cpu.get_cpu_capability()``) and the kernel variables that are set."""
+    return {
+        "torch": torch.__version__,
+        "capability": torch.backends.cpu.get_cpu_capability(),
+        **{k: os.environ[k] for k in KERNEL_VARIABLES if k in os.environ},
+    }
+
+
 def seed_everything(seed: int) -> torch.Generator:
     """Seed python, numpy and torch; return a fresh ``torch.Generator`` seeded with ``seed``."""
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
