@@ -262,7 +262,7 @@ report.show(fade, "{:.3f}", caption="Where the heatmap fades: |h - x| over theta
 # $\theta + \pi/2$: {glue:text}`period_error`): a rotation by $\pi/2$ maps the sample, its heatmap and the classifier
 # onto themselves. How far the heatmap moves from the input, $|h - x|$, is smallest at a homogeneous rotation
 # ($\theta$ an odd multiple of $\pi/4$) {glue:text}`fade_summary`. For the least distinct classes
-# ($a_1$ = {glue:text}`least_distinct_a1`) it is smallest {glue:text}`least_distinct_fades`. Its largest value (the
+# ($a_1$ = {glue:text}`least_distinct_a1:g`) it is smallest {glue:text}`least_distinct_fades`. Its largest value (the
 # column max |h - x|) {glue:text}`prominence_direction`.
 #
 # ## Slide through $\theta$
