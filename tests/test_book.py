@@ -100,6 +100,32 @@ def test_every_glue_reference_has_a_glued_output(name):
     assert referenced and not missing, f"{name}: glue names without an output: {sorted(missing)}"
 
 
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_every_glued_real_is_shown_with_a_format(name):
+    """A real glued without a format spec is shown with all its digits, whose last ones are rounding and differ from
+    CPU to CPU: every sentence that quotes a real must say how many digits it shows (``{glue:text}`x:.3f```)."""
+    import ast
+
+    from data_scripts.checked_outputs import glue_formats
+
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    unformatted = {n for n, specs in glue_formats(nb.cells).items() if "" in specs}
+    bad = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            glued = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            if glued in unformatted:
+                data = out.get("data", {})
+                text = data.get("text/plain", data.get("application/papermill.record/text/plain", ""))
+                try:
+                    value = ast.literal_eval(text)
+                except (ValueError, SyntaxError):
+                    continue
+                if isinstance(value, float):
+                    bad.append(glued)
+    assert not bad, f"{name}: reals quoted without a format: {sorted(set(bad))}"
+
+
 @pytest.mark.parametrize("name", [c for c in CHAPTERS if c != "09_scorecard"])
 def test_chapter_follows_the_template(name):
     """Objectives, prerequisites, times (computed), summary, exercises with a solution each, resources or

@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from xai_lib.stats import auroc_ci, bootstrap_mean_ci, mann_whitney_auc, youden_threshold
+from xai_lib.stats import (
+    auroc_ci,
+    bootstrap_mean_ci,
+    mann_whitney_auc,
+    paired_comparison,
+    signed_rank_balance,
+    youden_threshold,
+)
 
 
 def test_mann_whitney_auc_equals_sklearn_with_ties():
@@ -73,3 +80,18 @@ def test_auroc_difference_ci_separates_a_clear_gap_and_brackets_zero_otherwise()
     d, lo, hi = auroc_difference_ci(random, pos, rng.random(100), pos, n_boot=300)
     assert lo < 0 < hi
     assert np.isnan(auroc_difference_ci(perfect, pos, random, np.ones(100, bool))[0])  # no negatives in b
+
+
+def test_a_significant_difference_with_a_zero_median_is_told_by_its_ranks():
+    """AIC-like 0/1 data: most images tie (difference 0), a few move up by 1, one moves down by 1. The median
+    difference is 0, yet the signed ranks lean up and the test is significant: the verdict is "better", never the
+    "worse" a median of 0 would have given."""
+    d = np.array([0.0] * 30 + [1.0] * 12 + [-1.0] * 1)
+    base = np.zeros_like(d)
+    res = paired_comparison(base + d, base, n_boot=200)
+    assert np.median(d) == 0 and res["p"] < 0.05
+    assert res["verdict"] == "better" and res["rank balance"] == pytest.approx((12 - 1) / 13)
+    assert paired_comparison(base - d, base, n_boot=200)["verdict"] == "worse"
+    assert paired_comparison(base + d, base, higher_is_better=False, n_boot=200)["verdict"] == "worse"
+    assert signed_rank_balance([0.0, 0.0]) == 0.0
+    assert signed_rank_balance([1.0, -2.0, 3.0]) == pytest.approx((1 - 2 + 3) / 6)

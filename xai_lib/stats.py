@@ -99,8 +99,11 @@ def paired_comparison(
     """Does ``new`` improve on ``base`` for the same items? Pairs with a NaN on either side are dropped.
 
     Returns the mean difference ``new - base`` with its bootstrap CI, the two-sided Wilcoxon signed-rank
-    p-value, the number of pairs ``n`` and a ``verdict``: ``"better"`` / ``"worse"`` when ``p < alpha`` in
-    that direction (``higher_is_better`` sets it), else ``"no difference"``; ``"n/a"`` with fewer than 5 pairs.
+    p-value, the number of pairs ``n``, the signed-rank balance ``rank balance`` (:func:`signed_rank_balance`: the
+    test's own direction) and a ``verdict``: ``"better"`` / ``"worse"`` when ``p < alpha`` in the direction of the
+    signed ranks (``higher_is_better`` sets which is better), else ``"no difference"``; ``"n/a"`` with fewer than 5
+    pairs. (The direction is not the median difference's sign: with many exact ties, e.g. AIC's 0/1 curves, the
+    median can be 0 while the ranks clearly lean one way.)
     """
     from scipy.stats import wilcoxon
 
@@ -115,6 +118,21 @@ def paired_comparison(
     if len(d) < 5:
         return {**out, "p": float("nan"), "verdict": "n/a"}
     p = 1.0 if np.all(d == 0) else float(wilcoxon(d).pvalue)
+    balance = signed_rank_balance(d)
     sign = 1 if higher_is_better else -1
-    verdict = "no difference" if p >= alpha else ("better" if sign * np.median(d) > 0 else "worse")
-    return {**out, "p": p, "verdict": verdict}
+    verdict = "no difference" if p >= alpha or balance == 0 else ("better" if sign * balance > 0 else "worse")
+    return {**out, "rank balance": balance, "p": p, "verdict": verdict}
+
+
+def signed_rank_balance(d) -> float:
+    """``(W+ - W-) / (W+ + W-)`` of the Wilcoxon signed-rank test on the differences ``d`` (zeros dropped, ties
+    given their average rank, as :func:`scipy.stats.wilcoxon` does): in [-1, 1], positive when the positive
+    differences carry more of the ranks; 0 when they balance or every difference is 0."""
+    from scipy.stats import rankdata
+
+    d = np.asarray(d, dtype=float)
+    d = d[np.isfinite(d) & (d != 0)]
+    if not len(d):
+        return 0.0
+    ranks = rankdata(np.abs(d))
+    return float((ranks * np.sign(d)).sum() / ranks.sum())
