@@ -55,11 +55,18 @@ ROUNDOFF = 1e-5
 
 
 def roundoff(value: float, bound: float = ROUNDOFF, fmt: str = "{:.1e}") -> str:
-    """``value`` in ``fmt``, or ``"< bound"`` when ``|value|`` is below ``bound`` (round-off: see :data:`ROUNDOFF`)."""
+    """``value`` in ``fmt``, or ``"< bound"`` when ``|value|`` is below ``bound`` (round-off: see :data:`ROUNDOFF`);
+    the bound is shown rounded up to one significant digit (1.44e-4 as ``< 2e-04``, never understated)."""
     value = float(plain(value))
     if not math.isfinite(value):
         return "n/a"
-    return f"< {bound:.0e}" if abs(value) < bound else fmt.format(value)
+    if abs(value) >= bound:
+        return fmt.format(value)
+    exponent = math.floor(math.log10(bound))
+    digit = math.ceil(round(bound / 10.0**exponent, 9))
+    if digit == 10:
+        digit, exponent = 1, exponent + 1
+    return f"< {digit}e{exponent:+03d}"
 
 
 def glue_all(prefix: str, values: Mapping[str, Any]) -> None:

@@ -185,8 +185,8 @@ def tmlr_mse(clean: torch.Tensor, lossy: torch.Tensor) -> float:
 
 
 def order_of(value: float) -> str:
-    """A rounding-level measurement as its order of magnitude (``3.2e-06`` -> ``1e-06``): the digits themselves
-    differ from CPU to CPU."""
+    """A rounding-level measurement as the nearest power of ten (``3.2e-06`` -> ``~1e-06``, ``6.9e-07`` ->
+    ``~1e-06``): the digits themselves differ from CPU to CPU."""
     if not value > 0 or not math.isfinite(value):
         return "0" if value == 0 else "n/a"
-    return f"1e{math.floor(math.log10(value)):+03d}"
+    return f"~1e{round(math.log10(value)):+03d}"
