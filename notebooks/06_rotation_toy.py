@@ -215,7 +215,8 @@ elif n_gain == 0:
 else:
     gain_text = f"at {n_gain} of the {n_points} (angle, a1) points of the grid, not everywhere"
 report.glue("gain_everywhere", gain_text)
-# period pi/2: a rotation by pi/2 maps the sample, its heatmap and the classifier onto themselves
+# period pi/2: a rotation by pi/2 maps the sample, its heatmap and the classifier onto rotated copies, which leaves
+# the CO score unchanged
 period_error = 0.0
 for a1 in a1_list:
     co_here = toy2d.co_score(theta, a1, toy2d.heatmap(theta, a1, k_eta))
@@ -223,30 +224,104 @@ for a1 in a1_list:
     period_error = max(period_error, float(np.abs(co_turned - co_here).max()))
 report.glue("period_error", report.roundoff(period_error, F64_ROUNDOFF))
 report.phrase("period_phrase", period_error < F64_ROUNDOFF, "have period π/2", "do not have period π/2")
-# where does the heatmap fade? the smallest |h - x| over theta, per a1
-fade = []
-for a1 in a1_list:
-    dist = np.linalg.norm(toy2d.heatmap(theta, a1, k_eta) - toy2d.sample(theta, a1), axis=1)
-    fade.append({"a1": a1, "theta of min |h - x| (units of pi)": theta[dist.argmin()] / np.pi,
-                 "min |h - x|": dist.min(), "max |h - x|": dist.max()})  # fmt: skip
-fade = pd.DataFrame(fade)
-fade["homogeneous"] = np.isclose(np.abs(fade["theta of min |h - x| (units of pi)"]) % 0.5, 0.25, atol=0.02)
+# where does the heatmap fade? |h - x| (the attribution's prominence) over theta, per a1
+HX_TOL = 0.05  # "h ~ x": |h - x| at most 5% of |x|; "least prominent there": at most 5% above its smallest value
+HOMOGENEOUS = np.array([-3, -1, 1, 3]) * np.pi / 4  # theta = (2k+1) pi/4
+HETEROGENEOUS = np.array([-2, -1, 0, 1]) * np.pi / 2  # theta = k pi/2
+PLOT_K_ETA = 1.2 * 1.2  # the reference plot code: w + eta * (eta * g) with eta = 1.2, one step
+# |h - x| has period pi/2 (a rotation by pi/2 turns x and h alike), so one period, finely sampled, finds where it is
+# smallest whatever the profile's theta grid
+PERIOD = np.linspace(0.0, np.pi / 2, 20000, endpoint=False)
+
+
+def to_homogeneous(t_pi: float) -> float:
+    """The distance, in units of pi, from the angle ``t_pi`` (in units of pi) to the nearest odd multiple of 1/4."""
+    u = (t_pi - 0.25) % 0.5
+    return float(min(u, 0.5 - u))
+
+
+def fade_table(k: float) -> pd.DataFrame:
+    """Per a1, at k*eta = k: where in [0, pi/2) |h - x| is smallest and how far that is from a homogeneous rotation;
+    |h - x| at the homogeneous and heterogeneous rotations (closed form at those exact angles)."""
+    rows = []
+    for a1 in a1_list:
+        x_norm = float(np.hypot(a1, 1 - a1))  # |x| does not depend on theta (W is a rotation)
+        dist = np.linalg.norm(toy2d.heatmap(PERIOD, a1, k) - toy2d.sample(PERIOD, a1), axis=1)
+        at_hom, at_het = (
+            float(np.linalg.norm(toy2d.heatmap(t, a1, k) - toy2d.sample(t, a1), axis=1).max())
+            for t in (HOMOGENEOUS, HETEROGENEOUS)
+        )
+        lowest = min(float(dist.min()), at_hom)  # the sampled period may miss the exact angles
+        t_min = float(PERIOD[dist.argmin()] / np.pi)
+        rows.append({"a1": a1, "theta of min |h - x| (pi)": t_min,
+                     "to nearest (2k+1)pi/4 (pi)": to_homogeneous(t_min), "min |h - x|": float(dist.min()),
+                     "|h - x| at (2k+1)pi/4": at_hom, "|h - x| at k pi/2": at_het,
+                     "(2k+1)pi/4 over min": at_hom / lowest if lowest > 0 else 1.0,
+                     "|h - x| / |x| at (2k+1)pi/4": at_hom / x_norm, "max |h - x|": float(dist.max())})  # fmt: skip
+    table = pd.DataFrame(rows)
+    table["least at (2k+1)pi/4"] = table["(2k+1)pi/4 over min"] <= 1 + HX_TOL
+    table["h ~ x at (2k+1)pi/4"] = table["|h - x| / |x| at (2k+1)pi/4"] <= HX_TOL
+    return table
+
+
+def co_gains(k: float) -> np.ndarray:
+    """CO(GAX heatmap at k*eta = k) - CO(h = x) at every (a1, theta) point of the grid."""
+    return np.concatenate([
+        toy2d.co_score(theta, a1, toy2d.heatmap(theta, a1, k)) - toy2d.co_score(theta, a1, toy2d.heatmap(theta, a1, 0.0))
+        for a1 in a1_list
+    ])  # fmt: skip
+
+
+def toy_verdicts(k: float) -> dict[str, str]:
+    """The verdicts of the card's empirical claims at k*eta = k (the card's are those at the run's k_eta)."""
+    gains, table = co_gains(k), fade_table(k).sort_values("a1")
+    return {
+        "gain": report.verdict(int((gains > 0).sum()), len(gains)),
+        "h ~ x": "reproduced" if table["h ~ x at (2k+1)pi/4"].iloc[0] else "not reproduced",
+        "least": report.verdict(int(table["least at (2k+1)pi/4"].sum()), len(table)),
+        "prominence": ("reproduced" if table["max |h - x|"].is_monotonic_increasing else "not reproduced")
+        if len(table) > 1 else "not comparable",
+    }  # fmt: skip
+
+
+fade = fade_table(k_eta)
 save_table(fade, out / "heatmap_prominence.csv")
 by_a1 = fade.sort_values("a1")  # least distinct classes first
-n_homogeneous = int(fade.homogeneous.sum())
-at_homogeneous = ", ".join(f"{v:g}" for v in by_a1.a1[by_a1.homogeneous])
-elsewhere = ", ".join(f"{v:g}" for v in by_a1.a1[~by_a1.homogeneous])
-if n_homogeneous == len(fade):
-    fade_summary = "for every a1 of this run" if len(fade) > 1 else f"for a1 = {at_homogeneous}"
-elif n_homogeneous == 0:
-    fade_summary = f"for no a1 of this run (a1 = {elsewhere}): it is smallest elsewhere"
+n_a1 = len(fade)
+n_least = int(fade["least at (2k+1)pi/4"].sum())
+at_homogeneous = ", ".join(f"{v:g}" for v in by_a1.a1[by_a1["least at (2k+1)pi/4"]])
+away = by_a1[~by_a1["least at (2k+1)pi/4"]]
+away_parts = [f"{d:.3f}π (a1 = {a:g})" for a, d in zip(away.a1, away["to nearest (2k+1)pi/4 (pi)"], strict=True)]
+away_text = ", ".join(away_parts[:-1]) + " and " + away_parts[-1] if len(away_parts) > 1 else "".join(away_parts)
+if n_least == n_a1:
+    fade_scope = "for every a1 of this run" if n_a1 > 1 else f"for a1 = {at_homogeneous}"
+    fade_summary = fade_scope
+elif n_least == 0:
+    fade_scope = "for no a1 of this run"
+    fade_summary = (f"{fade_scope}: the smallest |h - x| lies {away_text} from the nearest odd multiple of "
+                    "π/4")  # fmt: skip
 else:
-    fade_summary = (f"only for {n_homogeneous} of the {len(fade)} values of a1 (a1 = {at_homogeneous}); for a1 = "
-                    f"{elsewhere} it is smallest elsewhere")  # fmt: skip
+    fade_scope = f"only for a1 = {at_homogeneous}"
+    fade_summary = (f"{fade_scope}; for the others the smallest |h - x| lies {away_text} from the nearest odd "
+                    "multiple of π/4")  # fmt: skip
+report.glue("fade_scope", fade_scope)
 report.glue("fade_summary", fade_summary)
+report.glue("hx_tol", HX_TOL)
+report.glue("n_period", len(PERIOD))
+n_lower = int((fade["|h - x| at (2k+1)pi/4"] < fade["|h - x| at k pi/2"]).sum())
+if n_lower == n_a1:
+    hom_vs_het = "smaller " + ("for every a1 of this run" if n_a1 > 1 else "for this run's a1")
+elif n_lower == 0:
+    hom_vs_het = "not smaller for any a1 of this run"
+else:
+    hom_vs_het = f"smaller for {n_lower} of the {n_a1} values of a1 only"
+report.glue("hom_vs_het", hom_vs_het)
+least_rel = float(by_a1["|h - x| / |x| at (2k+1)pi/4"].iloc[0])
 report.glue("least_distinct_a1", by_a1.a1.iloc[0])
-report.phrase("least_distinct_fades", bool(by_a1.homogeneous.iloc[0]), "at a homogeneous rotation",
-              "away from the homogeneous rotations")  # fmt: skip
+report.glue("least_distinct_rel", least_rel)
+report.phrase("least_distinct_fades", bool(by_a1["h ~ x at (2k+1)pi/4"].iloc[0]),
+              f"h ≈ x there (within {HX_TOL:.0%} of |x|)", f"h is not close to x there (more than {HX_TOL:.0%} of |x| "
+              "away)")  # fmt: skip
 prominence_grows = bool(by_a1["max |h - x|"].is_monotonic_increasing)
 if len(a1_list) < 2:
     prominence_text = "cannot be compared across a1 (this run has one value), so how it changes with a1 is not measured"
@@ -260,10 +335,15 @@ report.show(fade, "{:.3f}", caption="Where the heatmap fades: |h - x| over theta
 # The GAX heatmap's CO score exceeds that of $h = x$ {glue:text}`gain_everywhere` (smallest gain
 # {glue:text}`min_gain:.2g`). The curves {glue:text}`period_phrase` (largest difference between $\theta$ and
 # $\theta + \pi/2$: {glue:text}`period_error`): a rotation by $\pi/2$ maps the sample, its heatmap and the classifier
-# onto themselves. How far the heatmap moves from the input, $|h - x|$, is smallest at a homogeneous rotation
-# ($\theta$ an odd multiple of $\pi/4$) {glue:text}`fade_summary`. For the least distinct classes
-# ($a_1$ = {glue:text}`least_distinct_a1:g`) it is smallest {glue:text}`least_distinct_fades`. Its largest value (the
-# column max |h - x|) {glue:text}`prominence_direction`.
+# onto rotated copies of themselves, which leaves the CO score unchanged.
+#
+# How far the heatmap moves from the input, $|h - x|$, measures how prominent the attribution is. At the homogeneous
+# rotations ($\theta$ an odd multiple of $\pi/4$, computed at those exact angles) it is {glue:text}`hom_vs_het` than
+# at the heterogeneous $\theta = k\pi/2$. It is *least* prominent there (at most {glue:text}`hx_tol:.0%` above its
+# smallest value over $\theta$) {glue:text}`fade_summary`. For the least distinct
+# classes ($a_1$ = {glue:text}`least_distinct_a1:g`) $|h - x|$ at the homogeneous rotations is
+# {glue:text}`least_distinct_rel:.3f` of $|x|$: {glue:text}`least_distinct_fades`. Its largest value (the column
+# max |h - x|) {glue:text}`prominence_direction`.
 #
 # ## Slide through $\theta$
 #
@@ -358,8 +438,8 @@ report.glue("negative_sentence", negative_sentence)
 # the two components become alike there and the attributions less prominent, and draws the parallel to real images of
 # different classes that look alike except for a small, non-obvious difference. The closed form says when this holds:
 # at $a_1 = 1/2$ exactly, $g = \tfrac12 \cos 2\theta\,(1, -1)$ vanishes at the homogeneous rotations and $h = x$
-# there (the first exercise). For the $a_1$ of this run the table above says where the smallest $|h - x|$ lies: at a
-# homogeneous rotation {glue:text}`fade_summary`.
+# there (the first exercise). For the $a_1$ of this run (the table above), $|h - x|$ is least at a homogeneous rotation
+# {glue:text}`fade_summary`.
 #
 # **Negative components.** Images have none; the toy's samples do. Because $h = w * x$ with $w$ starting at ones,
 # $h_i$ has the sign of $x_i$ wherever $w_i > 0$: {glue:text}`negative_sentence` Adding a negative $h_i$ to $x$
@@ -371,31 +451,61 @@ report.glue("negative_sentence", negative_sentence)
 test_closed = (f"max |closed form - autograd| over the theta grid and every a1 below float64 round-off "
                f"({F64_ROUNDOFF:.0e}): Delta is linear in w, so eq. (4) holds by construction; this checks our "
                "implementation, not the paper")  # fmt: skip
+card_verdicts = toy_verdicts(k_eta)
+least = by_a1.iloc[0]  # the least distinct classes
 claims = [
     {"artefact": "eq. (4), Fig. 1", "claim": "k ascent steps give the closed-form heatmap",
      "paper": "derived", "ours": f"max |closed - autograd| {report.roundoff(max_error, F64_ROUNDOFF)}",
      "verdict": "by construction" if closed_form_agrees else "not reproduced", "test": test_closed},
     {"artefact": "eq. (1), sec. 2", "claim": "the ascent raises the CO score above h = x",
      "paper": "argued for a monotone sigma", "ours": f"gain > 0 at {n_gain} of {n_points} points, min {gain.min():.2g}",
-     "verdict": report.verdict(n_gain, n_points),
+     "verdict": card_verdicts["gain"],
      "test": "CO(GAX heatmap) - CO(h = x) > 0 at each (theta, a1) point of the grid, closed form in float64 (no "
              "tolerance); reproduced if every point, partly if at least half"},
     {"artefact": "Fig. 1, sec. 2.1", "claim": "barely distinct classes: h ~ x at homogeneous rotations",
      "paper": "a1 = 0.55: h ~ x at ±π/4",
-     "ours": f"a1 = {by_a1.a1.iloc[0]}: min |h - x| at {by_a1['theta of min |h - x| (units of pi)'].iloc[0]:+.2f}π",
-     "verdict": "reproduced" if by_a1.homogeneous.iloc[0] else "not reproduced",
-     "test": "for the smallest a1, the theta of the smallest |h - x| on the grid lies within 0.02π of an odd multiple "
-             "of π/4"},
+     "ours": (f"a1 = {least['a1']:g}: |h - x| / |x| = {least['|h - x| / |x| at (2k+1)pi/4']:.3f} at (2k+1)π/4; "
+              f"smallest |h - x| (one period, θ in [0, π/2)) at {least['theta of min |h - x| (pi)']:.3f}π, "
+              f"{least['to nearest (2k+1)pi/4 (pi)']:.3f}π from π/4"),
+     "verdict": card_verdicts["h ~ x"],
+     "test": f"for the smallest a1: |h - x| / |x| at θ = ±π/4, ±3π/4 (closed form at those angles) at most "
+             f"{HX_TOL:g}; reported beside it: where |h - x| is smallest over one period (θ in [0, π/2), "
+             f"{len(PERIOD)} angles) and how far that lies from π/4"},
+    {"artefact": "Fig. 1 and 6 captions, sec. 2", "claim": "attributions are least prominent at homogeneous rotations",
+     "paper": "heatmap values large where θ is not ≈ (2k+1)π/4",
+     "ours": "|h - x| at (2k+1)π/4 over its minimum: " + ", ".join(
+         f"{r:.2f} (a1 = {a:g}, minimum {d:.3f}π from (2k+1)π/4)"
+         for a, r, d in zip(by_a1.a1, by_a1["(2k+1)pi/4 over min"], by_a1["to nearest (2k+1)pi/4 (pi)"], strict=True))
+         + f"; below its value at kπ/2 for {n_lower} of {n_a1} a1",
+     "verdict": card_verdicts["least"],
+     "test": f"per a1 of the run: |h - x| at θ = (2k+1)π/4 (closed form at those angles) at most {HX_TOL:.0%} above "
+             f"its smallest value over θ (one period, {len(PERIOD)} angles, and those angles); reproduced if every "
+             "a1, partly if at least half"},
     {"artefact": "Fig. 1, sec. 2.1", "claim": "less distinct classes give less prominent heatmaps",
      "paper": "qualitative", "ours": "max |h - x|: " + ", ".join(f"{v:.2f}" for v in by_a1["max |h - x|"]),
-     "verdict": ("reproduced" if prominence_grows else "not reproduced") if len(a1_list) > 1 else "not comparable",
-     "test": "the largest |h - x| over the theta grid increases with a1 across the run's a1 values (needs two or more)"},
+     "verdict": card_verdicts["prominence"],
+     "test": "the largest |h - x| over θ (one period, finely sampled) increases with a1 across the run's a1 values "
+             "(needs two or more)"},
 ]  # fmt: skip
+plot_verdicts = toy_verdicts(PLOT_K_ETA)
+changed = [name for name in card_verdicts if plot_verdicts[name] != card_verdicts[name]]
+if not changed:
+    plot_note = f"every verdict below is the same at k·eta = {PLOT_K_ETA:.2f}"
+else:
+    plot_note = f"at k·eta = {PLOT_K_ETA:.2f} {len(changed)} verdict{'s' if len(changed) > 1 else ''} differ"
+report.glue("plot_k_eta", PLOT_K_ETA)
+report.glue("plot_k_eta_sentence", (
+    f"Recomputed at k·eta = {PLOT_K_ETA:.2f}, every verdict of the card is the same as at this run's k·eta = "
+    f"{k_eta:g}." if not changed else
+    f"Recomputed at k·eta = {PLOT_K_ETA:.2f}, {len(changed)} of the card's verdicts differ from this run's (k·eta = "
+    f"{k_eta:g}): " + "; ".join(f"{card_verdicts[n]} here, {plot_verdicts[n]} there" for n in changed) + "."
+))  # fmt: skip
 settings = [
     ("model", "sigma(W^-1 x), W a rotation", "the same, sigma = logistic sigmoid"),
     ("samples", "a1 in {0.95, 0.7, 0.55}, theta in [-π, π]", f"a1 in {a1_list}, {len(theta)} angles"),
-    ("ascent", "k·eta = 1.2 (eta applied twice in the plot code)", f"k·eta = {k_eta:g}, eta once (eq. 4 as printed)"),
-]
+    ("ascent", "k·eta = 1.2 as printed; the plot code applies eta twice (w + eta·eta·g, eta = 1.2): an effective "
+     "k·eta = 1.44 in Fig. 1 and 6", f"k·eta = {k_eta:g}, eta once (eq. 4 as printed); {plot_note}"),
+]  # fmt: skip
 verdicts = report.card("06_rotation_toy", settings, claims, out, seed=seed).verdict.value_counts()
 print(verdicts.to_string())
 
@@ -407,17 +517,18 @@ print(verdicts.to_string())
 #   at most {glue:text}`max_error`.
 # * The GAX heatmap raises the CO score {eq}`eq-toy-co` above the uninformative $h = x$
 #   {glue:text}`gain_everywhere`. How far it moves from the input depends on how distinct the classes are and on the
-#   rotation: its largest value {glue:text}`prominence_direction`, and it is smallest at a homogeneous rotation
-#   {glue:text}`fade_summary`. Only at $a_1 = 1/2$ exactly does $g$ vanish there, leaving $h = x$
-#   ({glue:text}`g_half_at_homogeneous` in the first exercise).
+#   rotation: its largest value {glue:text}`prominence_direction`; at the homogeneous rotations it is
+#   {glue:text}`hom_vs_het` than at $\theta = k\pi/2$, and least there {glue:text}`fade_scope`. Only at $a_1 = 1/2$
+#   exactly does $g$ vanish there, leaving $h = x$ ({glue:text}`g_half_at_homogeneous` in the first exercise).
 #
 # ## Exercises
 #
 # ````{exercise-start}
 # :label: ex-toy-1
 # ````
-# Re-run the first table with $a_1 \in \{0.99, 0.51\}$ and explain the limits $a_1 \to 1$ and $a_1 \to 1/2$ from
-# the formula for $g$ in {eq}`eq-toy-closed-form`. *Time: 10 min.*
+# For $a_1 \in \{0.99, 0.51\}$, compute how large the ascent direction $|g|$ gets over $\theta$ (its smallest and
+# largest value), and explain the limits $a_1 \to 1$ and $a_1 \to 1/2$ from the formula for $g$ in
+# {eq}`eq-toy-closed-form`. *Time: 10 min.*
 # ````{exercise-end}
 # ````
 #
@@ -567,8 +678,8 @@ report.phrase("co_linearity", nonlinear_co_share < 0.05, "nearly linear, as σ' 
 cos_angle = float(moves_co[1.2] @ moves_delta[1.2] / (np.linalg.norm(moves_co[1.2]) * np.linalg.norm(moves_delta[1.2])))
 report.glue("direction_angle", float(np.degrees(np.arccos(np.clip(cos_angle, -1.0, 1.0)))))
 report.glue("nonlinear_co_share", nonlinear_co_share)
-report.glue("step_ratio_min", min(step_ratio))
-report.glue("step_ratio_max", max(step_ratio))
+ratio_low, ratio_high = f"{min(step_ratio):.2f}", f"{max(step_ratio):.2f}"
+report.glue("step_ratio_text", ratio_low if ratio_low == ratio_high else f"{ratio_low} to {ratio_high}")
 report.glue("co_delta_gaps", ", ".join(f"{g:.3f}" for g in gaps))
 report.phrase("gap_direction", gap_grows, "grows with", "does not grow steadily with")
 
@@ -578,8 +689,8 @@ report.phrase("gap_direction", gap_grows, "grows with", "does not grow steadily 
 # one. Here the ascent is {glue:text}`co_linearity` (largest deviation {glue:text}`nonlinear_co:.3f`, or
 # {glue:text}`nonlinear_co_share:.1%` of the largest move). The
 # larger difference is the step itself: the CO gradient weights the two rows of $W^{-1}$ by $\sigma'$ of each output
-# (at most $1/4$) where $\Delta$ weights them by one, so the CO ascent moves $h$ by {glue:text}`step_ratio_min:.2f` to
-# {glue:text}`step_ratio_max:.2f` times as far, in a direction {glue:text}`direction_angle:.0f` degrees apart (at
+# (at most $1/4$) where $\Delta$ weights them by one, so the CO ascent moves $h$ {glue:text}`step_ratio_text` times
+# as far, in a direction {glue:text}`direction_angle:.0f` degrees apart (at
 # $k\eta = 1.2$). The distance between the two heatmaps
 # ({glue:text}`co_delta_gaps` at $k\eta = 0.6, 1.2, 2.4$) {glue:text}`gap_direction` $k\eta$.
 # ````{solution-end}
@@ -592,11 +703,20 @@ report.phrase("gap_direction", gap_grows, "grows with", "does not grow steadily 
 #
 # ## Implementation notes
 #
-# * **$\eta$ once, not twice.** The reference plotting code applies $\eta$ twice (an effective factor $\eta^2$).
-#   We follow eq. (4) as printed: $h = (w + k\eta\, g) * x$ with one product $k\eta$.
+# * **$\eta$ once, not twice.** The reference plotting code applies $\eta$ twice: it computes $w + \eta\,(\eta\, g)$
+#   in one step with $\eta = 1.2$, so the paper's Fig. 1 and 6 show an effective $k\eta$ of
+#   {glue:text}`plot_k_eta:.2f`. We follow eq. (4) as printed: $h = (w + k\eta\, g) * x$ with one product $k\eta$.
+#   Since $|h - x| = |k\eta|\,|g * x|$, where $|h - x|$ is smallest and how its largest value orders the $a_1$ do not
+#   depend on $k\eta$, while its size and the CO gains do. {glue:text}`plot_k_eta_sentence`
 # * **$\sigma$ is the logistic sigmoid**, and the CO score is computed from its definition {eq}`eq-toy-co`. The
-#   paper's shortcut $\sigma(a_1) - \sigma(a_2) + \sigma(A) - \sigma(B)$ equals it only for a linear $\sigma$; it is
-#   used there only to argue that raising $\Delta$ raises the score.
+#   paper's shortcut $\sigma(a_1) - \sigma(a_2) + \sigma(A) - \sigma(B)$ is not eq. (1) even for a linear $\sigma$:
+#   for $\sigma(z) = cz$, eq. (1) gives $c(A - B)$ and the shortcut $c(a_1 - a_2) + c(A - B)$, which is
+#   $\kappa \cdot f(x + h)$. It differs from eq. (1) by $\kappa \cdot f(x)$, a constant in $h$, so it ranks heatmaps
+#   the same way; the paper uses it only to argue that raising $\Delta$ raises the score.
 # * **The class** is $c = \arg\max(a_1, a_2)$, so $\kappa = (1, -1)$ for every $a_1 > 1/2$ used here.
-# * **"Fades at homogeneous rotations"** is measured by where $|h - x|$ is smallest over $\theta$ (within
-#   $0.02\pi$ of an odd multiple of $\pi/4$).
+# * **"Fades at homogeneous rotations"** is measured at the exact angles $\theta = (2k+1)\pi/4$ (closed form, not the
+#   grid): the attribution is *least prominent* there when $|h - x|$ is at most {glue:text}`hx_tol:.0%` above its
+#   smallest value over $\theta$, and $h \approx x$ there when $|h - x|$ is at most {glue:text}`hx_tol:.0%` of $|x|$
+#   (which does not depend on $\theta$). Its smallest and largest value over $\theta$ are taken over one period,
+#   $\theta \in [0, \pi/2)$ ($|h - x|$ has period $\pi/2$), sampled at {glue:text}`n_period` angles whatever the
+#   profile's grid; the table gives where in that period $|h - x|$ is smallest and how far that lies from $\pi/4$.

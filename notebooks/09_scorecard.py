@@ -16,14 +16,20 @@
 # # Scorecard
 #
 # Every paper chapter opens with a reproduction card: the paper's setting beside ours, and each claim with the paper's
-# number, ours, a verdict computed from the chapter's outputs, and the test that decides it. The verdicts:
-# *reproduced* (every comparable cell agrees with the paper's claim), *partly* (at least half do), *not reproduced*
-# (fewer), *inconclusive* (the interval on the claim's statistic spans the decision threshold: too few data to
-# decide), *by construction* (true by the method's definition, so not evidence) and *not comparable* (no cell can be
-# compared, for instance a claim the paper makes by eye). A verdict is evidence only if it survives retraining: the
-# {term}`seed study` recomputes every claim with the default models trained from two other seeds, and a verdict is
-# *stable* when all three agree. This page gathers the cards of the executed chapters in one table; the count of
-# reproduced claims counts only stable ones.
+# number, ours, a verdict computed from the chapter's outputs, and the test that decides it. The vocabulary of
+# verdicts: *reproduced* (the chapter's numbers agree with the claim), *partly* (they agree with part of it, for
+# instance with some of the cells the claim covers but not all), *not reproduced* (they contradict it),
+# *inconclusive* (they cannot decide it, for instance because an interval spans the decision threshold or too few
+# cells could be compared), *by construction* (true by the method's definition, so not evidence) and *not
+# comparable* (nothing in the chapter can be compared with the paper's claim). Which numbers, which test and which
+# tolerance turn a claim into one of these words differs from claim to claim: each card's *test* column states its
+# own rule.
+#
+# A verdict is evidence only if it survives retraining: the {term}`seed study` recomputes every claim with the
+# default models trained from two other seeds, and a claim whose three verdicts agree is *stable*. Once the study
+# has run, the table below shows each claim's three verdicts and the count of reproduced claims separates the stable
+# ones from the others; where it has not run for a claim, its seed columns say *not measured*. This page gathers the
+# cards of the executed chapters in one table.
 
 # %% tags=["remove-cell"]
 # Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
@@ -70,25 +76,44 @@ measured = cards[cards["across seeds"] != "not measured"]
 stable = cards["across seeds"] == "stable"
 for verdict in VERDICTS:
     report.glue(f"n_{verdict.replace(' ', '_')}", int((cards.verdict == verdict).sum()))
-report.glue("n_reproduced_stable", int(((cards.verdict == "reproduced") & stable).sum()))
-report.glue(
-    "n_reproduced_unstable", int(((cards.verdict == "reproduced") & (cards["across seeds"] == "unstable")).sum())
-)
-report.glue("n_claims", len(cards))
+n_claims, n_measured = len(cards), len(measured)
+n_reproduced = int((cards.verdict == "reproduced").sum())
+n_reproduced_stable = int(((cards.verdict == "reproduced") & stable).sum())
+n_reproduced_unstable = int(((cards.verdict == "reproduced") & (cards["across seeds"] == "unstable")).sum())
+report.glue("n_reproduced_stable", n_reproduced_stable)
+report.glue("n_reproduced_unstable", n_reproduced_unstable)
+report.glue("n_claims", n_claims)
 report.glue("n_chapters", cards.chapter.nunique())
 report.glue("n_stable", int(stable.sum()))
 report.glue("n_unstable", int((cards["across seeds"] == "unstable").sum()))
-report.glue("n_seed_measured", len(measured))
+report.glue("n_seed_measured", n_measured)
+if n_measured == 0:
+    seed_summary = (
+        "Across training seeds: not measured (the seed study has not been run), so every count below is that of the "
+        "models trained with seed 0."
+    )
+else:
+    seed_summary = (
+        f"The seed study measured {n_measured} of them; {int(stable.sum())} have the same verdict with all three "
+        f"training seeds and {int((cards['across seeds'] == 'unstable').sum())} do not. Reproduced, and stable across "
+        f"seeds: {n_reproduced_stable}; reproduced with seed 0 but not with every seed: {n_reproduced_unstable}"
+    )
+    if n_measured < n_claims:
+        n_unmeasured = n_reproduced - n_reproduced_stable - n_reproduced_unstable
+        seed_summary += (
+            f"; reproduced with seed 0 and not measured across seeds: {n_unmeasured} (the study did not run the "
+            f"configuration of {n_claims - n_measured} claims)"
+        )
+    seed_summary += "."
+report.glue("seed_summary", seed_summary)
 report.show(counts.reset_index(), None, caption="claims per verdict (seed 0)")
 
 # %% [markdown]
-# Of {glue:text}`n_claims` claims in {glue:text}`n_chapters` chapters, the seed study measured
-# {glue:text}`n_seed_measured`; {glue:text}`n_stable` have the same verdict with all three training seeds and
-# {glue:text}`n_unstable` do not. **Reproduced, and stable across seeds: {glue:text}`n_reproduced_stable`**;
-# reproduced with seed 0 only: {glue:text}`n_reproduced_unstable`. With seed 0: {glue:text}`n_partly` partly,
-# {glue:text}`n_not_reproduced` not reproduced, {glue:text}`n_inconclusive` inconclusive, {glue:text}`n_by_construction`
-# by construction, {glue:text}`n_not_comparable` not comparable. Every claim, with the chapter that tests it, its
-# verdicts with seeds 0, 1 and 2, and the test that decides it:
+# The executed chapters make {glue:text}`n_claims` claims in {glue:text}`n_chapters` chapters.
+# {glue:text}`seed_summary` With seed 0: **{glue:text}`n_reproduced` reproduced**, {glue:text}`n_partly` partly, {glue:text}`n_not_reproduced` not reproduced,
+# {glue:text}`n_inconclusive` inconclusive, {glue:text}`n_by_construction` by construction,
+# {glue:text}`n_not_comparable` not comparable. Every claim, with the chapter that tests it, its verdict with seed 0,
+# its verdicts with seeds 0, 1 and 2 where the seed study has measured them, and the test that decides it:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -96,7 +121,8 @@ report.show(cards[["chapter", "artefact", "claim", "paper", "ours", "verdict", "
 
 # %% [markdown]
 # Each card is computed where its numbers are: re-running a chapter on another profile or your own system updates its
-# card (in that run's notebook and in `card.csv` in its output folder; the seed columns then say "not measured": the
-# study covers the book's own runs); this page reads the book's executed chapters. The seed study is
+# card (in that run's notebook and in `card.csv` in its output folder). The seed study covers only the book's own
+# runs, so the seed columns of any other run say "not measured"; for the book's runs they show the study's verdicts
+# once it has been run and "not measured" before. This page reads the book's executed chapters. The seed study is
 # `python -m data_scripts.seed_study` ({doc}`../book/how_to_run`). See {doc}`03_idgi_tables`, {doc}`05_gad_tables`
 # and {doc}`07_gax_co_gap` for the tables behind the verdicts.
