@@ -103,7 +103,7 @@ def test_bad_input_raises_naming_the_argument(call, name):
 
 def test_table_helpers_on_known_cases():
     """The training images per class a support uses (capped by the smaller class), the median paired difference
-    that decides a paired verdict's direction (not the mean: here the means say the opposite), and the paper's cells
+    (here its sign and the signed ranks' say the opposite of the mean's), and the paper's cells
     beside ours: Table 2 has GAD above Sup. in 32 of its 32 cells of the claim's four methods, 35 of 40 with
     Saliency, 19 of 20 on cat x dog; Table 1 has GAD favoured on most of 512 images in 37 of 40 cells."""
     from types import SimpleNamespace
@@ -129,7 +129,8 @@ def test_table_helpers_on_known_cases():
     base = np.zeros(9)
     assert median_difference(new, base) == 1.0 and np.nanmean(new - base) < 0
     test = paired_comparison(new, base, n_boot=50)
-    assert test["mean diff"] < 0 and test["verdict"] in ("better", "no difference")  # the median decides
+    assert test["mean diff"] < 0 and test["verdict"] in ("better", "no difference")  # the signed ranks decide
+    assert test["rank balance"] > 0
     assert np.isnan(median_difference([np.nan], [0.0]))
 
     paper = xai_lib.reference.gad_tables()
@@ -143,3 +144,25 @@ def test_table_helpers_on_known_cases():
     t1 = paper_cells(paper, 1)
     assert (int((t1.GAD > 256).sum()), len(t1)) == (37, 40)
     assert set(t1.columns) >= {"dataset", "arch", "method", "output", "GAD", "Orig."}
+
+
+def test_holm_adjustment_and_verdicts_with_undecided_members():
+    """Holm on a hand-worked family: p = (0.01, 0.04, 0.03, 0.005) sorted 0.005, 0.01, 0.03, 0.04 are scaled by 4, 3,
+    2, 1 to 0.02, 0.03, 0.06, 0.04, made non-decreasing (0.06, 0.06 for the last two); NaN stays out of the family.
+    A count verdict with undecided members is the verdict when it does not depend on them, else inconclusive."""
+    import numpy as np
+
+    from xai_lib.experiments.gad_tables import holm_adjusted, verdict_with_undecided
+
+    adj = holm_adjusted([0.01, 0.04, np.nan, 0.03, 0.005])
+    np.testing.assert_allclose(adj[[0, 1, 3, 4]], [0.03, 0.06, 0.06, 0.02])
+    assert np.isnan(adj[2])
+    assert holm_adjusted([0.9, 0.8]).tolist() == [1.0, 1.0] and holm_adjusted([]).size == 0
+    assert verdict_with_undecided(4, 0, 4) == "reproduced"
+    assert verdict_with_undecided(3, 1, 4) == "inconclusive"  # reproduced if it passes, partly if not
+    assert verdict_with_undecided(2, 1, 5) == "inconclusive"  # 2 of 5 is not reproduced, 3 of 5 partly
+    assert verdict_with_undecided(3, 1, 6) == "partly"  # 3 or 4 of 6: partly either way
+    assert verdict_with_undecided(0, 1, 5) == "not reproduced"
+    assert verdict_with_undecided(0, 0, 0) == "not comparable"
+    with pytest.raises(ValueError, match="passing"):
+        verdict_with_undecided(3, 2, 4)

@@ -2,6 +2,7 @@
 
 import os
 
+import numpy as np
 import pytest
 import torch
 
@@ -166,8 +167,28 @@ def test_fit_and_shift_realised_on_known_supports():
     assert uneven[SHIFT] == pytest.approx(0.5, abs=1e-6)
     same = fidelity(model, model, x, y, 0, 2, 0.0)
     assert same[SHIFT] == 1.0 and same[FIT] == 1.0
+    # every row realises the same share: every resample has the same fit, so the interval is that one point
+    boot = fidelity(model, _LabelShift(model, 0.68, 4.0), x, y, 0, 2, 4.0, n_boot=200)
+    for end in ("fit CI low", "fit CI high"):
+        assert boot[end] == pytest.approx(boot[FIT], abs=1e-6)
+    assert fidelity(model, model, x, y, 0, 2, 0.0, n_boot=50)["fit CI low"] == 1.0  # nothing asked for
     moved = fidelity(model, _LabelShift(model, 1.0, 4.0), x, y, 0, 2, 0.0)
     assert str(moved[SHIFT]) == "nan"  # nothing was asked for, yet the gaps moved: no share to speak of
+
+
+def test_fit_interval_on_known_errors():
+    """The bootstrap interval of 1 - sum(errors) / sum(untrained errors): a point where every row has the same
+    ratio; around the fit and inside the range of the rows' own ratios where they differ; bad shapes raise."""
+    from xai_lib.gad_support import fit_interval
+
+    e0 = np.full(40, 8.0)
+    assert fit_interval(np.full(40, 2.0), e0, n_boot=100) == pytest.approx((0.75, 0.75))
+    e = np.where(np.arange(40) % 2 == 0, 0.8, 2.4)  # row fits 0.9 and 0.7, fit 0.8
+    lo, hi = fit_interval(e, e0, n_boot=500, seed=1)
+    assert 0.7 < lo < 0.8 < hi < 0.9
+    assert fit_interval(e, e0, n_boot=500, seed=1) == (lo, hi)  # seeded
+    with pytest.raises(ValueError, match="errors"):
+        fit_interval(e, e0[:5])
 
 
 def test_only_the_pairs_outputs_enter_the_regression_and_its_fit():

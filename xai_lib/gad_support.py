@@ -155,7 +155,7 @@ def shift_realised(original: torch.Tensor, support: torch.Tensor, own_is_a: torc
 
 def fidelity(
     original: nn.Module, support: nn.Module, images: torch.Tensor, labels: torch.Tensor, class_a: int, class_b: int,
-    alpha,
+    alpha, n_boot: int = 0, seed: int = 0, level: float = 0.95,
 ) -> dict[str, float]:  # fmt: skip
     """How well a support fits (held-out rows of the pair; the pair's two outputs only).
 
@@ -170,7 +170,9 @@ def fidelity(
       sample's gap between its own class's output and the other's over the change asked for;
     * ``MSE to original outputs``: how far the support's outputs moved from the original's;
     * ``rank corr a/b``: the Spearman rank correlation of each class's output with the original's (is the order
-      kept?)."""
+      kept?);
+    * with ``n_boot > 0``: ``fit CI low`` and ``fit CI high``, the percentile bootstrap interval (``level``) of the
+      fit over the rows (the rows resampled with replacement, ``seed``; see :func:`fit_interval`)."""
     rows = _pair_rows(labels, class_a, class_b)
     x, y = images[rows], labels[rows]
     pair = [class_a, class_b]
@@ -180,7 +182,7 @@ def fidelity(
     orig, sup = orig[:, pair], sup[:, pair]
     untrained = float(F.mse_loss(orig, target))
     mse = float(F.mse_loss(sup, target))
-    return {
+    out = {
         "MSE to targets": mse,
         "MSE original to targets": untrained,
         FIT: 1.0 - mse / untrained if untrained > 0 else 1.0,
@@ -189,6 +191,29 @@ def fidelity(
         "rank corr a": float(spearmanr(orig[:, 0], sup[:, 0]).statistic),
         "rank corr b": float(spearmanr(orig[:, 1], sup[:, 1]).statistic),
     }
+    if n_boot > 0:
+        per_row = lambda out_: ((out_ - target).double() ** 2).mean(1).cpu().numpy()  # noqa: E731
+        out["fit CI low"], out["fit CI high"] = fit_interval(per_row(sup), per_row(orig), n_boot, seed, level)
+    return out
+
+
+def fit_interval(
+    errors: np.ndarray, errors_untrained: np.ndarray, n_boot: int = 1000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the fit ``1 - sum(errors) / sum(errors_untrained)`` (the :data:`FIT` of
+    :func:`fidelity`) over rows resampled with replacement: ``errors`` are the support's per-row squared errors to
+    the shifted targets, ``errors_untrained`` the original's (``(N,)`` each). A resample whose untrained errors sum
+    to 0 (nothing asked for) has a fit of 1, as :func:`fidelity` gives it."""
+    e, e0 = np.asarray(errors, dtype=float), np.asarray(errors_untrained, dtype=float)
+    if e.shape != e0.shape or e.ndim != 1 or not len(e):
+        raise ValueError(f"errors: expected two (N,) arrays of one shape with N > 0, got {e.shape} and {e0.shape}")
+    if not 0 < level < 1:
+        raise ValueError(f"level: expected a share in (0, 1), got {level!r}")
+    idx = np.random.default_rng(seed).integers(0, len(e), size=(n_boot, len(e)))
+    num, den = e[idx].sum(1), e0[idx].sum(1)
+    fits = np.where(den > 0, 1.0 - num / np.where(den > 0, den, 1.0), 1.0)
+    tail = (1 - level) / 2
+    return float(np.quantile(fits, tail)), float(np.quantile(fits, 1 - tail))
 
 
 def support_models(

@@ -1,12 +1,14 @@
 """The GAD paper's Tables 1 and 2 (Rodrigues et al. 2024, sec. 5-6), per shard of test images of a class pair.
 
 For every image, method (the paper's five) and class output ``a`` of the pair: the original map and the GAD map
-(pixels in the top ``keep`` share of the original's and of every support's map), their convex hulls, RC (eq. 1),
-RS (eq. 2) of the GAD hull and of the supplementary region on output ``a`` with their areas in pixels (RS times the
-area is the whole change of the output), and, where the data has masks of the part that separates the classes, the
-share of the important pixels on it. The support regressions come from the content-keyed cache (the chapter trains
-them before sharding: every worker loads the same supports). Also the paper's cells that stand beside ours
-(:func:`paper_cells`) and the statistic that decides a paired verdict (:func:`median_difference`).
+(pixels in the top ``keep`` share of the original's and of every support's map), their convex hulls, RC (eq. 1;
+NaN where the GAD mask is empty: it has no hull), RS (eq. 2) of the GAD hull and of the supplementary region on
+output ``a`` with the occluded pixels set to ``fill`` and, as a second occlusion value, to ``other_fill``, the
+regions' areas in pixels, and, where the data has masks of the part that separates the classes, the share of the
+important pixels on it. The support regressions come from the content-keyed cache (the chapter trains them before
+sharding: every worker loads the same supports). Also the paper's cells that stand beside ours
+(:func:`paper_cells`), Holm's adjustment of a family of p-values (:func:`holm_adjusted`) and the verdict of a count
+with undecided members (:func:`verdict_with_undecided`).
 """
 
 from __future__ import annotations
@@ -15,14 +17,16 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .. import report
 from ..captum_glue import unsupported_reason
 from ..gad import rs
 from ..gad_support import GAD_METHODS, SupportConfig, gad_maps, share_inside, support_models
 from ..models.training import batched_logits
 from .common import shard_data
 
-ROW_COLUMNS = ("image", "method", "output", "class", "logit", "RC", "GAD empty", "RS GAD", "RS Sup", "area GAD",
-               "area Sup", "part share original", "part share GAD", "kept share")  # fmt: skip
+ROW_COLUMNS = ("image", "method", "output", "class", "logit", "RC", "GAD empty", "RS GAD", "RS Sup",
+               "RS GAD other fill", "RS Sup other fill", "area GAD", "area Sup", "part share original",
+               "part share GAD", "kept share")  # fmt: skip
 #: the methods of the paper's Table 2 claim (GAD's region matters more per pixel for these; not for Saliency)
 CLAIM_METHODS = ("Deconvolution", "InputXGradient", "GuidedBackprop", "IntegratedGradients")
 #: the paper's dataset that stands beside each of ours (``shapes_pair``: cat vs dog faces, our cat x dog); datasets
@@ -39,11 +43,37 @@ def train_per_class_used(system, p: dict) -> int:
 
 
 def median_difference(new, base) -> float:
-    """The median of the paired differences ``new - base`` over the pairs where both are finite: the statistic whose
-    sign sets the direction of :func:`xai_lib.stats.paired_comparison`'s verdict (NaN without any pair)."""
+    """The median of the paired differences ``new - base`` over the pairs where both are finite (NaN without any
+    pair). Not what sets the direction of :func:`xai_lib.stats.paired_comparison`'s verdict: the signed ranks do
+    (its ``rank balance``), and the median can even be 0 where the ranks lean one way."""
     a, b = np.asarray(new, dtype=float), np.asarray(base, dtype=float)
     ok = np.isfinite(a) & np.isfinite(b)
     return float(np.median(a[ok] - b[ok])) if ok.any() else float("nan")
+
+
+def holm_adjusted(pvalues) -> np.ndarray:
+    """Holm's step-down adjusted p-values of a family of tests (NaN entries are not part of the family and stay NaN):
+    the k-th smallest of the m p-values is multiplied by ``m - k + 1``, made non-decreasing along that order and
+    capped at 1. A test is significant at level ``alpha`` over the whole family when its adjusted p is below it."""
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    order = ok[np.argsort(p[ok], kind="stable")]
+    m = len(order)
+    scaled = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m)))) if m else np.array([])
+    out[order] = scaled
+    return out
+
+
+def verdict_with_undecided(passing: int, undecided: int, total: int) -> str:
+    """The card verdict (:func:`xai_lib.report.verdict`) of a claim tested member by member when ``undecided`` of the
+    ``total`` members could not be decided (an interval that spans the threshold): the verdict if it is the same
+    whether they all pass or all fail, else ``inconclusive``."""
+    if passing < 0 or undecided < 0 or passing + undecided > total:
+        raise ValueError(f"passing, undecided: expected non-negative counts within total {total}, got {passing}, "
+                         f"{undecided}")  # fmt: skip
+    low, high = report.verdict(passing, total), report.verdict(passing + undecided, total)
+    return low if low == high else "inconclusive"
 
 
 def paper_cells(paper: pd.DataFrame, table: int, dataset: str | None = None) -> pd.DataFrame:
@@ -78,7 +108,8 @@ def supports_for(system, p: dict) -> tuple[dict, tuple[int, int]]:
 
 
 def scores(p: dict) -> dict[str, pd.DataFrame]:
-    """Task: RC, RS, kept share and share on the discriminative part for the shard's images (see module notes)."""
+    """Task: RC, RS (under ``p["fill"]`` and ``p["other_fill"]``; NaN without it), kept share and share on the
+    discriminative part for the shard's images (see the module notes)."""
     system, data = shard_data(p)
     sups, outputs = supports_for(system, p)
     dev = system.device
@@ -96,14 +127,19 @@ def scores(p: dict) -> dict[str, pd.DataFrame]:
             m_gad = torch.stack([h if h is not None else zero for h in g.hull_gad])
             m_orig = torch.stack([h if h is not None else zero for h in g.hull_original])
             m_sup = m_orig & ~m_gad
-            rs_gad, rs_sup = np.full(len(x), np.nan), np.full(len(x), np.nan)
-            for values, masks in ((rs_gad, m_gad), (rs_sup, m_sup)):
+            fills = {"": p["fill"], " other fill": p.get("other_fill")}
+            scores_rs = {f"RS {r}{suffix}": np.full(len(x), np.nan) for r in ("GAD", "Sup") for suffix in fills}
+            for region, masks in (("GAD", m_gad), ("Sup", m_sup)):
                 ok = masks.flatten(1).any(1)
-                if ok.any():
-                    values[ok.numpy()] = rs(system.model, x[ok.to(dev)], masks[ok].to(dev), out, p["fill"]).numpy()
+                for suffix, value in fills.items():
+                    if ok.any() and value is not None:
+                        values = rs(system.model, x[ok.to(dev)], masks[ok].to(dev), out, value).numpy()
+                        scores_rs[f"RS {region}{suffix}"][ok.numpy()] = values
             area_o = m_orig.flatten(1).sum(1).double()
             area_g, area_s = m_gad.flatten(1).sum(1).numpy(), m_sup.flatten(1).sum(1).numpy()
+            # an empty GAD mask has no hull: no RC (NaN), counted apart through "GAD empty"
             rc = (m_gad.flatten(1).sum(1).double() / area_o.clamp_min(1)).numpy()
+            rc[~g.gad.flatten(1).any(1).numpy()] = np.nan
             if data.masks is not None:
                 on_part = (share_inside(g.important, data.masks), share_inside(g.gad, data.masks))
             else:
@@ -111,7 +147,7 @@ def scores(p: dict) -> dict[str, pd.DataFrame]:
             for i, img in enumerate(p["indices"]):
                 rows.append({"image": img, "method": method, "output": k, "class": int(data.labels[i]),
                              "logit": float(logits[i, out]), "RC": float(rc[i]), "GAD empty": not bool(g.gad[i].any()),
-                             "RS GAD": rs_gad[i], "RS Sup": rs_sup[i], "area GAD": int(area_g[i]),
+                             **{name: values[i] for name, values in scores_rs.items()}, "area GAD": int(area_g[i]),
                              "area Sup": int(area_s[i]), "part share original": on_part[0][i],
                              "part share GAD": on_part[1][i],
                              "kept share": float(g.gad[i].float().mean())})  # fmt: skip
