@@ -47,16 +47,78 @@ def test_images_per_table_counts_images_with_a_value_and_tables_show_them():
     assert t1.loc[0, "IG"] == pytest.approx(0.2) and t1.loc[0, "IG+IDGI"] == pytest.approx(1.2)
 
 
-def test_comparisons_count_wins_and_show_the_median_difference():
+def test_comparisons_count_wins_and_show_the_deciding_rank_balance():
     s = _scores({("a", "insertion (prob)", "signed"): list(np.linspace(0, 1, 8)),
                  ("a", "MAE (best threshold)", "absolute"): list(np.linspace(0, 1, 8)),
                  ("a", "F1", "absolute"): [0.5] * 3})  # fmt: skip
     comp = idgi_tables.comparisons(s, 0.05, 50, 0)
+    assert list(comp.columns) == idgi_tables.COMPARISON_COLUMNS
     ins = comp[comp.metric == "insertion (prob)"]
-    assert (ins.verdict == "better").all() and np.allclose(ins["median diff"], 1.0)
+    assert (ins.verdict == "better").all() and np.allclose(ins["rank balance"], 1.0)
+    assert np.allclose(ins["median diff"], 1.0)
     assert (comp[comp.metric == "MAE (best threshold)"].verdict == "worse").all()  # higher MAE: IDGI is worse
     assert (comp[comp.metric == "F1"].verdict == "n/a").all()  # three images: too few to test
-    assert idgi_tables.win_counts(comp) == {"better": 3, "no difference": 0, "worse": 3, "n/a": 3, "tested": 6}
+    counts = idgi_tables.win_counts(comp)
+    assert counts == {"better": 3, "no difference": 0, "worse": 3, "n/a": 3, "saturated": 0, "tested": 6}
+
+
+def test_holm_adjusts_the_ordered_p_values_and_keeps_nan():
+    adjusted = idgi_tables.holm([0.01, 0.04, float("nan"), 0.03, 0.2])
+    # four tests: 0.01 * 4, 0.03 * 3, max(0.04 * 2, 0.09), max(0.2 * 1, 0.09)
+    np.testing.assert_allclose(adjusted, [0.04, 0.09, np.nan, 0.09, 0.2])
+    assert np.isnan(idgi_tables.holm([float("nan")])).all() and idgi_tables.holm([]).shape == (0,)
+    assert idgi_tables.holm([0.5, 0.6])[1] == 1.0  # capped at 1 (and non-decreasing along the order)
+
+
+def _bokeh(system: str, level: str, base_correct: list[int]) -> pd.DataFrame:
+    """Bokeh rows at 0% (the blurred base) and 100% for two maps; the base is correct for the listed images."""
+    rows = []
+    for image, ok in enumerate(base_correct):
+        for method in ("IG", "IG+IDGI"):
+            rows += [{"system": system, "information_level": level, "sign": "signed", "method": method,
+                      "image": image, "percent": 0.0, "information": 0.1, "sic": 0.5 * ok, "aic": float(ok)},
+                     {"system": system, "information_level": level, "sign": "signed", "method": method,
+                      "image": image, "percent": 100.0, "information": 1.0, "sic": 1.0, "aic": 1.0}]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_a_row_is_saturated_when_most_blurred_bases_are_already_correct_and_its_cells_leave_the_counts():
+    bokeh = pd.concat([_bokeh("a", "MS-SSIM", [1, 1, 1, 0]), _bokeh("b", "MS-SSIM", [1, 1, 0, 0]),
+                       _bokeh("a", "entropy", [0, 0, 0, 0])])  # fmt: skip
+    nan_row = _bokeh("b", "entropy", [1]).assign(information=float("nan"))  # skipped by the entropy level
+    rows = idgi_tables.saturated_rows(pd.concat([bokeh, nan_row])).set_index(["system", "information_level"])
+    assert rows.loc[("a", "MS-SSIM")].tolist() == [4, 3, True]
+    assert rows.loc[("b", "MS-SSIM")].tolist() == [4, 2, False]  # half is not most
+    assert rows.loc[("a", "entropy")].tolist() == [4, 0, False] and ("b", "entropy") not in rows.index
+    metrics = ["SIC (MS-SSIM)", "AIC (MS-SSIM)", "SIC (entropy)", "AIC (MS-SSIM)"]
+    comp = pd.DataFrame({"system": ["a", "a", "a", "b", "a"], "metric": [*metrics, "SIC (MS-SSIM)"], "base": "IG",
+                         "verdict": ["better", "worse", "better", "better", "n/a"]})  # fmt: skip
+    marked = idgi_tables.mark_saturated(comp, rows.reset_index())
+    assert marked.verdict.tolist() == ["saturated", "saturated", "better", "better", "n/a"]  # too few images: n/a
+    assert idgi_tables.win_counts(marked)["tested"] == 2 and idgi_tables.win_counts(marked)["saturated"] == 2
+
+
+def test_direction_conflicts_find_verdicts_against_the_tables_difference():
+    tables = {"T": pd.DataFrame({"metric": ["m", "MAE (continuous)"], "system": "a", "images": 8,
+                                 **{m: [0.5, 0.5] for m in METHODS}})}  # fmt: skip
+    tables["T"].loc[0, "IG+IDGI"] = 0.4  # the table has IG + IDGI below IG on m
+    tables["T"].loc[1, "GIG+IDGI"] = 0.4  # and GIG + IDGI below GIG on the MAE: better there
+    comp = pd.DataFrame({"system": "a", "metric": ["m", "m", "MAE (continuous)", "MAE (continuous)"],
+                         "base": ["IG", "GIG", "GIG", "IG"],
+                         "verdict": ["better", "better", "worse", "n/a"]})  # fmt: skip
+    conflicts = idgi_tables.direction_conflicts(comp, tables)
+    assert conflicts[["metric", "base"]].values.tolist() == [["m", "IG"], ["MAE (continuous)", "GIG"]]
+    assert conflicts["table diff"].round(3).tolist() == [-0.1, -0.1]
+
+
+def test_verdicts_across_datasets():
+    assert idgi_tables.across_datasets(["reproduced", "reproduced", "not comparable"]) == "reproduced"
+    assert idgi_tables.across_datasets(["reproduced", "not reproduced"]) == "partly"
+    assert idgi_tables.across_datasets(["partly", "partly"]) == "partly"
+    assert idgi_tables.across_datasets(["reproduced", "inconclusive"]) == "partly"
+    assert idgi_tables.across_datasets(["inconclusive", "not reproduced"]) == "not reproduced"
+    assert idgi_tables.across_datasets(["inconclusive", "inconclusive"]) == "inconclusive"
+    assert idgi_tables.across_datasets(["not comparable"]) == "not comparable"
 
 
 def test_architecture_and_matched_family_pairs():
@@ -73,6 +135,16 @@ def test_architecture_and_matched_family_pairs():
     pairs = idgi_tables.family_pairs(comp, systems)
     assert pairs.metric.tolist() == ["m1", "m2"]  # m3 is not tested on the ResNet side; the MLP has no family
     assert pairs.difference.tolist() == [1, 0]
+    saturated = comp.assign(verdict=comp.verdict.replace({"worse": "saturated"}))  # not comparable: left out
+    assert idgi_tables.family_pairs(saturated, systems).metric.tolist() == ["m2"]
+    by_dataset = idgi_tables.family_by_dataset(pd.concat([pairs] * 6, ignore_index=True), 0.05).iloc[0].to_dict()
+    # six discordant cells, all won on the VGG side only: exact binomial p = 2 / 2**6
+    assert by_dataset == {"dataset": "d", "cells": 12, "better VGG": 12, "better ResNet": 6, "VGG only": 6,
+                          "ResNet only": 0, "p": pytest.approx(2 / 64), "verdict": "reproduced"}  # fmt: skip
+    five = idgi_tables.family_by_dataset(pd.concat([pairs] * 5, ignore_index=True), 0.05).iloc[0]
+    assert five["p"] == pytest.approx(2 / 32) and five["verdict"] == "inconclusive"  # leans the claim's way, p > 5%
+    none = idgi_tables.family_by_dataset(pairs.assign(difference=0), 0.05).iloc[0]
+    assert none["p"] == 1.0 and none["verdict"] == "not reproduced"  # no discordant cell: no lean towards the claim
 
 
 def test_paper_cells_name_the_papers_mae_by_its_threshold_convention():

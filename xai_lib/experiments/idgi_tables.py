@@ -252,8 +252,10 @@ LOWER_IS_BETTER = frozenset({"MAE (best threshold)", "MAE (continuous)"})
 
 def comparisons(scores: pd.DataFrame, alpha: float, n_boot: int, seed: int, sign: str = "book") -> pd.DataFrame:
     """Per (system, metric, base method): does IDGI improve its base method on the same images? The mean per-image
-    difference with its bootstrap CI, the median difference (its sign decides the verdict's direction), the Wilcoxon
-    p-value and the verdict (:func:`xai_lib.stats.paired_comparison`); ``sign``: the channel convention."""
+    difference with its bootstrap CI, the Wilcoxon p-value, the signed-rank balance (``rank balance``: its sign
+    decides the verdict's direction) and the verdict (:func:`xai_lib.stats.paired_comparison`), and the median
+    difference for reference (it does not decide: with many tied differences it can be 0 while the ranks lean one
+    way); ``sign``: the channel convention."""
     from ..stats import paired_comparison
 
     rows = []
@@ -271,14 +273,106 @@ def comparisons(scores: pd.DataFrame, alpha: float, n_boot: int, seed: int, sign
 
 
 #: the columns of :func:`comparisons` (also when no cell exists)
-COMPARISON_COLUMNS = ["system", "metric", "base", "n", "mean diff", "CI low", "CI high", "p", "verdict", "median diff"]
+COMPARISON_COLUMNS = ["system", "metric", "base", "n", "mean diff", "CI low", "CI high", "p", "rank balance", "verdict",
+                      "median diff"]  # fmt: skip
+#: the verdicts of a tested cell (``"n/a"``: fewer than five pairs; ``"saturated"``: see :func:`mark_saturated`)
+TESTED = ("better", "no difference", "worse")
 
 
 def win_counts(comparison: pd.DataFrame) -> dict[str, int]:
-    """The cells of a :func:`comparisons` table per verdict (``better``, ``no difference``, ``worse``, ``n/a``) and
-    the ``tested`` ones (all but ``n/a``)."""
-    counts = {v: int((comparison.verdict == v).sum()) for v in ("better", "no difference", "worse", "n/a")}
-    return {**counts, "tested": len(comparison) - counts["n/a"]}
+    """The cells of a :func:`comparisons` table per verdict (``better``, ``no difference``, ``worse``, ``n/a``,
+    ``saturated``) and the ``tested`` ones (better, no difference or worse)."""
+    counts = {v: int((comparison.verdict == v).sum()) for v in (*TESTED, "n/a", "saturated")}
+    return {**counts, "tested": sum(counts[v] for v in TESTED)}
+
+
+def holm(p) -> np.ndarray:
+    """Holm's step-down adjusted p-values (NaN stays NaN and does not count among the tests): the ``k``-th smallest of
+    ``m`` p-values is multiplied by ``m - k + 1``, made non-decreasing along the order and capped at 1. A cell is
+    significant at ``alpha`` after the correction when its adjusted p-value is below ``alpha``."""
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    if not len(ok):
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    m = len(order)
+    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    out[order] = adjusted
+    return out
+
+
+#: an image's blurred base is *saturated* when the model already classifies it as the target: its SIC/AIC curve
+#: then starts at (or near) the top, and every map, a random one too, scores close to 1. A (system, information
+#: level) row of Tables 2-3 is saturated when more than this share of its images are.
+SATURATED_FROM = 0.5
+
+
+def saturated_rows(bokeh: pd.DataFrame, share: float = SATURATED_FROM) -> pd.DataFrame:
+    """Per (system, information level) of the SIC/AIC tables: the ``images`` of the row (those with an information
+    level), the ``base correct`` ones (the bokeh image at 0%, the blurred base itself, classified as the target:
+    AIC 1 there) and ``saturated`` (True when more than ``share`` of the images have a correct base). PAIR's
+    protocol skips an image whose blurred base keeps the original's probability; the IDGI paper's keeps every
+    image, so a row where most bases are already correct cannot separate the maps: its cells are not comparable."""
+    columns = ["system", "information_level", "images", "base correct", "saturated"]
+    if bokeh.empty:
+        return pd.DataFrame(columns=columns)
+    base = bokeh[(bokeh.percent == 0) & np.isfinite(bokeh.information.to_numpy(dtype=float))]
+    per_image = base.groupby(["system", "information_level", "image"], sort=False).aic.max()
+    rows = per_image.groupby(level=["system", "information_level"], sort=False).agg(["size", "sum"]).reset_index()
+    rows = rows.rename(columns={"size": "images", "sum": "base correct"})
+    rows["base correct"] = rows["base correct"].astype(int)
+    rows["saturated"] = rows["base correct"] > share * rows["images"]
+    return rows[columns]
+
+
+def mark_saturated(comparison: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """``comparison`` with the verdict of every SIC/AIC cell of a saturated (system, information level) row
+    (:func:`saturated_rows`) set to ``"saturated"`` (not comparable: kept out of the counts of tested cells); a cell
+    with too few images to test stays ``"n/a"``."""
+    flagged = {(r.system, f"{kind} ({r.information_level})") for r in rows[rows.saturated].itertuples()
+               for kind in ("SIC", "AIC")}  # fmt: skip
+    out = comparison.copy()
+    hit = [(s, m) in flagged and v != "n/a" for s, m, v in zip(out.system, out.metric, out.verdict, strict=True)]
+    out.loc[hit, "verdict"] = "saturated"
+    return out
+
+
+def direction_conflicts(comparison: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The cells whose significant verdict (better or worse) points against the table's own difference (the IDGI
+    version minus its base method in the table: a mean over images, or for SIC/AIC the area of the aggregate binned
+    curve; lower MAE is better). A paired test counts per-image differences by their signed ranks, a table averages
+    or pools them: the two can disagree. Columns: system, metric, base, verdict, the table's two values (``table
+    base``, ``table IDGI``) and their difference ``table diff``."""
+    values = pd.concat([t.set_index(["metric", "system"]) for t in tables.values() if len(t)]) if tables else None
+    rows = []
+    for c in comparison[comparison.verdict.isin(["better", "worse"])].itertuples():
+        if values is None or (c.metric, c.system) not in values.index:
+            continue
+        row = values.loc[(c.metric, c.system)]
+        new = next(k for k, v in BASES.items() if v == c.base)
+        diff = float(row[new] - row[c.base])
+        gain = -diff if c.metric in LOWER_IS_BETTER else diff
+        if np.isfinite(gain) and (gain < 0 if c.verdict == "better" else gain > 0):
+            rows.append({"system": c.system, "metric": c.metric, "base": c.base, "verdict": c.verdict,
+                         "table base": float(row[c.base]), "table IDGI": float(row[new]),
+                         "table diff": diff})  # fmt: skip
+    return pd.DataFrame(rows, columns=["system", "metric", "base", "verdict", "table base", "table IDGI", "table diff"])
+
+
+def across_datasets(verdicts) -> str:
+    """One claim's verdict from its datasets' verdicts (``not comparable`` ones left out): ``reproduced`` when every
+    dataset reproduces it, ``partly`` when at least one reproduces it fully or partly but not all fully, else ``not
+    reproduced`` when one does not reproduce it, else ``inconclusive`` (every interval spans the threshold); ``not
+    comparable`` without a comparable dataset."""
+    v = [x for x in verdicts if x != "not comparable"]
+    if not v:
+        return "not comparable"
+    if all(x == "reproduced" for x in v):
+        return "reproduced"
+    if any(x in ("reproduced", "partly") for x in v):
+        return "partly"
+    return "not reproduced" if "not reproduced" in v else "inconclusive"
 
 
 def architecture(model: str) -> str | None:
@@ -290,12 +384,14 @@ def architecture(model: str) -> str | None:
 
 def family_pairs(comparison: pd.DataFrame, systems: pd.DataFrame) -> pd.DataFrame:
     """Matched cells of a VGG-style and a ResNet system: same dataset, same training level (``level``), metric and
-    base method, both tested. ``systems``: one row per system with ``system``, ``dataset``, ``level`` and
-    ``family`` (:func:`architecture`; the first system of a (dataset, level, family) is used). Columns: the keys, the
-    two verdicts, ``better VGG`` / ``better ResNet`` (1 when IDGI is better) and ``difference`` (VGG minus ResNet)."""
+    base method, both tested (:data:`TESTED`). ``systems``: one row per system with ``system``, ``dataset``,
+    ``level`` and ``family`` (:func:`architecture`; the first system of a (dataset, level, family) is used). Columns:
+    the keys, the two verdicts, ``better VGG`` / ``better ResNet`` (1 when IDGI is better) and ``difference`` (VGG
+    minus ResNet)."""
     keys = ["dataset", "level", "metric", "base"]
     info = systems.dropna(subset=["family"]).drop_duplicates(["dataset", "level", "family"])
-    tested = comparison[comparison.verdict != "n/a"].merge(info, on="system")
+    cells = comparison.loc[comparison.verdict.isin(TESTED), ["system", "metric", "base", "verdict"]]
+    tested = cells.merge(info, on="system")
     sides = {
         fam: tested[tested.family == fam][[*keys, "system", "verdict"]].rename(
             columns={"system": f"system {fam}", "verdict": f"verdict {fam}"}
@@ -307,6 +403,33 @@ def family_pairs(comparison: pd.DataFrame, systems: pd.DataFrame) -> pd.DataFram
         pairs[f"better {fam}"] = (pairs[f"verdict {fam}"] == "better").astype(int)
     pairs["difference"] = pairs["better VGG"] - pairs["better ResNet"]
     return pairs.reset_index(drop=True)
+
+
+def family_by_dataset(pairs: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Per dataset of :func:`family_pairs`: the matched ``cells``, IDGI's wins on each side, the discordant cells
+    (``VGG only``: IDGI better on the VGG-style system and not on the ResNet; ``ResNet only``: the reverse), the exact
+    two-sided binomial test of the discordant cells (McNemar's exact test; the cells share images, so its ``p`` is
+    optimistic) and the ``verdict`` of "IDGI is better in fewer cells on the ResNet": ``reproduced`` when ``p <
+    alpha`` and VGG only > ResNet only; ``not reproduced`` when ``p < alpha`` the other way, or when the discordant
+    cells do not lean towards the claim (VGG only <= ResNet only); ``inconclusive`` when they lean towards it but
+    ``p >= alpha``."""
+    from scipy.stats import binomtest
+
+    rows = []
+    for dataset, g in pairs.groupby("dataset", sort=False):
+        vgg_only = int((g["difference"] > 0).sum())
+        resnet_only = int((g["difference"] < 0).sum())
+        discordant = vgg_only + resnet_only
+        p = float(binomtest(vgg_only, discordant, 0.5).pvalue) if discordant else 1.0
+        if p < alpha:
+            verdict = "reproduced" if vgg_only > resnet_only else "not reproduced"
+        else:
+            verdict = "inconclusive" if vgg_only > resnet_only else "not reproduced"
+        rows.append({"dataset": dataset, "cells": len(g), "better VGG": int(g["better VGG"].sum()),
+                     "better ResNet": int(g["better ResNet"].sum()), "VGG only": vgg_only,
+                     "ResNet only": resnet_only, "p": p, "verdict": verdict})  # fmt: skip
+    columns = ["dataset", "cells", "better VGG", "better ResNet", "VGG only", "ResNet only", "p", "verdict"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def paper_cells() -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -19,7 +19,10 @@ the attribution (``absolute=True``: its absolute value), ties by position; a bin
 value interpolated linearly between its nearest non-empty neighbours (flat beyond the outermost), and the area
 is the mean over the 100 bins (each of width 0.01); the same binning applied to one image's 25 points gives a
 per-image area for paired tests. An image whose base is not less informative than the original has no
-normalised entropy: it is skipped for the entropy level (reported); MS-SSIM needs no such rule.
+normalised entropy: it is skipped for the entropy level (reported). Every other image is kept, also one whose
+blurred base the model already classifies as the target (PAIR's protocol skips an image whose blurred base keeps the
+original's probability): its curve starts at the top whatever the map, and
+:func:`xai_lib.experiments.idgi_tables.saturated_rows` flags the rows where most images are so.
 """
 
 from __future__ import annotations
