@@ -86,7 +86,7 @@ from IPython.display import HTML, display
 import xai_lib
 from xai_lib import params, report
 from xai_lib.experiments.co_gap import cells_verdict
-from xai_lib.gax import auto_target, gax, mask_enrichment, pixel_correlation
+from xai_lib.gax import auto_target, gax, gax_heatmap, mask_enrichment, pixel_correlation, similarity_distance
 from xai_lib.models import batched_logits
 from xai_lib.plotting import animation_html, save_figure, save_table
 from xai_lib.stats import bootstrap_mean_ci, paired_comparison
@@ -180,7 +180,9 @@ plt.show()
 
 # %% [markdown]
 # How many images reach the target within the cap, how many iterations they need, where their CO score starts
-# ($h = \tanh(x)$) and on how many it ends below its start:
+# ($h = \tanh(x)$), on how many it ends below its start, and, for the images stopped by the cap, whether they were
+# still climbing: an image is *still rising* when its best CO score in the last quarter of its iterations beats its best
+# before them.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -189,8 +191,11 @@ for name, run in runs.items():
     res = run["result"]
     s = res.steps[res.reached].float()
     start_co = res.history[0] if len(res.co) else torch.empty(0)
+    rising = res.still_rising() if len(res.co) else torch.zeros(0, dtype=torch.bool)
     summary_rows.append({"system": name, "images": len(res.co), "target": run["target"],
                          "reached": int(res.reached.sum()),
+                         "missed, still rising": int(rising.sum()),
+                         "missed, stalled": int((~res.reached & ~rising).sum()),
                          "share reached": float(res.reached.float().mean()) if len(res.co) else float("nan"),
                          "median steps": float(s.median()) if len(s) else float("nan"),
                          "90% of images within": float(s.quantile(0.9)) if len(s) else float("nan"),
@@ -200,14 +205,22 @@ for name, run in runs.items():
 summary = pd.DataFrame(summary_rows)
 save_table(summary, out / "gax_summary.csv")
 all_reached, all_images = int(summary.reached.sum()), int(summary.images.sum())
+all_rising, all_stalled = int(summary["missed, still rising"].sum()), int(summary["missed, stalled"].sum())
+# every image reached: reproduced; every image that missed was still rising when the cap stopped it: inconclusive (the
+# cap, not GAX, decided); some image stalled below the target: the count decides (partly / not reproduced)
+reach_verdict = ("not comparable" if all_images == 0 else "reproduced" if all_reached == all_images
+                 else "inconclusive" if all_stalled == 0 else report.verdict(all_reached, all_images))  # fmt: skip
 reach_parts = []
 for r in summary_rows:
     if r["images"] == 0:
         reach_parts.append(f"{r['system']}: " + report.not_measured("no correctly predicted test image"))
         continue
     steps_text = f" (median {r['median steps']:.0f} iterations)" if r["reached"] else ""
+    missed = r["images"] - r["reached"]
+    missed_text = (f"; of the {missed} that miss it, {r['missed, still rising']} were still rising at the cap and "
+                   f"{r['missed, stalled']} had stalled" if missed else "")  # fmt: skip
     reach_parts.append(f"{r['system']}: {r['reached']} of {r['images']} reach the target {r['target']:.0f} within "
-                       f"{r['cap']} iterations{steps_text}, and the CO score ends below its start on "
+                       f"{r['cap']} iterations{steps_text}{missed_text}, and the CO score ends below its start on "
                        f"{r['CO ends below start']}")  # fmt: skip
 if all_images == 0:
     reach_lead = report.not_measured("no system has a correctly predicted test image")
@@ -216,8 +229,13 @@ else:
                   else "no image reaches the target" if all_reached == 0
                   else "most images reach the target" if all_reached > all_images / 2
                   else "at most half of the images reach the target")  # fmt: skip
+reach_end = {"reproduced": "", "not comparable": "",
+             "inconclusive": " Every image that misses the target was still rising when the cap stopped it: the cap, "
+                             "not GAX, decides whether it would reach it.",
+             "partly": f" {all_stalled} of the images that miss it had stalled below the target.",
+             "not reproduced": f" {all_stalled} of the images that miss it had stalled below the target."}[reach_verdict]  # fmt: skip
 report.glue("reach_sentence", f"Over the systems, {reach_lead} ({all_reached} of {all_images} images). "
-                              + "; ".join(reach_parts) + ".")  # fmt: skip
+                              + "; ".join(reach_parts) + "." + reach_end)  # fmt: skip
 start_parts = [f"{round(r['median CO at start'], 1) + 0.0:.1f} on {r['system']}" for r in summary_rows if r["images"]]
 report.glue("start_sentence", f"At iteration 0 the median CO score of h = tanh(x) is {'; '.join(start_parts)}."
                               if start_parts else "")  # fmt: skip
@@ -225,8 +243,9 @@ report.show(summary, {"target": "{:.0f}", "share reached": "{:.2f}", "median ste
                       "90% of images within": "{:.0f}", "median CO at start": "{:.1f}"})  # fmt: skip
 
 # %% [markdown]
-# {glue:text}`reach_sentence` {glue:text}`start_sentence` The images that do not reach the target are reported
-# (`result.not_reached`), not dropped: the reference code, which has no cap, would loop on them forever.
+# {glue:text}`reach_sentence` {glue:text}`start_sentence` The reference code has no cap: it runs each image until it
+# reaches the target. Ours stops at the cap and reports the images that did not reach it (`result.not_reached`), not
+# dropped, with whether each was still rising (`result.still_rising()`).
 
 # %% [markdown]
 # ## R/G/B heatmaps (paper Fig. 5 B-E)
@@ -298,41 +317,77 @@ display(HTML(animation_html(fig, update, frames=len(snaps), interval=300)))
 # %% [markdown]
 # ## "Optimised through extreme intensities" (sec. 4.3), measured
 #
-# The paper observes that GAX changes the brightest and darkest regions most. Here: how much the heatmap moved from
-# its start $\tanh(x)$, $|h - \tanh(x)|$ summed over channels, per pixel in the pixels of extreme intensity (the
-# darkest and brightest $20\%$ of each image) over the same in the middle $60\%$: above 1, the extremes change more.
-# The mean over images has a $95\%$ bootstrap interval; a system whose interval lies above 1 agrees with the paper,
-# below 1 contradicts it, and across 1 is undecided.
+# The paper reads its GAX heatmaps (Fig. 5 B-E): the most intense values (strong red or blue) sit in regions of extreme
+# intensity, such as a dog's white hair or the dark regions of a chest X-ray, and "the DNN architecture seems to be more
+# sensitive to changes in extreme values". Where a heatmap is intense is partly its starting map $\tanh(x)$, largest
+# where the image is bright; we measure instead what the optimisation *changed* (our choice), in the pixels of extreme
+# intensity (the darkest and the brightest $20\%$ of each image, by the mean over channels, each side on its own)
+# against the middle $60\%$, per pixel, as a ratio (above 1: the extreme side changes more).
+#
+# The parametrisation limits what can be seen in $h$. With $h = \tanh(w x)$ a step $\Delta w$ moves a pixel by about
+# $x\,(1 - \tanh^2(w x))\,\Delta w$, and Adam's steps have about the same size for every pixel whose gradient keeps
+# its sign: a dark pixel ($x \approx 0$) barely moves in $h$ whatever the model wants, so the change of $h$ cannot show
+# a preference for dark pixels. The table gives this *sensitivity* $x\,(1 - \tanh^2(x))$ at the start, side over
+# middle, the change of $h$, $|h - \tanh(x)|$, and the change of the parameters, $|w - 1|$ (summed over channels),
+# which carries no such factor. Each side of each system is decided on the change of $w$: the mean ratio over the
+# images has a $95\%$ bootstrap interval; above 1 agrees with the paper, below 1 contradicts it, across 1 is
+# undecided. (A channel value of exactly 0 has a zero gradient, so its $w$ never moves. The similarity term divides by
+# $x + \epsilon$ and so weighs dark pixels up: on the dark side a change of $w$ may come from that term as well as
+# from the model.)
+
 
 # %%
 # NBVAL_CHECK_OUTPUT
+def side_ratio(values: torch.Tensor, side: torch.Tensor, middle: torch.Tensor) -> torch.Tensor:
+    """Per image: the mean of ``values`` (B, H, W) over the ``side`` pixels over its mean over the ``middle`` ones."""
+    on_side = (values * side).flatten(1).sum(1) / side.flatten(1).sum(1).clamp_min(1)
+    in_middle = (values * middle).flatten(1).sum(1) / middle.flatten(1).sum(1).clamp_min(1)
+    return on_side / in_middle.clamp_min(1e-12)
+
+
+extreme_words = {"reproduced": "more", "not reproduced": "less", "inconclusive": "undecided", "not comparable": "n/a"}
 extreme_rows = []
 for name, run in runs.items():
-    x_r = run["data"].inputs
-    change = (run["result"].heatmaps.cpu() - torch.tanh(x_r)).abs().sum(1)
+    x_r, res = run["data"].inputs, run["result"]
+    if len(x_r) == 0:
+        continue
+    change_h = (res.heatmaps.cpu() - torch.tanh(x_r)).abs().sum(1)
+    change_w = (res.weights.cpu() - 1.0).abs().sum(1)
+    sensitivity = (x_r * (1 - torch.tanh(x_r) ** 2)).sum(1)
     bright = x_r.mean(1)
     lo_q, hi_q = torch.quantile(bright.flatten(1), 0.2, dim=1), torch.quantile(bright.flatten(1), 0.8, dim=1)
-    extreme = (bright <= lo_q[:, None, None]) | (bright >= hi_q[:, None, None])
-    ratio = (change * extreme).flatten(1).sum(1) / extreme.flatten(1).sum(1) / (
-        (change * ~extreme).flatten(1).sum(1) / (~extreme).flatten(1).sum(1)).clamp_min(1e-12)  # fmt: skip
-    mean, lo, hi = bootstrap_mean_ci(ratio.numpy(), n_boot=prof.n_boot, seed=seed)
-    cell = report.interval_verdict(lo, hi, 1.0, claimed="above")
-    extreme_rows.append({"system": name, "change at extremes / change in the middle": mean, "CI low": lo, "CI high": hi,
-                         "extremes change": {"reproduced": "more", "not reproduced": "less", "inconclusive": "undecided",
-                                             "not comparable": "n/a"}[cell], "cell": cell})  # fmt: skip
-extreme_table = pd.DataFrame(extreme_rows, columns=["system", "change at extremes / change in the middle", "CI low",
-                                                    "CI high", "extremes change", "cell"])  # fmt: skip
+    dark_px, bright_px = bright <= lo_q[:, None, None], bright >= hi_q[:, None, None]
+    middle = ~(dark_px | bright_px)
+    for side_name, side in (("dark", dark_px), ("bright", bright_px)):
+        r_w = side_ratio(change_w, side, middle).numpy()
+        mean, lo, hi = bootstrap_mean_ci(r_w, n_boot=prof.n_boot, seed=seed)
+        cell = report.interval_verdict(lo, hi, 1.0, claimed="above")
+        extreme_rows.append({"system": name, "side": side_name,
+                             "sensitivity at start": float(side_ratio(sensitivity, side, middle).mean()),
+                             "change of h": float(side_ratio(change_h, side, middle).mean()),
+                             "change of w": mean, "CI low": lo, "CI high": hi,
+                             "w changes at the extreme": extreme_words[cell], "cell": cell})  # fmt: skip
+extreme_table = pd.DataFrame(extreme_rows, columns=["system", "side", "sensitivity at start", "change of h", "change of w",
+                                                    "CI low", "CI high", "w changes at the extreme", "cell"])  # fmt: skip
 save_table(extreme_table, out / "extreme_intensities.csv")
 extreme_verdict = cells_verdict(extreme_table.cell.tolist())
-extreme_words = {"reproduced": "more", "not reproduced": "less", "inconclusive": "neither measurably more nor less"}
+side_words = {"reproduced": "more", "not reproduced": "less", "inconclusive": "neither measurably more nor less"}
 extreme_parts = [
-    f"on {r['system']} it changes {extreme_words[r['cell']]} there than in the middle range (ratio "
-    f"{r['change at extremes / change in the middle']:.2f} [{r['CI low']:.2f}, {r['CI high']:.2f}])"
-    if r["cell"] in extreme_words else f"on {r['system']} " + report.not_measured("no optimised image")
-    for r in extreme_rows
+    f"on {r['system']}, the {r['side']} pixels' parameters change {side_words[r['cell']]} than the middle's (ratio "
+    f"{r['change of w']:.2f} [{r['CI low']:.2f}, {r['CI high']:.2f}]; change of h {r['change of h']:.2f}, sensitivity "
+    f"{r['sensitivity at start']:.2f})"
+    for r in extreme_rows if r["cell"] in side_words
 ]  # fmt: skip
-extreme_text = ("Where the image is darkest or brightest, " + "; ".join(extreme_parts) + "."
-                if extreme_parts else report.not_measured("no system"))  # fmt: skip
+dark_rows = extreme_table[extreme_table.side == "dark"]
+limited = int((dark_rows["sensitivity at start"] < 1).sum())
+extreme_text = (
+    "; ".join(extreme_parts)[0].upper() + "; ".join(extreme_parts)[1:] + ". "
+    + (f"On {limited} of {len(dark_rows)} systems the dark pixels start less sensitive than the middle ones (the x (1 - "
+       "tanh^2) factor): their change of h is limited by the parametrisation, and only the change of w can show a "
+       "preference for them."
+       if len(dark_rows) else "")
+    if extreme_parts else "The extreme-intensity measure is " + report.not_measured("no optimised image") + "."
+)  # fmt: skip
 report.glue("extreme_sentence", extreme_text)
 report.show(extreme_table.drop(columns="cell"), "{:.2f}")
 
@@ -384,12 +439,15 @@ if study_ok:
 
     def logit_move(kind: str) -> str:
         d = rel.loc[kind, "class-0 logit drop without the mark"]
+        if abs(d) < 0.05:  # prints as 0.0 (or -0.0) at one decimal
+            return "does not change (by less than 0.05)"
         return f"falls by {d:.1f}" if d > 0 else f"rises by {-d:.1f}"
 
     reliance_text = (
-        f"Of {len(marked)} marked class-0 test images, {len(study)} are used"
-        + (" (none is predicted class 0 by both models: these are the first marked images, right or wrong)"
-           if fallback else " (predicted class 0 by both models)")
+        (f"Of {len(marked)} marked class-0 test images, none is predicted class 0 by both models: the study uses the "
+         f"first {len(study)} marked images, right or wrong" if fallback
+         else f"Of {len(marked)} marked class-0 test images, {len(both)} are predicted class 0 by both models; the "
+              f"study uses the first {len(study)} of them")
         + f". Without its mark, an image's class-0 logit {logit_move('spurious')} on average under the spurious model and "
         f"{rel.loc['spurious', 'still predicted class 0']:.0%} of the images stay class 0; under the clean model it "
         f"{logit_move('clean')} and {rel.loc['clean', 'still predicted class 0']:.0%} stay class 0."
@@ -409,13 +467,18 @@ report.glue("summary_reliance", summary_reliance)
 #
 # Now GAX on each model, to the same target: the one this architecture reached on clean `shapes` above (the `auto`
 # rule). The **enrichment** of a map on the mark is the share of its mass $\sum_c |\cdot|$ on the mark divided by the
-# mark's share of the image (1: no preference). Every run starts from $h = \tanh(x)$, the same for both models, so
-# what differs is where each model's optimisation moves the heatmap: the claim is tested on the enrichment of the
-# *change* $|h - \tanh(x)|$, paired per image (spurious model minus clean model, $95\%$ bootstrap interval against 0:
-# above 0 reproduces the paper, below contradicts it, across 0 is undecided). We also report the enrichment of $h$
-# itself (starting map included) and how $h$ moves on the mark in the red and blue channels (the magenta mark is
-# $(1, 0, 1)$; its green channel is 0, and $\tanh(w \cdot 0) = 0$ cannot move: the paper's reason for its bias
-# option).
+# mark's share of the image (1: no preference). Two measures, each paired per image (spurious model minus clean model,
+# $95\%$ bootstrap interval against 0):
+#
+# * the enrichment of the heatmap $h$ itself, what Fig. 5F shows and a reader judges by eye;
+# * the enrichment of the *change* $|h - \tanh(x)|$: every run starts from $h = \tanh(x)$, the same for both models,
+#   so this is where each model's optimisation moves the heatmap.
+#
+# The claim is *reproduced* when both intervals lie above 0, *partly* when one does (the map may show the mark only
+# because less of the starting map is removed there), *not reproduced* when neither does and at least one lies below,
+# *inconclusive* otherwise. We also report how $h$ moves on the mark in the red and blue channels: the magenta mark is
+# $(1, 0, 1)$, and on its green channel, 0, $h = \tanh(w \cdot 0) = 0$ whatever $w$ (the gradient
+# $\partial h / \partial w = (1 - \tanh^2)\,x$ is 0 there), so only red and blue can move.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -456,20 +519,39 @@ if study_ok:
             row[col] = "{:.2f} [{:.2f}, {:.2f}]".format(*cis[kind, col])
         row["reached"] = "-" if kind == "spurious - clean" else f"{int(per_image[kind].reached.sum())}/{len(study)}"
         stat_rows.append(row)
-    change_test = paired_comparison(per_image["spurious"]["enrichment of change"],
-                                    per_image["clean"]["enrichment of change"], n_boot=prof.n_boot, seed=seed)  # fmt: skip
-    fdf_verdict = report.interval_verdict(change_test["CI low"], change_test["CI high"], 0.0, claimed="above")
-    h_diff = cis["spurious - clean", "enrichment"]
+    tests = {col: paired_comparison(per_image["spurious"][col], per_image["clean"][col], n_boot=prof.n_boot, seed=seed)
+             for col in ("enrichment", "enrichment of change")}  # fmt: skip
+    # two models whose maps agree to round-off (e.g. barely trained ones) cannot be told apart: not comparable
+    fdf_cells = {
+        col: "not comparable"
+        if (per_image["spurious"][col] - per_image["clean"][col]).abs().max() < report.ROUNDOFF
+        else report.interval_verdict(t["CI low"], t["CI high"], 0.0, claimed="above")
+        for col, t in tests.items()
+    }
+    fdf_verdict = cells_verdict(list(fdf_cells.values()))
+    change_test, h_test = tests["enrichment of change"], tests["enrichment"]
     more_less = {"reproduced": "more", "not reproduced": "less", "inconclusive": "neither measurably more nor less",
                  "not comparable": "not measurably more or less"}  # fmt: skip
+    fdf_end = {
+        "reproduced": "both measures point at the mark: the claim is reproduced here.",
+        "partly": "one measure points at the mark and the other does not: the claim is partly reproduced here.",
+        "not reproduced": "neither measure points at the mark: the claim is not reproduced here.",
+        "inconclusive": "the intervals leave the claim undecided here.",
+        "not comparable": "the claim is not comparable here.",
+    }[fdf_verdict]  # fmt: skip
     enrich_text = (
         f"Target {sp_target:.0f}, reached by {int(per_image['spurious'].reached.sum())} of {len(study)} images under "
-        f"the spurious model and {int(per_image['clean'].reached.sum())} under the clean one. What the optimisation "
-        f"changes, |h - tanh(x)|, has enrichment {cis['spurious', 'enrichment of change'][0]:.2f} on the mark under "
-        f"the spurious model and {cis['clean', 'enrichment of change'][0]:.2f} under the clean one (paired difference "
+        f"the spurious model and {int(per_image['clean'].reached.sum())} under the clean one. The heatmap itself (what "
+        f"Fig. 5F shows) has enrichment {cis['spurious', 'enrichment'][0]:.2f} on the mark under the spurious model "
+        f"and {cis['clean', 'enrichment'][0]:.2f} under the clean one (paired difference {h_test['mean diff']:.2f} "
+        f"[{h_test['CI low']:.2f}, {h_test['CI high']:.2f}]): the spurious model's heatmap shows the mark "
+        f"{more_less[fdf_cells['enrichment']]} than the clean model's. What the optimisation changes, |h - tanh(x)|, "
+        f"has enrichment "
+        f"{cis['spurious', 'enrichment of change'][0]:.2f} under the spurious model and "
+        f"{cis['clean', 'enrichment of change'][0]:.2f} under the clean one (paired difference "
         f"{change_test['mean diff']:.2f} [{change_test['CI low']:.2f}, {change_test['CI high']:.2f}]): the spurious "
-        f"model's GAX changes the heatmap {more_less[fdf_verdict]} on the mark than the clean model's, so the "
-        f"false-distinct-feature claim is {fdf_verdict} here."
+        f"model's GAX changes the heatmap {more_less[fdf_cells['enrichment of change']]} on the mark than the clean "
+        f"model's. So {fdf_end}"
     )  # fmt: skip
 
     def moves(kind: str) -> str:
@@ -479,16 +561,13 @@ if study_ok:
                 "not reproduced": f"raises h by {m:.2f} [{lo:.2f}, {hi:.2f}]"}.get(v, "does not measurably move h")  # fmt: skip
 
     both_lower = all(moves(k).startswith("lowers") for k in models)
-    shows_more = report.interval_verdict(h_diff[1], h_diff[2], 0.0, claimed="above") == "reproduced"
+    shows_more = fdf_cells["enrichment"] == "reproduced"
     h_text = (
-        f"The heatmap itself, starting map included, has enrichment {cis['spurious', 'enrichment'][0]:.2f} under the "
-        f"spurious model and {cis['clean', 'enrichment'][0]:.2f} under the clean one (paired difference {h_diff[0]:.2f} "
-        f"[{h_diff[1]:.2f}, {h_diff[2]:.2f}]; the starting map alone: {float(mask_enrichment(start, cue).mean()):.2f}). "
-        f"On the mark (red and blue), the spurious model's GAX {moves('spurious')} and the clean model's "
-        f"{moves('clean')}"
+        f"The starting map alone has enrichment {float(mask_enrichment(start, cue).mean()):.2f}. On the mark (red and "
+        f"blue), the spurious model's GAX {moves('spurious')} and the clean model's {moves('clean')}"
         + (": the mark stands out more in the spurious model's heatmap because its optimisation removes less of the "
-           "starting map there, not because it adds to the mark." if both_lower and shows_more and fdf_verdict != "reproduced"
-           else ".")
+           "starting map there, not because it adds to the mark."
+           if both_lower and shows_more and fdf_cells["enrichment of change"] != "reproduced" else ".")
     )  # fmt: skip
     report.show(pd.DataFrame(stat_rows), None)
 else:
@@ -528,29 +607,39 @@ n_more, n_less = int((extreme_table.cell == "reproduced").sum()), int((extreme_t
 n_undecided = int((extreme_table.cell == "inconclusive").sum())
 claims = [
     {"artefact": "Fig. 4, sec. 4.2", "claim": "GAX reaches the target for every image",
-     "paper": "all images reach CO 48 (most within ~50 iterations)",
+     "paper": "all tested images reach CO 48, some after a few hundred iterations (ResNet34: most within 50; AlexNet "
+              "more)",
      "ours": f"{all_reached} of {all_images} within {prof.gax_max_steps}"
-             + (f"; median {reached_steps.min():.0f}-{reached_steps.max():.0f} it." if len(reached_steps) else ""),
-     "verdict": report.verdict(all_reached, all_images),
-     "test": "count of images whose CO reaches the target within the iteration cap; reproduced if every image, partly "
-             "if at least half, else not reproduced"},
+             + (f"; median {reached_steps.min():.0f}-{reached_steps.max():.0f} it." if len(reached_steps) else "")
+             + (f"; of those that miss, {all_rising} still rising, {all_stalled} stalled" if all_images > all_reached
+                else ""),
+     "verdict": reach_verdict,
+     "test": "count of images whose CO reaches the target within the iteration cap; reproduced if every image; "
+             "inconclusive if every image that misses was still rising at the cap (a new best CO in its last quarter "
+             "of iterations); else partly if at least half reach it, not reproduced below"},
     {"artefact": "sec. 4.3", "claim": "GAX optimises through extreme intensities",
      "paper": "observed (Fig. 5 B-E)",
-     "ours": f"more change at extremes on {n_more}, less on {n_less}, undecided on {n_undecided} of {len(extreme_table)} systems",
+     "ours": f"w changes more at the extreme on {n_more}, less on {n_less}, undecided on {n_undecided} of "
+             f"{len(extreme_table)} system-side cells (dark and bright apart)",
      "verdict": extreme_verdict,
-     "test": "per system: mean over images of the per-pixel |h - tanh(x)| in the darkest and brightest 20% over that in "
-             "the middle 60%, 95% bootstrap CI against 1; reproduced if every system lies above, partly if at least "
-             "half, not reproduced if fewer than half lie above and at least half below, else inconclusive"},
+     "test": "per system and side (darkest or brightest 20% of each image): mean over images of the per-pixel |w - 1| "
+             "there over that in the middle 60% (the change of h is shown but not used: tanh(w x) limits dark pixels), "
+             "95% bootstrap CI against 1; reproduced if every cell lies above, partly if at least half, not reproduced "
+             "if fewer than half lie above and at least half below, else inconclusive"},
     {"artefact": "Fig. 5F, sec. 4.3", "claim": "GAX can reveal a false distinct feature",
      "paper": "one X-ray, by eye",
-     "ours": (f"enrichment of the change on the mark {per_image['spurious']['enrichment of change'].mean():.2f} "
-              f"(spurious) vs {per_image['clean']['enrichment of change'].mean():.2f} (clean); difference "
-              f"[{change_test['CI low']:.2f}, {change_test['CI high']:.2f}]") if study_ok
+     "ours": (f"enrichment of h on the mark {per_image['spurious']['enrichment'].mean():.2f} (spurious) vs "
+              f"{per_image['clean']['enrichment'].mean():.2f} (clean), difference [{h_test['CI low']:.2f}, "
+              f"{h_test['CI high']:.2f}]; of the change |h - tanh(x)| "
+              f"{per_image['spurious']['enrichment of change'].mean():.2f} vs "
+              f"{per_image['clean']['enrichment of change'].mean():.2f}, difference [{change_test['CI low']:.2f}, "
+              f"{change_test['CI high']:.2f}]") if study_ok
              else report.not_measured(study_reason),
      "verdict": fdf_verdict,
-     "test": "enrichment of |h - tanh(x)| on the mark (mass share over area share), spurious model minus clean model "
-             "paired per image, 95% bootstrap CI against 0: reproduced above, not reproduced below, inconclusive "
-             "across 0"},
+     "test": "two measures on the mark (mass share over area share), spurious model minus clean model paired per "
+             "image, 95% bootstrap CI against 0: the enrichment of h (what Fig. 5F shows) and of the change "
+             "|h - tanh(x)|; reproduced if both lie above, partly if one does, not reproduced if neither does and at "
+             "least one lies below, else inconclusive"},
 ]  # fmt: skip
 settings = [
     ("data", "ImageNet, chest X-rays", ", ".join(dict.fromkeys(s.spec.dataset for s in loaded))),
@@ -561,7 +650,9 @@ settings = [
 ]  # fmt: skip
 print(report.card("08_gax_generative", settings, claims, out, seed=seed).verdict.value_counts().to_string())
 report.glue("summary_reach", f"GAX ({'fixed' if fixed_target is not None else 'auto'} target): {reach_lead} within the "
-                             f"cap of {prof.gax_max_steps} iterations ({all_reached} of {all_images} images).")  # fmt: skip
+                             f"cap of {prof.gax_max_steps} iterations ({all_reached} of {all_images} images)"
+                             + (f"; of the rest, {all_rising} were still rising at the cap and {all_stalled} had "
+                                f"stalled." if all_images > all_reached else "."))  # fmt: skip
 report.glue("summary_extreme", f"The paper's extreme-intensity observation is {extreme_verdict} here. {extreme_text}")
 report.glue("summary_fdf", enrich_text)
 
@@ -578,7 +669,7 @@ report.glue("summary_fdf", enrich_text)
 # ````{exercise-start}
 # :label: ex-gax-1
 # ````
-# Set `target_co` to a fixed number (the paper's 48) for the first system: what share of images reaches it, and why
+# Set `target_co` to a fixed number (the paper's 48) on every system: what share of images reaches it, and why
 # does a fixed target not transfer between models? *Time: 15 min.*
 # ````{exercise-end}
 # ````
@@ -587,27 +678,53 @@ report.glue("summary_fdf", enrich_text)
 # :class: dropdown
 # ````
 
+
 # %% tags=["solution"]
 # NBVAL_CHECK_OUTPUT
+def median_steps(res) -> float:
+    return float(res.steps[res.reached].float().median()) if res.reached.any() else float("nan")
+
+
 run0 = runs[first]
-fixed_run = gax(run0["system"].model, run0["data"].inputs.to(dev), run0["data"].targets.to(dev), 48.0,
+fixed_parts, fixed_rows = [], []
+for name, run in runs.items():  # the paper's fixed target on every system of the chapter
+    if len(run["data"]) == 0:
+        fixed_parts.append(f"{name}: " + report.not_measured("no correctly predicted test image"))
+        continue
+    res48 = gax(run["system"].model, run["data"].inputs.to(dev), run["data"].targets.to(dev), 48.0,
                 max_steps=prof.gax_max_steps, similarity=l_s)  # fmt: skip
-n48, n_auto = int(fixed_run.reached.sum()), int(run0["result"].reached.sum())
-compared = "more than" if n48 > n_auto else "fewer than" if n48 < n_auto else "as many as"
-targets = [run["target"] for run in runs.values()]
-fixed_text = (f"On {first}, {n48} of {len(fixed_run.co)} images reach the fixed target 48, {compared} the {n_auto} "
-              f"that reach its {'auto' if fixed_target is None else 'chosen'} target {run0['target']:.0f}"
-              + (f"; the auto targets of the systems here range from {min(targets):.0f} to {max(targets):.0f}."
-                 if len(targets) > 1 and f"{min(targets):.0f}" != f"{max(targets):.0f}" else "."))  # fmt: skip
+    res_t = run["result"]
+    fixed_rows.append({"system": name, "images": len(res48.co), "reach 48": int(res48.reached.sum()),
+                       "median steps to 48": median_steps(res48), "target": run["target"],
+                       "reach the target": int(res_t.reached.sum()), "median steps to the target": median_steps(res_t)})  # fmt: skip
+    r = fixed_rows[-1]
+    fixed_parts.append(
+        f"{name}: {r['reach 48']} of {r['images']} reach 48"
+        + (f" (median {r['median steps to 48']:.0f} iterations)" if r["reach 48"] else "")
+        + f" and {r['reach the target']} its {'auto' if fixed_target is None else 'chosen'} target {r['target']:.0f}"
+        + (f" (median {r['median steps to the target']:.0f})" if r["reach the target"] else "")
+    )  # fmt: skip
+fixed = pd.DataFrame(fixed_rows)
+above_48 = [r["system"] for r in fixed_rows if r["target"] >= 48]
+fixed_text = (
+    f"Within {prof.gax_max_steps} iterations: " + "; ".join(fixed_parts) + "."
+    + (f" The targets of {', '.join(above_48)} are at least 48, so an image that reaches its target passes 48 on the "
+       "way (GAX's path does not depend on the target until the image stops): there, at least as many images reach 48 "
+       "by construction, and the steps show how much sooner." if above_48 else "")
+    + (f" The targets of the systems range from {min(fixed.target):.0f} to {max(fixed.target):.0f}."
+       if len(fixed) > 1 and f"{min(fixed.target):.0f}" != f"{max(fixed.target):.0f}" else "")
+)  # fmt: skip
+if len(fixed):
+    report.show(fixed, {"median steps to 48": "{:.0f}", "target": "{:.0f}", "median steps to the target": "{:.0f}"})
 print(fixed_text)
 report.glue("fixed_sentence", fixed_text)
-if book_run:  # GAX's path does not depend on the target: a lower target (48 < 51) is met on the way to the higher one
-    assert run0["target"] >= 48 and n48 >= n_auto, fixed_text
+if book_run:  # a lower target is met on the way to a higher one (up to the batch's floating-point summation order)
+    assert all(r["reach 48"] >= r["reach the target"] for r in fixed_rows if r["target"] >= 48), fixed_text
 
 # %% [markdown]
-# {glue:text}`fixed_sentence` The CO score is a difference of raw outputs, so its scale is the model's logit scale: a
-# model with small logits may never reach 48, one with large logits reaches it at once. A quantile of the existing
-# methods' scores adapts the target to the model.
+# {glue:text}`fixed_sentence` The CO score is a difference of raw outputs, so its scale is the model's logit scale and a
+# number such as 48 means something different on every model; a quantile of the existing methods' scores on the same
+# images adapts the target to the model.
 # ````{solution-end}
 # ````
 #
@@ -629,24 +746,30 @@ x0 = run0["data"].inputs
 free = gax(run0["system"].model, x0.to(dev), run0["data"].targets.to(dev), run0["target"],
            max_steps=prof.gax_max_steps, similarity=0.0)  # fmt: skip
 kept = run0["result"]
-
-
-def median_steps(res) -> float:
-    return float(res.steps[res.reached].float().median()) if res.reached.any() else float("nan")
-
-
 r_free = pixel_correlation(free.heatmaps.cpu(), x0).numpy()
 r_kept = pixel_correlation(kept.heatmaps.cpu(), x0).numpy()
 r_start = float(np.nanmean(pixel_correlation(torch.tanh(x0), x0).numpy())) if len(x0) else float("nan")
 r_test = paired_comparison(r_free, r_kept, n_boot=prof.n_boot, seed=seed)
+# the distance the similarity term divides l_s by: small when h copies x
+d_free = similarity_distance(free.heatmaps.cpu(), x0).numpy()
+d_kept = similarity_distance(kept.heatmaps.cpu(), x0).numpy()
+d_start = float(similarity_distance(torch.tanh(x0), x0).mean()) if len(x0) else float("nan")
+d_test = paired_comparison(d_free, d_kept, n_boot=prof.n_boot, seed=seed)
 m_free, m_kept = median_steps(free), median_steps(kept)
 if len(x0) == 0:
+    reason_holds = "not measured"
     free_text = report.not_measured(f"{first} has no correctly predicted test image")
 else:
+    nearer = report.interval_verdict(d_test["CI low"], d_test["CI high"], 0.0, claimed="below")
+    reason_holds = {"reproduced": "holds", "not reproduced": "does not hold", "inconclusive": "is not decided",
+                    "not comparable": "is not decided"}[nearer]  # fmt: skip
+    nearer_text = {"reproduced": "closer to its image", "not reproduced": "further from its image",
+                   "inconclusive": "neither measurably closer to nor further from its image",
+                   "not comparable": "not comparable"}[nearer]  # fmt: skip
     closer = report.interval_verdict(r_test["CI low"], r_test["CI high"], 0.0, claimed="above")
-    closer_text = {"reproduced": "closer to a copy of its image", "not reproduced": "further from a copy of its image",
-                   "inconclusive": "neither measurably closer to nor further from a copy of its image",
-                   "not comparable": "not comparable to the other"}[closer]  # fmt: skip
+    corr_text = {"reproduced": "more correlated with its image", "not reproduced": "less correlated with its image",
+                 "inconclusive": "neither measurably more nor less correlated with its image",
+                 "not comparable": "not comparable"}[closer]  # fmt: skip
     if np.isfinite(m_free) and np.isfinite(m_kept):
         sooner = "the target is reached " + ("sooner" if m_free < m_kept else "later" if m_free > m_kept else "as fast")
     else:
@@ -656,10 +779,15 @@ else:
         + (f" (median {m_free:.0f} iterations)" if np.isfinite(m_free) else "")
         + f" against {int(kept.reached.sum())} with l_s = {l_s:g}"
         + (f" (median {m_kept:.0f})" if np.isfinite(m_kept) else "")
-        + f": {sooner}. The heatmap's correlation with its image (over pixels and channels) is "
-        f"{np.nanmean(r_free):.2f} with l_s = 0 and {np.nanmean(r_kept):.2f} with l_s = {l_s:g} (paired difference "
-        f"{r_test['mean diff']:.2f} [{r_test['CI low']:.2f}, {r_test['CI high']:.2f}]; the starting map tanh(x): "
-        f"{r_start:.2f}): without the similarity term the heatmap is {closer_text}."
+        + f": {sooner}. The distance the similarity term penalises, mean((h - x + eps)^2 / (x + eps)), averages "
+        f"{np.mean(d_free):.2g} with l_s = 0 and {np.mean(d_kept):.2g} with l_s = {l_s:g} "
+        f"(paired difference {d_test['mean diff']:.2g} [{d_test['CI low']:.2g}, {d_test['CI high']:.2g}]; the "
+        f"starting map tanh(x): {d_start:.2g}): without the term the heatmap is {nearer_text} by that distance, so the "
+        f"paper's reason for the term (without it, heatmaps that cannot be told from the image) {reason_holds} here. "
+        f"By correlation over pixels and channels, which the term does not penalise, the heatmap is {corr_text} "
+        f"without the term ({np.nanmean(r_free):.2f} against {np.nanmean(r_kept):.2f}; paired difference "
+        f"{r_test['mean diff']:.2f} [{r_test['CI low']:.2f}, {r_test['CI high']:.2f}]; the starting map: "
+        f"{r_start:.2f})."
     )  # fmt: skip
 print(free_text)
 report.glue("free_sentence", free_text)
@@ -667,8 +795,11 @@ if book_run:
     assert m_free < m_kept, free_text
 
 # %% [markdown]
-# {glue:text}`free_sentence` The similarity term penalises heatmaps close to the image (a copy $h \approx x$ would score
-# without explaining anything, {doc}`06_rotation_toy`); with $l_s = 0$ nothing does, and the score alone steers $w$.
+# {glue:text}`free_sentence` The similarity term adds $l_s$ divided by the distance of $h$ from $x$, so it grows
+# without bound as the heatmap approaches a copy of the image (a copy $h \approx x$ would score without explaining
+# anything, {doc}`06_rotation_toy`); with $l_s = 0$ nothing holds the heatmap away from the image, and the score alone
+# steers $w$. A correlation measures a different closeness: an affine copy of the image correlates perfectly with it
+# at any distance.
 # ````{solution-end}
 # ````
 #
@@ -676,7 +807,8 @@ if book_run:
 # :label: ex-gax-3
 # ````
 # Use GAX's bias option (`gax(..., bias=0.01)`, the paper's fix for images with many zeros) on `digits`, whose background
-# is black: does the bias change how many images reach the target? *Time: 15 min.*
+# is black: does the bias change how many images reach the target, and through which term of the loss?
+# *Time: 15 min.*
 # ````{exercise-end}
 # ````
 #
@@ -688,24 +820,51 @@ if book_run:
 # NBVAL_CHECK_OUTPUT
 dg = load_system(parse_system("digits/resnet"), prof, seed, dev)
 dg_data = correct_images(dg, prof.gax_opt_images)
-dg_target = auto_target(dg.model, dg_data.inputs.to(dev), dg_data.targets.to(dev), quantile)[0]
-dg_reached = {}
+x_dg, y_dg = dg_data.inputs.to(dev), dg_data.targets.to(dev)
+dg_target = auto_target(dg.model, x_dg, y_dg, quantile)[0]
+zero_share = float((dg_data.inputs == 0).float().mean()) if len(dg_data) else float("nan")
+dg_rows = {}
 for b in (None, 0.01):
-    r = gax(dg.model, dg_data.inputs.to(dev), dg_data.targets.to(dev), dg_target, max_steps=prof.gax_max_steps, bias=b)
-    dg_reached[b] = int(r.reached.sum())
-    print(f"bias {b}: {dg_reached[b]} of {len(r.co)} images reach {dg_target:.0f}")
-bias_effect = ("raises" if dg_reached[0.01] > dg_reached[None] else "lowers" if dg_reached[0.01] < dg_reached[None]
+    r = gax(dg.model, x_dg, y_dg, dg_target, max_steps=prof.gax_max_steps, similarity=l_s, bias=b)
+    start = gax_heatmap(torch.ones_like(x_dg), x_dg, b, True).cpu()  # h at iteration 0 (w = 1)
+    dg_rows[b] = {"bias": "none" if b is None else f"{b:g}", "images": len(r.co), "reached": int(r.reached.sum()),
+                  "similarity term at the start": float((l_s / similarity_distance(start, dg_data.inputs)).median()),
+                  "similarity term at the end": float((l_s / similarity_distance(r.heatmaps.cpu(), dg_data.inputs)).median())}  # fmt: skip
+report.show(
+    pd.DataFrame(dg_rows.values()), {"similarity term at the start": "{:.3g}", "similarity term at the end": "{:.2g}"}
+)
+no_b, with_b = dg_rows[None], dg_rows[0.01]
+bias_effect = ("raises" if with_b["reached"] > no_b["reached"] else "lowers" if with_b["reached"] < no_b["reached"]
                else "does not change")  # fmt: skip
-bias_text = (f"On digits/resnet (target {dg_target:.0f}), {dg_reached[None]} of {len(dg_data)} images reach the target "
-             f"without a bias and {dg_reached[0.01]} with the bias 0.01: the bias {bias_effect} the count.")  # fmt: skip
+bias_text = (
+    f"On digits/resnet (target {dg_target:.0f}), {no_b['reached']} of {len(dg_data)} images reach the target without a "
+    f"bias and {with_b['reached']} with the bias 0.01: the bias {bias_effect} the count. {zero_share:.0%} of these "
+    f"images' pixels are exactly 0. The similarity term l_s / mean((h - x + eps)^2 / (x + eps)) is "
+    f"{no_b['similarity term at the start']:.3g} at the start without the bias and "
+    f"{with_b['similarity term at the start']:.3g} with it (medians over the images), "
+    f"{no_b['similarity term at the end']:.2g} and {with_b['similarity term at the end']:.2g} at the end."
+)  # fmt: skip
+print(bias_text)
 report.glue("bias_sentence", bias_text)
 if book_run:
     assert bias_effect == "raises", bias_text
+    assert no_b["similarity term at the start"] > 10 * with_b["similarity term at the start"], bias_text
 
 # %% [markdown]
-# {glue:text}`bias_sentence` On a black pixel $\tanh(w \cdot 0) = 0$ whatever $w$ is: without a bias the heatmap
-# cannot change the background at all. The bias gives those pixels a handle; whether that matters depends on whether
-# the model's evidence lies in the background.
+# {glue:text}`bias_sentence`
+#
+# The bias does not give the black pixels a handle. In the code the bias sits inside the tanh: on a pixel with $x = 0$,
+# $h = \tanh(w \cdot 0 + b) = \tanh(b)$ whatever $w$, and $\partial h / \partial w = (1 - \tanh^2)\,x = 0$, with or
+# without the bias, so the background cannot move either way. What the bias changes is the similarity term. Without
+# it, $h = x = 0$ on a black pixel, which adds only $\epsilon = 10^{-4}$ to the mean
+# $\langle (h - x + \epsilon)^2 / (x + \epsilon) \rangle$; with it, $h \approx 10^{-2}$ there adds about
+# $(10^{-2})^2 / 10^{-4} = 1$. So without the bias the mean is small and the term $l_s / \langle\cdot\rangle$ large
+# (the table above), and the term's gradient, $-(l_s / \langle\cdot\rangle^2)$ times the gradient of the mean, grows
+# with the square of the term: by the formula, it can outweigh the score's gradient on the pixels that can move. This
+# is the mechanism of the formula, not a measured split of the gradient. The paper reports the symptom on X-rays with
+# many zeros, "the similarity factor seems insufficient, resulting in heatmaps that mirror the input images", and adds
+# the bias "for the optimization to work"; a heatmap that mirrors its image is one whose mean is small and whose
+# term is large.
 # ````{solution-end}
 # ````
 #
@@ -726,12 +885,20 @@ if book_run:
 #   are reported.
 # * **Target rule** (`target_co = "auto"`): the `target_quantile` of the six captum methods' CO scores on the same
 #   images, rounded up.
-# * **Bias**: the paper's $\tanh(w x + b)$ is an option (`bias`, inside or outside the tanh); the default is no bias, as
-#   eq. (6) is written.
-# * **Extremes**: a pixel's intensity is its mean over channels; extremes are its image's darkest and brightest $20\%$.
+# * **Bias**: the paper writes $h = w x + b$ with $b = 0.01$; our option `bias` puts it inside the tanh,
+#   $\tanh(w x + b)$ (the default), or outside, $\tanh(w x) + b$; the default is no bias, as eq. (6) is written. On a
+#   zero pixel neither form lets $w$ move $h$.
+# * **Extremes**: a pixel's intensity is its mean over channels; the dark and the bright side are its image's darkest
+#   and brightest $20\%$, each compared with the middle $60\%$ on its own. `GAXResult.weights` holds the final $w$;
+#   the claim is decided on $|w - 1|$, with $|h - \tanh(x)|$ and the sensitivity $x\,(1 - \tanh^2(x))$ shown.
+# * **Still rising** (`GAXResult.still_rising`): an image that misses the target had a new best CO score in the last
+#   quarter of its iterations.
 # * **Enrichment** measures $\sum_c |h_c|$ (or $|h - \tanh(x)|$) on the mark over its area share; painting the mark over
-#   fills it with the mean colour of the rest of the image. The false-distinct-feature verdict uses the enrichment of
-#   the change, since the starting map $\tanh(x)$ is the same under both models.
+#   fills it with the mean colour of the rest of the image. The false-distinct-feature verdict uses both the enrichment
+#   of $h$ (what the paper's figure shows) and that of the change (the starting map $\tanh(x)$ is the same under both
+#   models).
+# * **Similarity distance** (`similarity_distance`, ex. 2 and 3): $\langle (h - x + \epsilon)^2 / (x + \epsilon)
+#   \rangle$ per image, the mean that eq. (6) divides $l_s$ by.
 # * **Where the heatmap is added**: GAX needs inputs in $[0, 1]$ (eq. 6 divides by $x + \epsilon$) and adds $h$ to those
 #   pixels, as the paper's GAX does; a system's normalisation is part of its model, so $\mathrm{DNN}(x)$ and
 #   $\mathrm{DNN}(x + h)$ are the same model on pixels. (The reference code's ImageNet GAX computes $\mathrm{DNN}(x)$ on

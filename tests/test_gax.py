@@ -390,3 +390,106 @@ def test_pixel_correlation_closed_forms():
     assert math.isnan(float(r[2]))
     with pytest.raises(ValueError, match="b"):
         pixel_correlation(x, x[:2])
+
+
+def test_gax_keeps_the_weights_of_its_heatmaps_and_says_which_misses_were_rising():
+    from xai_lib.gax import GAXResult
+
+    torch.manual_seed(0)
+    m = linear(torch.randn(3, 6))
+    x = torch.rand(4, 6) * 0.8 + 0.1
+    y = torch.tensor([0, 1, 2, 0])
+    res = gax(m, x, y, target_co=0.5, max_steps=300, similarity=1e-3)
+    torch.testing.assert_close(res.heatmaps, torch.tanh(res.weights * x))  # h = tanh(w x) with the kept w
+    start = gax(m, x, y, target_co=-1e9, max_steps=5)  # every image stops at iteration 0: w is still ones
+    assert (start.weights == 1).all() and (start.steps == 0).all()
+    assert not res.still_rising().any()  # reached images are never "still rising"
+    nan = float("nan")
+    history = torch.tensor([[0.0, 0.0, 0.0], [1.0, 2.0, 1.0], [2.0, 1.0, 3.0], [1.5, 1.5, nan], [3.0, 1.9, nan]])
+    r = GAXResult(torch.zeros(3, 1), torch.zeros(3), torch.tensor([4, 4, 2]), torch.tensor([False, False, True]),
+                  history)  # fmt: skip
+    # image 0: a new best (3.0) in its last quarter; image 1: its best (2.0) came early; image 2 reached the target
+    assert r.still_rising().tolist() == [True, False, False]
+    with pytest.raises(ValueError, match="tail"):
+        r.still_rising(tail=1.0)
+
+
+def test_similarity_distance_closed_forms():
+    from xai_lib.gax import similarity_distance
+
+    eps = 1e-4
+    x = torch.tensor([[0.0, 0.5], [0.0, 0.0]])
+    torch.testing.assert_close(similarity_distance(x, x), (eps**2 / (x + eps)).mean(1))  # a copy: tiny
+    d = similarity_distance(torch.full_like(x, 0.01), x)
+    torch.testing.assert_close(d[1], torch.tensor((0.01 + eps) ** 2 / eps))  # h = 0.01 over black adds about 1
+    assert float(similarity_distance(x, x)[1]) == pytest.approx(eps)  # h = x = 0 adds eps per pixel
+    with pytest.raises(ValueError, match="x"):
+        similarity_distance(x, x[:1])
+
+
+def test_paired_auroc_difference_ci_with_two_labellings():
+    import numpy as np
+
+    from xai_lib.experiments.co_gap import paired_auroc_difference_ci
+
+    p = np.array([True] * 12 + [False] * 8)
+    q = np.array([True] * 6 + [False] * 6 + [True] * 6 + [False] * 2)  # the second model is right on other items
+    # each detector perfect for its own labelling: the difference is 0 on every resample
+    assert paired_auroc_difference_ci(p.astype(float), q.astype(float), p, n_boot=50, positives_b=q) == (0.0, 0.0, 0.0)
+    d = paired_auroc_difference_ci(p.astype(float), -q.astype(float), p, n_boot=50, positives_b=q)
+    assert d == (1.0, 1.0, 1.0)  # a perfect detector against a perfectly reversed one, class counts kept
+    # one labelling given twice is the single-labelling call, resample for resample
+    rng = np.random.default_rng(3)
+    a, b = rng.random(20), rng.random(20)
+    single = paired_auroc_difference_ci(a, b, p, n_boot=40)
+    assert paired_auroc_difference_ci(a, b, p, n_boot=40, positives_b=p) == single
+    assert all(np.isnan(paired_auroc_difference_ci(a, b, p, n_boot=5, positives_b=np.arange(20) < 17)))  # 3 wrong
+    with pytest.raises(ValueError, match="positives_b"):
+        paired_auroc_difference_ci(a, b, p, positives_b=q[:5])
+
+
+def test_shuffle_positions_keeps_the_values_and_drops_the_layout():
+    from xai_lib.experiments.co_gap import shuffle_key, shuffle_positions
+
+    h = torch.arange(2 * 3 * 4 * 5, dtype=torch.float32).reshape(2, 3, 4, 5)
+    s = shuffle_positions(h, [7, 8])
+    for i in range(2):
+        torch.testing.assert_close(s[i].flatten().sort().values, h[i].flatten().sort().values)  # same values
+        # one permutation of the pixels for every channel: channel c is channel 0 shifted by c * 20
+        torch.testing.assert_close(s[i, 1] - s[i, 0], torch.full((4, 5), 20.0))
+    assert not torch.equal(s, h)
+    torch.testing.assert_close(shuffle_positions(h[1:], [8]), s[1:])  # per key, whatever the batch
+    tab = torch.arange(12.0).reshape(2, 6)
+    assert sorted(shuffle_positions(tab, [1, 2])[0].tolist()) == tab[0].tolist()
+    assert shuffle_key(0, 5, "Saliency") != shuffle_key(0, 5, "DeepLift") != shuffle_key(1, 5, "DeepLift")
+    with pytest.raises(ValueError, match="keys"):
+        shuffle_positions(h, [1])
+
+
+def test_best_method_counts_a_reversed_separation_and_a_dataset_needs_a_majority():
+    import numpy as np
+    import pandas as pd
+
+    from xai_lib.experiments.co_gap import best_methods, dataset_dependence
+
+    rng = np.random.default_rng(0)
+    correct = np.array([True] * 60 + [False] * 40)
+
+    def system(name, scores):
+        return pd.concat([pd.DataFrame({"system": name, "image": np.arange(100), "method": m, "correct": correct,
+                                        "co": s}) for m, s in scores.items()])  # fmt: skip
+
+    good, noise = correct + 0.1 * rng.random(100), rng.random(100)
+    fair = correct * 0.3 + rng.random(100)  # AUROC well above 0.5, below 1
+    best = best_methods(system("a/net", {"Saliency": fair, "DeepLift": -good}), few_wrong=20, n_boot=100)
+    row = best.iloc[0]
+    assert row.best == "DeepLift" and row.AUROC == 0.0 and row.direction == "wrong higher"
+    assert row.status == "distinct" and row["runner-up"] == "Saliency"
+    # dataset a: one distinct best (Saliency) and one tie among two eligible systems: no majority, not established
+    two = pd.concat([
+        best_methods(system("a/one", {"Saliency": good, "DeepLift": noise}), few_wrong=20, n_boot=100),
+        best_methods(system("a/two", {"Saliency": good, "DeepLift": good.copy()}), few_wrong=20, n_boot=100),
+        best_methods(system("d/net", {"Saliency": noise, "DeepLift": good}), few_wrong=20, n_boot=100),
+    ])  # fmt: skip
+    verdict, established = dataset_dependence(two)
+    assert verdict == "inconclusive" and established == {"d": ["DeepLift"]}

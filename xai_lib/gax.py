@@ -120,7 +120,8 @@ class GAXResult:
     """Heatmaps and their run: ``co`` at the end, ``steps`` taken, whether the target was ``reached``,
     the CO history ``(iterations, B)`` and, for the images in ``snapshot_images``, ``(iteration, CO, heatmap)``
     at the start, each time the CO first passes one of ``milestones`` levels evenly spaced from the starting CO
-    to the target, and at the stop (bounded memory: ``milestones + 2`` maps per image at most)."""
+    to the target, and at the stop (bounded memory: ``milestones + 2`` maps per image at most). ``weights``: the
+    parameters ``w`` that gave the final heatmaps (``h = tanh(w * x)``; ones at the start)."""
 
     heatmaps: torch.Tensor
     co: torch.Tensor
@@ -128,10 +129,26 @@ class GAXResult:
     reached: torch.Tensor
     history: torch.Tensor
     snapshots: dict[int, list[tuple[int, float, torch.Tensor]]] = field(default_factory=dict)
+    weights: torch.Tensor | None = None
 
     @property
     def not_reached(self) -> list[int]:
         return torch.nonzero(~self.reached).flatten().tolist()
+
+    def still_rising(self, tail: float = 0.25) -> torch.Tensor:
+        """Per image ``(B,)``: whether its best CO score in the last ``tail`` share of its iterations exceeds its
+        best before them (an image stopped by the cap while still climbing); False for an image that reached the
+        target or ran fewer than 4 iterations. Oscillations do not count as a rise: only a new best does."""
+        if not 0 < tail < 1:
+            raise ValueError(f"tail: expected a share in (0, 1), got {tail!r}")
+        out = torch.zeros(self.history.shape[1], dtype=torch.bool)
+        for i in torch.nonzero(~self.reached).flatten().tolist():
+            h = self.history[:, i]
+            h = h[~torch.isnan(h)]
+            cut = len(h) - max(1, int(round(tail * len(h))))
+            if len(h) >= 4 and cut >= 1:
+                out[i] = bool(h[cut:].max() > h[:cut].max())
+        return out
 
 
 def gax_heatmap(w: torch.Tensor, x: torch.Tensor, bias: float | None, bias_inside: bool) -> torch.Tensor:
@@ -190,7 +207,7 @@ def gax(
     idx = torch.arange(b, device=x.device)
     xs, outs, ks = x, out_x, k
     adam = _Adam(torch.ones_like(x), lr)
-    final = torch.zeros_like(x)
+    final, final_w = torch.zeros_like(x), torch.ones_like(x)
     co_final = torch.full((b,), float("nan"), device=x.device)
     steps = torch.full((b,), max_steps, dtype=torch.long)
     history = torch.full((max_steps + 1, b), float("nan"))
@@ -228,6 +245,7 @@ def gax(
                     snaps[i].append((t, co_i, h[j].cpu().clone()))
         if done.any():
             final[idx[done]] = h[done]
+            final_w[idx[done]] = adam.param[done]
             co_final[idx[done]] = s_now[done]
             steps[idx[done].cpu()] = t
             keep = ~done
@@ -237,7 +255,7 @@ def gax(
             adam.keep(keep)
         adam.step(grad)
     reached = co_final >= target_co
-    return GAXResult(final, co_final, steps, reached.cpu(), history[: t + 1], snaps)
+    return GAXResult(final, co_final, steps, reached.cpu(), history[: t + 1], snaps, final_w)
 
 
 def _loss_grad(
@@ -329,6 +347,16 @@ def auto_target(model: nn.Module, x: torch.Tensor, y, quantile: float = 0.9):
         raise ValueError(f"quantile: expected a number in [0, 1], got {quantile!r}")
     table = method_co_scores(model, x, y)
     return float(np.ceil(table.co.quantile(quantile))), table
+
+
+def similarity_distance(h: torch.Tensor, x: torch.Tensor, eps: float = 1e-4) -> torch.Tensor:
+    """The distance in eq. (6)'s similarity loss, ``mean((h - x + eps)^2 / (x + eps))`` over each input's values
+    ``(B,)``: small when ``h`` copies ``x``; the loss adds ``l_s`` divided by it. A pixel where ``h = x = 0``
+    adds ``eps`` to the mean; ``h = 0.01`` over ``x = 0`` adds about 1."""
+    if h.shape != x.shape or h.dim() < 2:
+        raise ValueError(f"x: expected the shape of h {tuple(h.shape)} (batch first), got {tuple(x.shape)}")
+    d = h - x + eps
+    return (d * d / (x + eps)).flatten(1).mean(1)
 
 
 def pixel_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

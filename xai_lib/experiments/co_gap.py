@@ -13,7 +13,9 @@ them to pixels. The paper's reference code computes the heatmap on the network's
 there: ``net(normalise(x) + h)``, a perturbation of ``std * h`` in pixel units. :func:`model_input` gives that
 network and input; for a system with a normalisation the task also returns this variant (``"model_input"``),
 for a system without one the two variants are the same computation. The **scale study** (``"scaled"``) adds
-``s * h`` for a few scales ``s``: the size of the perturbation, separated from the method.
+``s * h`` for a few scales ``s``, and the same for a control of the same values without the heatmap's layout
+(:func:`shuffle_positions`: ``h``'s values moved to random positions), so that the effect of the perturbation's
+size can be told from the effect of where the heatmap puts its values.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from ..stats import mann_whitney_auc
 from .common import shard_data
 
 VARIANTS = (("sum", False), ("sum", True), ("mul", False), ("mul", True))  # (AX process, softmax)
-SCALED_COLUMNS = ["image", "method", "scale", "correct", "co", "correct after"]
+SCALED_COLUMNS = ["image", "method", "heatmap", "scale", "correct", "co", "correct after"]
 MODEL_INPUT_COLUMNS = ["image", "method", "correct", "co", "correct after"]
 
 
@@ -78,10 +80,32 @@ def scaled_ax(
     return pd.concat(parts, ignore_index=True)
 
 
+def shuffle_positions(h: torch.Tensor, keys: Sequence[int]) -> torch.Tensor:
+    """``h`` with each input's positions permuted at random (the same permutation for every channel of an image
+    ``(B, C, H, W)``; the features of a ``(B, F)`` input), input ``i`` by a generator seeded with ``keys[i]``: the
+    same values (so the same norm and histogram) without the heatmap's layout. Deterministic per key, whatever the
+    batch it sits in."""
+    if h.dim() < 2 or len(keys) != len(h):
+        raise ValueError(f"keys: expected one key per input of h {tuple(h.shape)} (batch first), got {len(keys)}")
+    flat = h.reshape(h.shape[0], h.shape[1], -1) if h.dim() >= 3 else h.reshape(h.shape[0], 1, -1)
+    out = torch.empty_like(flat)
+    for i, key in enumerate(keys):
+        perm = torch.randperm(flat.shape[2], generator=torch.Generator().manual_seed(int(key))).to(h.device)
+        out[i] = flat[i][:, perm]
+    return out.reshape(h.shape)
+
+
+def shuffle_key(seed: int, image: int, method: str) -> int:
+    """The generator seed of :func:`shuffle_positions` for one image and method of a run (stable across
+    processes, unlike ``hash`` of a string)."""
+    return (int(seed) * 1_000_003 + int(image)) * 16 + METHODS.index(method)
+
+
 def scores(p: dict) -> dict[str, pd.DataFrame]:
     """Task: CO scores of every method and variant, and accuracy after AX, for the shard's inputs; with
-    ``p["scales"]`` (a list) also the scale study; for a system with a normalisation also the paper's variant
-    (heatmap computed on and added to the normalised input: ``"model_input"``)."""
+    ``p["scales"]`` (a list) also the scale study, for the heatmap (``heatmap == "method"``) and for its values
+    at shuffled positions (``"shuffled"``, :func:`shuffle_positions`); for a system with a normalisation also the
+    paper's variant (heatmap computed on and added to the normalised input: ``"model_input"``)."""
     system, data = shard_data(p)
     dev = system.device
     x, y = data.inputs.to(dev), data.targets.to(dev)
@@ -112,9 +136,12 @@ def scores(p: dict) -> dict[str, pd.DataFrame]:
             ax_rows += [{"image": i, "method": method, "AX": combine, "correct after": r}
                         for i, r in zip(images, right, strict=True)]  # fmt: skip
         if scales:
-            s = scaled_ax(system.model, x, h, y_cpu, scales, out_x)
-            s["image"] = [images[k] for k in s.item]
-            scaled.append(s.assign(method=method, correct=[correct[k] for k in s.item]).drop(columns="item"))
+            shuffled = shuffle_positions(h, [shuffle_key(p["seed"], i, method) for i in images])
+            for kind, hk in (("method", h), ("shuffled", shuffled)):
+                s = scaled_ax(system.model, x, hk, y_cpu, scales, out_x)
+                s["image"] = [images[k] for k in s.item]
+                s = s.assign(method=method, heatmap=kind, correct=[correct[k] for k in s.item])
+                scaled.append(s.drop(columns="item"))
         if normalised:
             hn = heatmaps(net, xn, method, target=pred)
             out = batched_logits(net, xn + hn)
@@ -138,24 +165,44 @@ def empty(columns: Sequence[str]) -> pd.DataFrame:
 
 
 def paired_auroc_difference_ci(
-    scores_a, scores_b, positives, n_boot: int = 1000, level: float = 0.95, seed: int = 0, min_per_class: int = 5
+    scores_a,
+    scores_b,
+    positives,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+    min_per_class: int = 5,
+    positives_b=None,
 ) -> tuple[float, float, float]:
     """AUROC(a) - AUROC(b) of two detectors scored on the **same** items, with a percentile bootstrap CI that
-    resamples the items (within each class) once for both detectors, so their correlation is kept. NaNs when a
-    class has fewer than ``min_per_class`` items."""
+    resamples the items once for both detectors, so their correlation is kept. ``positives`` are the items'
+    classes for both, or for ``a`` only when ``positives_b`` gives ``b``'s (two models scored on the same test
+    images, each right or wrong on its own). The items are resampled within each group of equal classes (under
+    both labellings), so every resample keeps each detector's class counts. NaNs when a class of either
+    labelling has fewer than ``min_per_class`` items."""
     a, b = np.asarray(scores_a, dtype=float), np.asarray(scores_b, dtype=float)
     p = np.asarray(positives, dtype=bool)
-    if a.shape != b.shape or a.shape != p.shape or a.ndim != 1:
-        raise ValueError(f"scores_b, positives: expected the shape of scores_a {a.shape}, got {b.shape}, {p.shape}")
-    pos, neg = np.flatnonzero(p), np.flatnonzero(~p)
-    if min(len(pos), len(neg)) < min_per_class:
+    q = p if positives_b is None else np.asarray(positives_b, dtype=bool)
+    if a.shape != b.shape or a.shape != p.shape or q.shape != p.shape or a.ndim != 1:
+        raise ValueError(
+            f"scores_b, positives, positives_b: expected the shape of scores_a {a.shape}, got {b.shape}, {p.shape}, "
+            f"{q.shape}"
+        )
+    if min(p.sum(), (~p).sum(), q.sum(), (~q).sum()) < min_per_class:
         return float("nan"), float("nan"), float("nan")
-    diff = mann_whitney_auc(a[pos], a[neg]) - mann_whitney_auc(b[pos], b[neg])
+
+    def difference(items: np.ndarray) -> float:
+        pa, pb = p[items], q[items]
+        auc_a = mann_whitney_auc(a[items][pa], a[items][~pa])
+        return auc_a - mann_whitney_auc(b[items][pb], b[items][~pb])
+
+    diff = difference(np.arange(len(a)))
+    groups = [np.flatnonzero((p == u) & (q == v)) for u in (True, False) for v in (True, False)]
+    groups = [g for g in groups if len(g)]
     rng = np.random.default_rng(seed)
     boots = np.empty(n_boot)
     for k in range(n_boot):
-        ip, ineg = rng.choice(pos, len(pos)), rng.choice(neg, len(neg))
-        boots[k] = mann_whitney_auc(a[ip], a[ineg]) - mann_whitney_auc(b[ip], b[ineg])
+        boots[k] = difference(np.concatenate([rng.choice(g, len(g)) for g in groups]))
     lo, hi = np.quantile(boots, [(1 - level) / 2, 1 - (1 - level) / 2])
     return float(diff), float(lo), float(hi)
 
@@ -179,27 +226,33 @@ def cells_verdict(cell_verdicts: Sequence[str]) -> str:
 
 def best_methods(co: pd.DataFrame, few_wrong: int, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Per system of ``co`` (columns system, image, method, correct, co: one variant), the method whose CO score
-    separates correct from wrong predictions best (highest AUROC), the runner-up, and the paired bootstrap CI of
-    their AUROC difference (:func:`paired_auroc_difference_ci`). ``status``: *distinct* (the CI lies above 0),
-    *tie* (it does not), *too few wrong predictions* (fewer than ``few_wrong``: not comparable), *one method*."""
+    separates correct from wrong predictions best (the largest ``|AUROC - 0.5|``, in either direction), the
+    runner-up, and the paired bootstrap CI of the difference of their separations (:func:`paired_auroc_difference_ci`
+    on the scores oriented so that each method's AUROC is at least 0.5). ``direction``: "correct higher" (AUROC
+    above 0.5) or "wrong higher". ``status``: *distinct* (the CI lies above 0), *tie* (it does not), *too few wrong
+    predictions* (fewer than ``few_wrong``: not comparable), *one method*. The best and the runner-up are chosen on
+    the same images the CI is computed on, so a *distinct* best is an optimistic call (no correction for the
+    choice among the methods)."""
     rows = []
     for system, g in co.groupby("system", sort=False):
         wide = g.pivot(index="image", columns="method", values="co")
         right = g.drop_duplicates("image").set_index("image").correct.reindex(wide.index).to_numpy(bool)
         wrong = int((~right).sum())
-        row = {"system": system, "wrong": wrong, "best": "n/a", "AUROC": float("nan"), "runner-up": "n/a",
-               "runner-up AUROC": float("nan"), "difference": float("nan"), "CI low": float("nan"),
-               "CI high": float("nan")}  # fmt: skip
+        row = {"system": system, "wrong": wrong, "best": "n/a", "AUROC": float("nan"), "direction": "n/a",
+               "runner-up": "n/a", "runner-up AUROC": float("nan"), "difference": float("nan"),
+               "CI low": float("nan"), "CI high": float("nan")}  # fmt: skip
         if wrong < few_wrong or right.all():
             rows.append({**row, "status": "too few wrong predictions"})
             continue
         aucs = {m: mann_whitney_auc(wide[m].to_numpy()[right], wide[m].to_numpy()[~right]) for m in wide.columns}
-        order = sorted(aucs, key=lambda m: (-aucs[m], m))
-        row.update({"best": order[0], "AUROC": aucs[order[0]]})
+        order = sorted(aucs, key=lambda m: (-abs(aucs[m] - 0.5), m))
+        row.update({"best": order[0], "AUROC": aucs[order[0]],
+                    "direction": "correct higher" if aucs[order[0]] >= 0.5 else "wrong higher"})  # fmt: skip
         if len(order) < 2:
             rows.append({**row, "status": "one method"})
             continue
-        d, lo, hi = paired_auroc_difference_ci(wide[order[0]], wide[order[1]], right, n_boot=n_boot, seed=seed)
+        oriented = [wide[m].to_numpy() * (1.0 if aucs[m] >= 0.5 else -1.0) for m in order[:2]]
+        d, lo, hi = paired_auroc_difference_ci(*oriented, right, n_boot=n_boot, seed=seed)
         row.update({"runner-up": order[1], "runner-up AUROC": aucs[order[1]], "difference": d, "CI low": lo,
                     "CI high": hi})  # fmt: skip
         rows.append({**row, "status": "distinct" if lo > 0 else "tie"})
@@ -208,21 +261,25 @@ def best_methods(co: pd.DataFrame, few_wrong: int, n_boot: int = 1000, seed: int
 
 def dataset_dependence(best: pd.DataFrame) -> tuple[str, dict[str, list[str]]]:
     """The verdict of "the best-separating method depends on the dataset" from :func:`best_methods` (``system``
-    named ``dataset/model``): *not comparable* when fewer than two datasets have a system with enough wrong
-    predictions; *inconclusive* when fewer than two datasets have a distinct best method (ties); else
-    *reproduced* when two datasets have no distinct best method in common, *not reproduced* when every two
-    share one. Also returns each dataset's distinct best methods."""
+    named ``dataset/model``). A dataset's systems with at least ``few_wrong`` wrong predictions are *eligible*; a
+    dataset has an **established** best method when more than half of its eligible systems name the same method
+    as their *distinct* best (one system's distinct best against ties elsewhere establishes nothing). *Not
+    comparable* when fewer than two datasets have an eligible system; *inconclusive* when fewer than two datasets
+    have an established best; else *reproduced* when two datasets' established bests differ, *not reproduced*
+    when they are all the same. Also returns each dataset's established best (a list of one method)."""
     best = best.assign(dataset=best.system.str.split("/").str[0])
-    eligible = set(best[best.status != "too few wrong predictions"].dataset)
-    distinct = {d: sorted(set(g[g.status == "distinct"].best)) for d, g in best.groupby("dataset", sort=False)}
-    distinct = {d: m for d, m in distinct.items() if m}
-    if len(eligible) < 2:
-        return "not comparable", distinct
-    if len(distinct) < 2:
-        return "inconclusive", distinct
-    sets = [set(m) for m in distinct.values()]
-    disjoint = any(not (a & b) for i, a in enumerate(sets) for b in sets[i + 1 :])
-    return ("reproduced" if disjoint else "not reproduced"), distinct
+    eligible = best[best.status != "too few wrong predictions"]
+    established = {}
+    for dataset, g in eligible.groupby("dataset", sort=False):
+        counts = g[g.status == "distinct"].best.value_counts()
+        if len(counts) and counts.iloc[0] > len(g) / 2:
+            established[dataset] = [str(counts.index[0])]
+    if eligible.dataset.nunique() < 2:
+        return "not comparable", established
+    if len(established) < 2:
+        return "inconclusive", established
+    methods = {m[0] for m in established.values()}
+    return ("reproduced" if len(methods) > 1 else "not reproduced"), established
 
 
 def interval_cells(table: pd.DataFrame, threshold: float = 0.0, claimed: str = "above") -> list[str]:
