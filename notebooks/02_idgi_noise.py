@@ -737,7 +737,7 @@ report.phrase("skipped_any", skipped_total > 0, "IDGI skipped some steps here an
 #   $\lfloor \log_2 \lVert g_j \rVert^2 \rfloor < \lfloor \log_2 \max_k \lVert g_k \rVert^2 \rfloor +
 #   \lfloor \log_2 \tau \rfloor$); the comparison streams over chunks of the path with one accumulator per binade
 #   of the norm, so it needs no second pass. The chapter's $\tau = 10^{-10}$ is $(10^{-7} / 10^{-2})^2$: float32
-#   rounding over a 1% accuracy of the direction. Because of the binade comparison the effective cut-off lies between
+#   rounding over an accuracy of the direction of $10^{-2}$. Because of the binade comparison the effective cut-off lies between
 #   $\tau/4$ and $\tau$: every step below $\tau/4$ of the largest is skipped, none at or above $\tau$. Off by default.
 # * **Rounding measurements** compare float32 maps with float64 maps (the model cast to float64) and with float32 maps
 #   computed in a subprocess under other kernels (`xai_lib.experiments.conditioning.other_kernels`); they are printed as
