@@ -461,7 +461,15 @@ if len(jpeg_tested):
 else:
     jpeg_sentence = report.not_measured(f"a paired test needs at least 5 images, this run has {len(images)}") + "."
 report.glue("jpeg_sentence", jpeg_sentence)
-report.show(tmlr, {c: "{:.2g}" for c in tmlr.columns if c.startswith(("TMLR", "L1", "p"))})
+# Guided IG's MSE moves by about a fifth under other CPU kernels (its path follows the gradients), p too: one digit
+report.show(
+    tmlr,
+    {
+        c: "{:.1g}" if c.startswith(("TMLR", "p")) else "{:.2g}"
+        for c in tmlr.columns
+        if c.startswith(("TMLR", "L1", "p"))
+    },
+)
 
 # %% [markdown]
 # {glue:text}`jpeg_sentence` The study also found IDGI's *evaluation results* more sensitive to the number of Riemann
@@ -492,7 +500,7 @@ else:
     steps_sentence = report.not_measured("the step sweep needs two step counts and a paired test at least 5 images")
     steps_sentence += "."
 report.glue("steps_sentence", steps_sentence)
-report.show(steps_rows, {"IG": "{:.2g}", "IG + IDGI": "{:.2g}", "p": "{:.2g}"})
+report.show(steps_rows, {"IG": "{:.2g}", "IG + IDGI": "{:.2g}", "p": "{:.1g}"})  # p moves under other CPU kernels
 
 # %% [markdown]
 # {glue:text}`steps_sentence`
