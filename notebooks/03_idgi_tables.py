@@ -242,6 +242,39 @@ report.glue("n_images_text", f"{n_min}" if n_min == n_max else f"{n_min} to {n_m
 # takes "the optimal F1 and MAE ... by finding the best threshold", so its MAE is that of a binary mask; the book
 # reports both, the MAE of the binary map $S \geq t$ at the best threshold $t$ (the paper's convention) and the MAE of
 # the continuous map $S$.
+#
+# **The scores, written out.** For an image $x$ of class $y$ with $n$ pixels and a map $S$ (one score per pixel),
+# let $m_k$ be the mask of the $\mathrm{round}(k n / K)$ most salient pixels. The insertion score of $K$ steps
+# ($K = 20$) reads the softmax probability $p_y$ as the top pixels are copied onto a black image (the *ratio* variant
+# divides each $p_y$ by $p_y(x)$):
+#
+# $$
+# x^{(k)} = m_k \odot x, \qquad
+# \mathrm{insertion}(S) = \frac{1}{K} \sum_{k=1}^{K} \frac{p_y\big(x^{(k-1)}\big) + p_y\big(x^{(k)}\big)}{2}
+# \in [0, 1].
+# $$
+#
+# SIC and AIC paste the top $t\%$ of the pixels (mask $m_t$) onto a blurred copy $\tilde x$ instead (a bokeh image
+# $b_t$, 25 values of $t$ from 0 to 100), and measure each bokeh image's information $I$ (here the normalised entropy,
+# with $w(\cdot)$ the size of a lossless WebP file) and its prediction:
+#
+# $$
+# b_t = m_t \odot x + (1 - m_t) \odot \tilde x, \qquad
+# I(b_t) = \operatorname{clip}_{[0,1]}\frac{w(b_t) - w(\tilde x)}{w(x) - w(\tilde x)}, \qquad
+# \mathrm{SIC}: \operatorname{clip}_{[0,1]}\frac{p_y(b_t)}{p_y(x)}, \qquad
+# \mathrm{AIC}: \mathbb{1}\big[\arg\max_c f_c(b_t) = y\big].
+# $$
+#
+# Every bokeh image of every image falls into one of 100 bins of $I$; the curve is the median (SIC) or mean (AIC)
+# prediction per bin $B_j$, and the score its area:
+#
+# $$
+# c_j = \operatorname*{median\,/\,mean}_{b \in B_j} \mathrm{pred}(b), \qquad
+# \mathrm{SIC} \text{ or } \mathrm{AIC} = \frac{1}{100} \sum_{j=1}^{100} c_j
+# $$
+#
+# (an empty bin takes the value interpolated between its neighbours; the MS-SSIM level of Table 3 replaces $I$ by the
+# bokeh image's MS-SSIM to $x$).
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -611,7 +644,7 @@ report.show(effort_table, "{:.3f}")
 # than its base method in some cell, after Holm's step-down correction over all tested cells? Second: is IDGI better
 # in fewer cells on a ResNet than on the VGG-style model of the same dataset? Every tested cell of a VGG-style system
 # is matched with the ResNet cell of the same dataset, training level, metric and base method, and per dataset
-# McNemar's exact test compares the matched cells that only one side wins. Two limits: there is one model per family,
+# {term}`McNemar's exact test <McNemar's test>` compares the matched cells that only one side wins. Two limits: there is one model per family,
 # dataset and training level, so the comparison is between these models, not between architectures; and the cells
 # share images, so the test treats dependent cells as independent and its p-value is optimistic. The step count is
 # not varied here (one step count per method); {doc}`02_idgi_noise` measures how the maps change with it, not how

@@ -39,6 +39,11 @@ def plain(value: Any) -> Any:
     return value
 
 
+#: every value glued in this kernel, by name: the student edition reads them back (JupyterLab
+#: with jupyterlab-myst renders ``{eval}`` roles, not the book's ``{glue:text}``): :func:`recall`
+GLUED: dict[str, Any] = {}
+
+
 def glue(name: str, value: Any, display: bool = False) -> None:
     """Glue ``value`` (made plain) under ``name`` (returns nothing: a cell that ends with a glue shows no output)."""
     from myst_nb import glue as nb_glue
@@ -46,7 +51,19 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     value = plain(value)
     if isinstance(value, float) and not math.isfinite(value):
         value = float("nan")
+    GLUED[name] = value
     nb_glue(name, value, display=display)
+
+
+def recall(name: str, fmt: str = "") -> Any:
+    """The value last glued under ``name`` in this kernel, formatted as ``{glue:text}`name:fmt``` shows it (a
+    string); a DataFrame or figure is returned as it is. Before the cell that glues it has run: a note saying so."""
+    if name not in GLUED:
+        return f"[{name}: not computed yet; run the chapter's cells, then this cell again]"
+    value = GLUED[name]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return format(value, fmt) if fmt else str(value)
+    return value
 
 
 #: an error that is zero in exact arithmetic and below this is shown as ``< 1e-05``: its digits are rounding (float32
