@@ -154,8 +154,8 @@ def fill_plans(app, doctree: nodes.document, docname: str) -> None:
 
         item("Before class: ", nodes.Text(f"read the chapters, about {max(1, round(reading / WORDS_PER_MINUTE))} min."))
         run = ", ".join(f"{c} {round(s)} s" for c, s in p["runs"].items())
-        item(f"In class, {p['in_class']} min: ", nodes.Text(f"run at the `{node['profile']}` profile ({run}; "
-                                                            f"{p['run_minutes']} min)"))  # fmt: skip
+        item(f"In class, {p['in_class']} min: ", nodes.Text("run at the "), nodes.literal(text=node["profile"]),
+             nodes.Text(f" profile ({run}; {p['run_minutes']} min)"))  # fmt: skip
         for ex in p["exercises"]:
             item("", _ref(app, docname, ex.label), nodes.Text(f" ({ex.minutes} min{', predict first' * ex.predict})"))
         for minutes, what in p["activities"]:
