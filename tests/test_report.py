@@ -45,6 +45,12 @@ def test_round_off_is_shown_as_a_bound_and_counts_never_read_0_of_0():
     assert report.counted(0, 0, "methods", none=report.not_measured("no masks")) == "not measured: no masks"
 
 
+def test_not_measured_is_capitalised_only_where_it_starts_a_sentence():
+    assert report.not_measured("no masks") == "not measured: no masks"
+    assert report.not_measured("no masks", start=False) == "not measured: no masks"
+    assert report.not_measured("no masks", start=True) == "Not measured: no masks"
+
+
 def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, monkeypatch):
     settings = [("models", "ImageNet CNNs", "shapes/vgg"), ("images", "ImageNet", "16 test images")]
     key = report.settings_key("02_idgi_noise", settings)

@@ -176,9 +176,10 @@ def counted(n: int, total: int, noun: str = "", none: str | None = None) -> str:
     return f"{n} of {total}" + (f" {noun}" if noun else "")
 
 
-def not_measured(reason: str) -> str:
-    """The book's wording for a measurement that could not be made: ``"not measured: <reason>"``."""
-    return f"not measured: {reason}"
+def not_measured(reason: str, start: bool = False) -> str:
+    """The book's wording for a measurement that could not be made: ``"not measured: <reason>"``; with ``start``
+    (the text begins a sentence or a bullet): ``"Not measured: <reason>"``."""
+    return f"{'Not' if start else 'not'} measured: {reason}"
 
 
 #: the columns of a reproduction card's claims
