@@ -91,6 +91,10 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
     assert set(report.card("02_idgi_noise", other, claims, seed=0)["across seeds"]) == {"not measured"}
     with pytest.raises(ValueError, match="verdict"):
         report.card("02_idgi_noise", settings, [{**claims[0], "verdict": "probably"}])
+    # a chapter without a trained model: the seed columns say "not applicable", even where the study has rows
+    free = report.card("02_idgi_noise", settings, claims, seed=0, seed_independent=True)
+    assert set(free["seeds 0 / 1 / 2"]) == set(free["across seeds"]) == {report.NOT_APPLICABLE}
+    assert free.verdict.tolist() == card.verdict.tolist()
 
 
 def test_recall_reads_back_what_was_glued_as_glue_text_formats_it(monkeypatch):

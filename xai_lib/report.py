@@ -210,6 +210,10 @@ def seed_verdicts(chapter: str, key: str, path=None) -> pd.DataFrame | None:
     return rows.assign(seed=rows.seed.astype(int))
 
 
+#: the seed columns of a card whose chapter trains no model (``card(..., seed_independent=True)``)
+NOT_APPLICABLE = "not applicable"
+
+
 def across_seeds(verdicts: Sequence[str]) -> str:
     """``stable`` when every seed gives the same verdict, else ``unstable``."""
     return "stable" if len(set(verdicts)) == 1 else "unstable"
@@ -221,13 +225,16 @@ def card(
     claims: Sequence[Mapping[str, Any]],
     out=None,
     seed: int = 0,
+    seed_independent: bool = False,
 ) -> pd.DataFrame:
     """Glue the reproduction card, which the chapter's opening pastes (``{glue:} card_settings`` and
     ``{glue:} card_claims``). ``settings``: (aspect, the paper, ours) rows; ``claims``: dicts with ``artefact``,
     ``claim``, ``paper``, ``ours``, ``verdict`` (one of :data:`VERDICTS`) and ``test`` (which test and tolerance
     decide the verdict). For seed 0, each claim gets its verdicts with the other training seeds of the seed study
     (``seeds 0 / 1 / 2``) and whether they agree (``across seeds``: stable / unstable), where the study ran this
-    configuration; else "not measured". Also saved as ``card.csv`` in ``out`` when given; returns the claims
+    configuration; else "not measured". ``seed_independent=True`` (a chapter without a trained model, whose numbers
+    no training seed can change): both seed columns say :data:`NOT_APPLICABLE` and the study is not consulted. Also
+    saved as ``card.csv`` in ``out`` when given; returns the claims
     table."""
     for c in claims:
         if c["verdict"] not in VERDICTS:
@@ -235,9 +242,13 @@ def card(
     setting_df = pd.DataFrame(settings, columns=["", "the paper", "this chapter"])
     claim_df = pd.DataFrame(claims, columns=CARD_COLUMNS).fillna({"test": ""})
     key = settings_key(chapter, settings)
-    study = seed_verdicts(chapter, key) if seed == 0 else None
+    study = seed_verdicts(chapter, key) if seed == 0 and not seed_independent else None
     seeds_col, stable_col = [], []
     for c in claim_df.itertuples():
+        if seed_independent:
+            seeds_col.append(NOT_APPLICABLE)
+            stable_col.append(NOT_APPLICABLE)
+            continue
         found = None if study is None else study[(study.artefact == c.artefact) & (study.claim == c.claim)]
         if found is None or not len(found):
             seeds_col.append("not measured")

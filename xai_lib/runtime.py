@@ -32,9 +32,9 @@ def tune_allocator() -> bool:
     32 MB (far less in a Dask worker, whose nanny sets ``MALLOC_TRIM_THRESHOLD_=65536``) afresh and unmaps it
     when it is freed, so a model call whose activations exceed that faults every page in again, call after call.
     Where memory comes from does not change the arithmetic (trained weights and chapter outputs are bit for bit the
-    same with and without it; see ``benchmarks/README.md`` for its effect on speed). The cost: up to that much freed memory stays with the
-    process instead of going back to the system. Returns whether the thresholds were set (``False``: already,
-    or not glibc)."""
+    same with and without it; see ``benchmarks/README.md`` for its effect on speed). The cost: up to that much freed
+    memory stays with the process instead of going back to the system. Returns whether the thresholds were set
+    (``False``: already, or not glibc)."""
     global _ALLOCATOR_TUNED
     if _ALLOCATOR_TUNED:
         return False
