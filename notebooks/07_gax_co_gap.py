@@ -860,7 +860,7 @@ variant = auc_table[auc_table.system.isin(list(members)) & auc_table.AUROC.notna
 if len(variant):
     per_system = variant.pivot_table(index=["AX", "softmax"], columns="system", values="AUROC", aggfunc="mean")
     distance_by = variant.groupby(["AX", "softmax", "kind"]).distance.mean().unstack("kind")
-    report.show(per_system[list(members)].join(distance_by.add_prefix("mean |AUROC - 0.5|, ")).reset_index(), "{:.3f}",
+    report.show(per_system.reindex(columns=list(members)).join(distance_by.add_prefix("mean |AUROC - 0.5|, ")).reset_index(), "{:.3f}",
                 caption="mean AUROC over the methods, per system; mean distance from 0.5 per kind")  # fmt: skip
     best_variant = {kind: distance_by[kind].idxmax() for kind in ("_sub", "well-trained") if kind in distance_by}
 else:
