@@ -17,7 +17,7 @@ export ONEDNN_MAX_CPU_ISA ?= AVX2
 export MKL_ENABLE_INSTRUCTIONS ?= AVX2
 endif
 
-.PHONY: install data models notebooks html book student test quick unit nbval test-other-cpu lint format clean
+.PHONY: install data models notebooks html book student lab test quick unit nbval test-other-cpu lint format clean
 .DEFAULT_GOAL := book
 
 # torch is pinned in the same pip command as everything that depends on it (no CUDA build is pulled).
@@ -49,6 +49,14 @@ book: notebooks html
 
 student: install  ## the student edition in _student/: solutions removed, exercise outputs cleared
 	$(PY) -m data_scripts.student_edition --out _student
+
+$(VENV)/.student: $(VENV)/.installed
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[book,student]"
+	@touch $@
+
+lab: $(VENV)/.student student  ## JupyterLab on the student edition (jupyterlab-myst renders MyST and results)
+	$(VENV)/bin/jupyter trust _student/*.ipynb
+	$(VENV)/bin/jupyter lab --notebook-dir=_student
 
 quick: install  ## the unit tests only (no chapter is executed)
 	$(PY) -m pytest -p no:cacheprovider tests -m "not chapters"

@@ -5,11 +5,18 @@ from __future__ import annotations
 import statistics
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from xai_lib.batching import Plan, confirm
+
+
+def run_file(name: str) -> Path:
+    """``benchmarks/results/<name>-<UTC time>.csv``: each run keeps its own results file (git-ignored); the README
+    keeps one current table."""
+    return Path(__file__).parent / "results" / f"{name}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}.csv"
 
 
 @dataclass

@@ -19,11 +19,10 @@ from __future__ import annotations
 import argparse
 import time
 from functools import partial
-from pathlib import Path
 
 import pandas as pd
 import torch
-from _timing import CallRecorder, interleaved, sequential_floor
+from _timing import CallRecorder, interleaved, run_file, sequential_floor
 
 import xai_lib
 from xai_lib import batching
@@ -65,7 +64,7 @@ def main() -> None:
     ap.add_argument("--max-steps", type=int, default=300)
     ap.add_argument("--models", default="resnet,vgg")
     ap.add_argument("--repeat", type=int, default=5, help="timed pairs (ours, floor); the ratio is their median")
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "gax.csv"))
+    ap.add_argument("--out", default=str(run_file("gax")))
     args = ap.parse_args()
     prof = xai_lib.get_profile(args.profile)
     dev = xai_lib.setup(0, "cpu")

@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from _timing import Recorder, floor, interleaved, replay  # benchmarks/ is the running script's directory
+from _timing import Recorder, floor, interleaved, replay, run_file  # benchmarks/ is the running script's directory
 
 import xai_lib
 from xai_lib import batching
@@ -67,7 +66,7 @@ def main() -> None:
     ap.add_argument("--output", default="probability", choices=["logit", "probability"])
     ap.add_argument("--no-peers", action="store_true", help="floors only (no captum / PAIR rows)")
     ap.add_argument("--methods", default="ig,idgi,blur,gig", help="floor rows to run: any of ig,idgi,blur,gig")
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "idgi.csv"))
+    ap.add_argument("--out", default=str(run_file("idgi")))
     args = ap.parse_args()
     xai_lib.setup(0, "cpu")
     model = xai_lib.load_model("vgg", "shapes", profile=args.profile, progress=False)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import run_file  # benchmarks/ is the running script's directory
 
 from xai_lib import toy2d
 from xai_lib.plotting import save_table
@@ -46,7 +46,7 @@ def main() -> None:
         "n_theta": args.n_theta, "k": args.k, "closed_form_s": t_closed, "autograd_s": t_auto,
         "ratio_closed_over_autograd": t_closed / t_auto, "max_abs_difference": err,
     }  # fmt: skip
-    out = save_table(pd.DataFrame([row]), Path(__file__).parent / "results" / "toy2d.csv")
+    out = save_table(pd.DataFrame([row]), run_file("toy2d"))
     print(f"closed form {t_closed * 1e3:.2f} ms, autograd ascent {t_auto * 1e3:.2f} ms: ratio {t_closed / t_auto:.3f}")
     print(f"max |difference| {err:.1e}; written to {out}")
 

@@ -15,6 +15,7 @@ with the book's two threads, the setting of its committed outputs).
 Writes ``OUT/seed_verdicts.csv`` (tidy: chapter, settings key, seed, artefact, claim, verdict). With the book profile
 and no ``--out``, the seeds' verdicts also go to ``xai_lib/reference/seed_verdicts.csv``, which the chapters' cards read
 (for seed 0 they show every seed's verdict and whether they agree); then re-execute the chapters (``make notebooks``).
+With ``--chapter``, only those chapters' rows of that table are replaced; the others' stay.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from data_scripts.execute_chapters import ROOT, chapters, content_key, execute, recorded_key
+from xai_lib.cache import atomic_write_text
 from xai_lib.report import SEED_VERDICTS, STUDY_SEEDS, read_card
 
 #: chapters with a reproduction card
@@ -90,6 +92,16 @@ def run(seeds: list[int], profile: str, out: Path, cluster: str, names: list[str
         return [row for part in parts for row in part]
 
 
+def merged_study(new: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """The committed seed verdicts with the rows of the chapters ``names`` replaced by ``new`` (a study of some
+    chapters, ``--chapter``, leaves the others' rows as they were)."""
+    if not SEED_VERDICTS.exists():
+        return new
+    old = pd.read_csv(SEED_VERDICTS, dtype=str, keep_default_na=False).astype({"seed": int})
+    kept = old[~old.chapter.isin(names)]
+    return pd.concat([kept, new], ignore_index=True).sort_values(["chapter", "seed"], kind="stable")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="book")
@@ -116,8 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     print(wide.assign(stable=stable).to_string())
     print(f"{int(stable.sum())} of {len(wide)} claims have one verdict across seeds {seeds}; table: {out}")
     if args.profile == "book" and args.out is None and set(seeds) >= set(STUDY_SEEDS):
-        study = table[table.seed.isin(STUDY_SEEDS)]
-        study.to_csv(SEED_VERDICTS, index=False)
+        study = merged_study(table[table.seed.isin(STUDY_SEEDS)], names)
+        atomic_write_text(SEED_VERDICTS, study.to_csv(index=False))
         print(f"the cards' seed verdicts: {SEED_VERDICTS.relative_to(ROOT)} (re-execute the chapters: make notebooks)")
     return 0
 

@@ -6,12 +6,18 @@ A solution is everything between a ``{solution-start}`` directive and the fence 
 ``{solution-end}`` (markdown and code cells, and parts of markdown cells), plus any code cell tagged
 ``solution``. Scaffold cells (tagged ``exercise``) stay, with their outputs cleared. The chapters are the
 committed, executed notebooks, so students see every result of the chapter itself; the edition's notebooks
-run exactly like the book's (``make student`` then open ``_student/NN_name.ipynb``).
+run exactly like the book's (``make student`` then ``make lab``).
+
+Glued results are written for JupyterLab: jupyterlab-myst renders MyST and its ``{eval}`` role but not the book's
+``{glue:text}``, so each ``{glue:text}`name:fmt``` becomes ``{eval}`report.recall("name", "fmt")``` and each
+``{glue:}`` block (the reproduction cards) an ``{eval}`` line: the value the student's own run glued, shown once the
+cell that computes it has run (:func:`xai_lib.report.recall`; every chapter imports ``report``).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -20,6 +26,20 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 START, END, FENCE = "````{solution-start}", "````{solution-end}", "````"
+_GLUE_ROLE = re.compile(r"\{glue(?::text)?\}`([\w.-]+)(?::([^`]*))?`")
+_GLUE_BLOCK = re.compile(r"```\{glue:?\}\s+([\w.-]+)\s*\n```")
+
+
+def evaluated_glue(text: str) -> str:
+    """``text`` with the book's glue markup replaced by jupyterlab-myst ``{eval}`` roles reading
+    :func:`xai_lib.report.recall` (same names, same formats)."""
+
+    def role(match: re.Match) -> str:
+        fmt = f', "{match[2]}"' if match[2] else ""
+        return f'{{eval}}`report.recall("{match[1]}"{fmt})`'
+
+    text = _GLUE_BLOCK.sub(lambda m: f'{{eval}}`report.recall("{m[1]}")`', text)
+    return _GLUE_ROLE.sub(role, text)
 
 
 def _strip_markdown(text: str, inside: bool) -> tuple[str, bool]:
@@ -50,7 +70,7 @@ def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if cell.cell_type == "markdown":
             text, inside = _strip_markdown(cell.source, inside)
             if text.strip():
-                cell.source = text
+                cell.source = evaluated_glue(text)
                 cells.append(cell)
             continue
         if inside or "solution" in tags:
@@ -64,9 +84,35 @@ def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return out
 
 
+def run_edition(folder: Path, profile: str) -> list[str]:
+    """Execute every notebook of the edition in ``folder`` top to bottom at ``profile`` (papermill, outputs to a
+    temporary folder, cwd = the chapters' folder as in the book); returns the failures, one line each."""
+    import tempfile
+    import time
+
+    import papermill
+
+    failures = []
+    for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            try:
+                papermill.execute_notebook(
+                    str(path), str(Path(tmp) / path.name), parameters={"profile": profile, "output_dir": tmp},
+                    cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False, log_output=False,
+                )  # fmt: skip
+            except papermill.PapermillExecutionError as err:
+                failures.append(f"{path.name}: cell {err.exec_count}: {err.ename}: {err.evalue}")
+                print(f"{path.name}: FAILED ({err.ename}: {err.evalue})", flush=True)
+                continue
+            print(f"{path.name}: runs top to bottom at {profile} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    return failures
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "_student", help="folder of the student edition")
+    ap.add_argument("--run", metavar="PROFILE", help="then execute every notebook of the edition at this profile")
     args = ap.parse_args(argv)
     from xai_lib.cache import atomic_write_text
 
@@ -76,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
         nb = student_notebook(nbformat.read(path, as_version=4))
         atomic_write_text(args.out / path.name, nbformat.writes(nb) + "\n")
     print(f"student edition: {len(chapters)} chapters -> {args.out}")
+    if args.run:
+        failures = run_edition(args.out, args.run)
+        if failures:
+            print("the student edition does not run:\n" + "\n".join(failures), file=sys.stderr)
+            return 1
     return 0
 
 

@@ -198,13 +198,14 @@ def show_examples(spec: str, n: int) -> None:
     per_class = max(1, n // test.num_classes)
     idx = torch.cat([torch.nonzero(test.labels == c).flatten()[:per_class] for c in range(test.num_classes)])
     idx = idx[: max(n, test.num_classes)]
+    drawn = "spurious mark (cue)" if "cue" in test.extra_masks else "discriminative part"
     masks = test.extra_masks.get("cue", test.masks)
     if spec == "shapes_spurious":
         idx = torch.nonzero(test.extra_masks["cue"].any((1, 2))).flatten()[:n]
     fig = image_grid(test.inputs[idx], [test.class_names[i] for i in test.labels[idx]],
                      None if masks is None else masks[idx], ncols=min(8, len(idx)))  # fmt: skip
     title = spec if not spec.startswith("imagefolder:") else Path(spec.split(":", 1)[1]).name
-    fig.suptitle(f"{title} (test split){'; contour: discriminative part' if test.masks is not None else ''}",
+    fig.suptitle(f"{title} (test split){f'; contour: {drawn}' if masks is not None else ''}",
                  y=1.02, fontsize=10)  # fmt: skip
     save_figure(fig, out / f"examples_{title}.png")
     plt.show()

@@ -122,14 +122,14 @@ save_table(agreement, out / "closed_form_vs_autograd.csv")
 max_error = float(agreement["max |closed form - autograd|"].max())
 closed_form_agrees = max_error < F64_ROUNDOFF
 report.glue("n_theta", len(theta))
-report.glue("max_error", report.roundoff(max_error, F64_ROUNDOFF))
+report.glue("max_error", f"less than {F64_ROUNDOFF:.0e}" if closed_form_agrees else f"at most {max_error:.1e}")
 report.phrase("agreement_phrase", closed_form_agrees,
               "float64 round-off: the closed form is what gradient ascent computes",
               "more than float64 round-off: the implementation of the closed form or of the ascent is wrong")  # fmt: skip
 report.show(agreement, {"eta": "{:.3f}", "max |closed form - autograd|": lambda v: report.roundoff(v, F64_ROUNDOFF)})
 
 # %% [markdown]
-# Over {glue:text}`n_theta` angles and every $a_1$ the two differ by at most {glue:text}`max_error`,
+# Over {glue:text}`n_theta` angles and every $a_1$ the two differ by {glue:text}`max_error`,
 # {glue:text}`agreement_phrase` ({term}`round-off`: differences below $10^{-12}$ are shown as such, since their digits
 # differ from CPU to CPU). This checks our implementation; the paper's derivation holds by construction, since
 # $\Delta$ is linear in $w$.
@@ -225,7 +225,7 @@ for a1 in a1_list:
 report.glue("period_error", report.roundoff(period_error, F64_ROUNDOFF))
 report.phrase("period_phrase", period_error < F64_ROUNDOFF, "have period π/2", "do not have period π/2")
 # where does the heatmap fade? |h - x| (the attribution's prominence) over theta, per a1
-HX_TOL = 0.05  # "h ~ x": |h - x| at most 5% of |x|; "least prominent there": at most 5% above its smallest value
+HX_TOL = 0.05  # "h ~ x": |h - x| at most 5% of |x|; "smallest there" (a note): at most 5% above its smallest value
 HOMOGENEOUS = np.array([-3, -1, 1, 3]) * np.pi / 4  # theta = (2k+1) pi/4
 HETEROGENEOUS = np.array([-2, -1, 0, 1]) * np.pi / 2  # theta = k pi/2
 PLOT_K_ETA = 1.2 * 1.2  # the reference plot code: w + eta * (eta * g) with eta = 1.2, one step
@@ -278,7 +278,7 @@ def toy_verdicts(k: float) -> dict[str, str]:
     return {
         "gain": report.verdict(int((gains > 0).sum()), len(gains)),
         "h ~ x": "reproduced" if table["h ~ x at (2k+1)pi/4"].iloc[0] else "not reproduced",
-        "least": report.verdict(int(table["least at (2k+1)pi/4"].sum()), len(table)),
+        "less": report.verdict(int((table["|h - x| at (2k+1)pi/4"] < table["|h - x| at k pi/2"]).sum()), len(table)),
         "prominence": ("reproduced" if table["max |h - x|"].is_monotonic_increasing else "not reproduced")
         if len(table) > 1 else "not comparable",
     }  # fmt: skip
@@ -339,8 +339,10 @@ report.show(fade, "{:.3f}", caption="Where the heatmap fades: |h - x| over theta
 #
 # How far the heatmap moves from the input, $|h - x|$, measures how prominent the attribution is. At the homogeneous
 # rotations ($\theta$ an odd multiple of $\pi/4$, computed at those exact angles) it is {glue:text}`hom_vs_het` than
-# at the heterogeneous $\theta = k\pi/2$. It is *least* prominent there (at most {glue:text}`hx_tol:.0%` above its
-# smallest value over $\theta$) {glue:text}`fade_summary`. For the least distinct
+# at the heterogeneous $\theta = k\pi/2$: this comparison decides the card's claim, in the paper's words (*less*
+# prominent there). Where over $\theta$ it is *smallest* is a separate question, reported and not tested: its value at
+# the homogeneous rotations lies within {glue:text}`hx_tol:.0%` of its smallest value over $\theta$
+# {glue:text}`fade_summary`. For the least distinct
 # classes ($a_1$ = {glue:text}`least_distinct_a1:g`) $|h - x|$ at the homogeneous rotations is
 # {glue:text}`least_distinct_rel:.3f` of $|x|$: {glue:text}`least_distinct_fades`. Its largest value (the column
 # max |h - x|) {glue:text}`prominence_direction`.
@@ -418,12 +420,29 @@ if not len(w_neg):
     negative_sentence = "this run's grid has no negative component, so this is not measured here."
 elif (w_neg > 0).all():
     negative_sentence = (f"where x_i < 0 on this run's grid, w_i stays between {w_neg.min():.2f} and "
-                         f"{w_neg.max():.2f}, so every negative component gets a negative attribution.")  # fmt: skip
+                         f"{w_neg.max():.2f}, so every negative component gets a negative h_i, inherited from "
+                         "x_i.")  # fmt: skip
 else:
     negative_sentence = (f"where x_i < 0 on this run's grid, w_i ranges from {w_neg.min():.2f} to {w_neg.max():.2f}: "
                          f"it turns negative at {int((w_neg <= 0).sum())} of {len(w_neg)} such components, and "
                          "there the attribution of a negative component is positive.")  # fmt: skip
 report.glue("negative_sentence", negative_sentence)
+# the sign of h_i against the sign of the ascent's move h_i - x_i = k*eta*g_i*x_i (away from the uninformative h = x)
+h_all = np.concatenate([toy2d.heatmap(theta, a1, k_eta).ravel() for a1 in a1_list])
+move_all = h_all - np.concatenate([toy2d.sample(theta, a1).ravel() for a1 in a1_list])
+# both signs defined: a move below float64 round-off (e.g. where cos = ±sin on the grid) has no sign
+signed = (np.abs(h_all) > F64_ROUNDOFF) & (np.abs(move_all) > F64_ROUNDOFF)
+n_signed, n_sign_differs = int(signed.sum()), int((signed & (np.sign(h_all) != np.sign(move_all))).sum())
+if n_signed == 0:
+    sign_sentence = "On this run's grid the two signs are " + report.not_measured("no component has both") + "."
+elif n_sign_differs == 0:
+    sign_sentence = (f"On this run's grid the two signs agree at every one of the {n_signed} components (every a1, both "
+                     "components), so here reading either gives the same direction.")  # fmt: skip
+else:
+    sign_sentence = (f"On this run's grid the two signs differ at {n_sign_differs} of {n_signed} components (every a1, "
+                     "both components): there the sign of h_i points the opposite way to the move that raised "
+                     "confidence.")  # fmt: skip
+report.glue("sign_sentence", sign_sentence)
 
 # %% [markdown]
 # ## Reading the heatmaps
@@ -438,13 +457,15 @@ report.glue("negative_sentence", negative_sentence)
 # the two components become alike there and the attributions less prominent, and draws the parallel to real images of
 # different classes that look alike except for a small, non-obvious difference. The closed form says when this holds:
 # at $a_1 = 1/2$ exactly, $g = \tfrac12 \cos 2\theta\,(1, -1)$ vanishes at the homogeneous rotations and $h = x$
-# there (the first exercise). For the $a_1$ of this run (the table above), $|h - x|$ is least at a homogeneous rotation
-# {glue:text}`fade_summary`.
+# there (the first exercise). For the $a_1$ of this run (the table above), $|h - x|$ at the homogeneous rotations is
+# {glue:text}`hom_vs_het` than at $\theta = k\pi/2$, and within {glue:text}`hx_tol:.0%` of its smallest value over
+# $\theta$ {glue:text}`fade_summary`.
 #
 # **Negative components.** Images have none; the toy's samples do. Because $h = w * x$ with $w$ starting at ones,
-# $h_i$ has the sign of $x_i$ wherever $w_i > 0$: {glue:text}`negative_sentence` Adding a negative $h_i$ to $x$
-# lowers that component further: the sign of an attribution says which way $x + h$ moves the input to raise
-# confidence, not whether a feature "contributes negatively".
+# $h_i$ has the sign of $x_i$ wherever $w_i > 0$: {glue:text}`negative_sentence` The sign of $h_i$ is then the input's,
+# not a choice of the ascent. What the ascent chose is its move away from the uninformative $h = x$,
+# $h_i - x_i = k\eta\, g_i x_i$: its sign says which way the ascent moved component $i$ of $x + h$ to raise
+# confidence, and neither sign says whether a feature "contributes negatively". {glue:text}`sign_sentence`
 
 # %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
@@ -471,16 +492,19 @@ claims = [
      "test": f"for the smallest a1: |h - x| / |x| at θ = ±π/4, ±3π/4 (closed form at those angles) at most "
              f"{HX_TOL:g}; reported beside it: where |h - x| is smallest over one period (θ in [0, π/2), "
              f"{len(PERIOD)} angles) and how far that lies from π/4"},
-    {"artefact": "Fig. 1 and 6 captions, sec. 2", "claim": "attributions are least prominent at homogeneous rotations",
-     "paper": "heatmap values large where θ is not ≈ (2k+1)π/4",
-     "ours": "|h - x| at (2k+1)π/4 over its minimum: " + ", ".join(
-         f"{r:.2f} (a1 = {a:g}, minimum {d:.3f}π from (2k+1)π/4)"
-         for a, r, d in zip(by_a1.a1, by_a1["(2k+1)pi/4 over min"], by_a1["to nearest (2k+1)pi/4 (pi)"], strict=True))
-         + f"; below its value at kπ/2 for {n_lower} of {n_a1} a1",
-     "verdict": card_verdicts["least"],
-     "test": f"per a1 of the run: |h - x| at θ = (2k+1)π/4 (closed form at those angles) at most {HX_TOL:.0%} above "
-             f"its smallest value over θ (one period, {len(PERIOD)} angles, and those angles); reproduced if every "
-             "a1, partly if at least half"},
+    {"artefact": "Fig. 1 and 6 captions, sec. 2",
+     "claim": "attributions are less prominent at homogeneous than at heterogeneous rotations",
+     "paper": "'less prominent' at θ ≈ (2k+1)π/4 (sec. 2); heatmap values large where θ is not ≈ (2k+1)π/4",
+     "ours": "|h - x| at (2k+1)π/4 against kπ/2: " + ", ".join(
+         f"{hom:.3f} against {het:.3f} (a1 = {a:g})"
+         for a, hom, het in zip(by_a1.a1, by_a1["|h - x| at (2k+1)pi/4"], by_a1["|h - x| at k pi/2"], strict=True))
+         + f"; smaller for {n_lower} of {n_a1} a1. Note, not tested: the minimum over θ lies " + ", ".join(
+         f"{d:.3f}π (a1 = {a:g})" for a, d in zip(by_a1.a1, by_a1["to nearest (2k+1)pi/4 (pi)"], strict=True))
+         + " from the nearest (2k+1)π/4",
+     "verdict": card_verdicts["less"],
+     "test": "per a1 of the run: |h - x| at θ = (2k+1)π/4 below its value at θ = kπ/2 (closed form at those exact "
+             "angles, float64, no tolerance); reproduced if every a1, partly if at least half; where |h - x| is "
+             f"smallest over θ (one period, {len(PERIOD)} angles) is reported beside it, not tested"},
     {"artefact": "Fig. 1, sec. 2.1", "claim": "less distinct classes give less prominent heatmaps",
      "paper": "qualitative", "ours": "max |h - x|: " + ", ".join(f"{v:.2f}" for v in by_a1["max |h - x|"]),
      "verdict": card_verdicts["prominence"],
@@ -506,7 +530,10 @@ settings = [
     ("ascent", "k·eta = 1.2 as printed; the plot code applies eta twice (w + eta·eta·g, eta = 1.2): an effective "
      "k·eta = 1.44 in Fig. 1 and 6", f"k·eta = {k_eta:g}, eta once (eq. 4 as printed); {plot_note}"),
 ]  # fmt: skip
-verdicts = report.card("06_rotation_toy", settings, claims, out, seed=seed).verdict.value_counts()
+# no trained model: no training seed can change these numbers, so the card's seed columns say "not applicable"
+verdicts = report.card(
+    "06_rotation_toy", settings, claims, out, seed=seed, seed_independent=True
+).verdict.value_counts()
 print(verdicts.to_string())
 
 # %% [markdown]
@@ -514,11 +541,12 @@ print(verdicts.to_string())
 #
 # * In the rotation toy GAX's heatmap has a closed form {eq}`eq-toy-closed-form` ({term}`by construction`, since
 #   $\Delta$ is linear in $w$); autograd gradient ascent on the same model differs from our implementation of it by
-#   at most {glue:text}`max_error`.
+#   {glue:text}`max_error`.
 # * The GAX heatmap raises the CO score {eq}`eq-toy-co` above the uninformative $h = x$
 #   {glue:text}`gain_everywhere`. How far it moves from the input depends on how distinct the classes are and on the
 #   rotation: its largest value {glue:text}`prominence_direction`; at the homogeneous rotations it is
-#   {glue:text}`hom_vs_het` than at $\theta = k\pi/2$, and least there {glue:text}`fade_scope`. Only at $a_1 = 1/2$
+#   {glue:text}`hom_vs_het` than at $\theta = k\pi/2$ (the paper's "less prominent"); its value there lies within
+#   {glue:text}`hx_tol:.0%` of its smallest value over $\theta$ {glue:text}`fade_scope`. Only at $a_1 = 1/2$
 #   exactly does $g$ vanish there, leaving $h = x$ ({glue:text}`g_half_at_homogeneous` in the first exercise).
 #
 # ## Exercises
@@ -714,9 +742,10 @@ report.phrase("gap_direction", gap_grows, "grows with", "does not grow steadily 
 #   $\kappa \cdot f(x + h)$. It differs from eq. (1) by $\kappa \cdot f(x)$, a constant in $h$, so it ranks heatmaps
 #   the same way; the paper uses it only to argue that raising $\Delta$ raises the score.
 # * **The class** is $c = \arg\max(a_1, a_2)$, so $\kappa = (1, -1)$ for every $a_1 > 1/2$ used here.
-# * **"Fades at homogeneous rotations"** is measured at the exact angles $\theta = (2k+1)\pi/4$ (closed form, not the
-#   grid): the attribution is *least prominent* there when $|h - x|$ is at most {glue:text}`hx_tol:.0%` above its
-#   smallest value over $\theta$, and $h \approx x$ there when $|h - x|$ is at most {glue:text}`hx_tol:.0%` of $|x|$
-#   (which does not depend on $\theta$). Its smallest and largest value over $\theta$ are taken over one period,
+# * **"Less prominent at homogeneous rotations"** is measured at the exact angles $\theta = (2k+1)\pi/4$ and
+#   $\theta = k\pi/2$ (closed form, not the grid): the claim holds for an $a_1$ when $|h - x|$ is smaller at the
+#   first than at the second. Reported beside it, not tested: whether $|h - x|$ there is within
+#   {glue:text}`hx_tol:.0%` of its smallest value over $\theta$ (the paper never says "least"). $h \approx x$ there
+#   when $|h - x|$ is at most {glue:text}`hx_tol:.0%` of $|x|$ (which does not depend on $\theta$). Its smallest and largest value over $\theta$ are taken over one period,
 #   $\theta \in [0, \pi/2)$ ($|h - x|$ has period $\pi/2$), sampled at {glue:text}`n_period` angles whatever the
 #   profile's grid; the table gives where in that period $|h - x|$ is smallest and how far that lies from $\pi/4$.

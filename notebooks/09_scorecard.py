@@ -28,7 +28,8 @@
 # A verdict is evidence only if it survives retraining: the {term}`seed study` recomputes every claim with the
 # default models trained from two other seeds, and a claim whose three verdicts agree is *stable*. Once the study
 # has run, the table below shows each claim's three verdicts and the count of reproduced claims separates the stable
-# ones from the others; where it has not run for a claim, its seed columns say *not measured*. This page gathers the
+# ones from the others; where it has not run for a claim, its seed columns say *not measured*, and for a chapter that
+# trains no model (the rotation toy) they say *not applicable*: no seed can change it. This page gathers the
 # cards of the executed chapters in one table.
 
 # %% tags=["remove-cell"]
@@ -72,7 +73,10 @@ save_table(cards, out / "scorecard.csv")
 counts = (
     cards.groupby(["chapter", "verdict"]).size().unstack(fill_value=0).reindex(columns=list(VERDICTS), fill_value=0)
 )
-measured = cards[cards["across seeds"] != "not measured"]
+# a chapter without a trained model (its card says "not applicable"): no seed can change it, so its claims are neither
+# measured nor counted as stable
+seed_free = cards["across seeds"] == report.NOT_APPLICABLE
+measured = cards[~cards["across seeds"].isin(["not measured", report.NOT_APPLICABLE])]
 stable = cards["across seeds"] == "stable"
 for verdict in VERDICTS:
     report.glue(f"n_{verdict.replace(' ', '_')}", int((cards.verdict == verdict).sum()))
@@ -87,10 +91,15 @@ report.glue("n_chapters", cards.chapter.nunique())
 report.glue("n_stable", int(stable.sum()))
 report.glue("n_unstable", int((cards["across seeds"] == "unstable").sum()))
 report.glue("n_seed_measured", n_measured)
+n_seed_free = int(seed_free.sum())
+seed_free_chapters = list(dict.fromkeys(cards.chapter[seed_free]))
+seed_free_text = (f" Not applicable: the {n_seed_free} claims of {', '.join(seed_free_chapters)}, which "
+                  f"train{'s' if len(seed_free_chapters) == 1 else ''} no model, so no seed can change them; they are "
+                  "not counted as stable." if n_seed_free else "")  # fmt: skip
 if n_measured == 0:
     seed_summary = (
         "Across training seeds: not measured (the seed study has not been run), so every count below is that of the "
-        "models trained with seed 0."
+        "models trained with seed 0." + seed_free_text
     )
 else:
     seed_summary = (
@@ -98,13 +107,14 @@ else:
         f"training seeds and {int((cards['across seeds'] == 'unstable').sum())} do not. Reproduced, and stable across "
         f"seeds: {n_reproduced_stable}; reproduced with seed 0 but not with every seed: {n_reproduced_unstable}"
     )
-    if n_measured < n_claims:
-        n_unmeasured = n_reproduced - n_reproduced_stable - n_reproduced_unstable
+    n_unmeasured_claims = n_claims - n_measured - n_seed_free
+    if n_unmeasured_claims:
+        n_unmeasured = int(((cards.verdict == "reproduced") & (cards["across seeds"] == "not measured")).sum())
         seed_summary += (
             f"; reproduced with seed 0 and not measured across seeds: {n_unmeasured} (the study did not run the "
-            f"configuration of {n_claims - n_measured} claims)"
+            f"configuration of {n_unmeasured_claims} claims)"
         )
-    seed_summary += "."
+    seed_summary += "." + seed_free_text
 report.glue("seed_summary", seed_summary)
 report.show(counts.reset_index(), None, caption="claims per verdict (seed 0)")
 

@@ -182,6 +182,12 @@ def test_student_edition_keeps_exercises_and_drops_every_solution(tmp_path):
         assert not any("solution" in c.metadata.get("tags", []) for c in student.cells), name
         assert all(src not in text for src in solution_code if src.strip()), name
         assert text.count("{exercise-start}") == "\n".join(c.source for c in book.cells).count("{exercise-start}")
+        # glue is rewritten for JupyterLab (jupyterlab-myst's {eval}), one role per glued use of the book
+        glued = {o.metadata["scrapbook"]["name"] for c in book.cells if c.cell_type == "code" for o in c.outputs
+                 if "scrapbook" in o.get("metadata", {})}  # fmt: skip
+        evaluated = re.findall(r'\{eval\}`report\.recall\("([\w.-]+)"', text)
+        assert "{glue" not in text and evaluated, name
+        assert set(evaluated) <= glued, f"{name}: eval of names never glued: {set(evaluated) - glued}"
         for cell in student.cells:
             if "exercise" in cell.metadata.get("tags", []):
                 assert cell.outputs == [], f"{name}: an exercise cell kept its output"

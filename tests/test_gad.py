@@ -166,3 +166,19 @@ def test_holm_adjustment_and_verdicts_with_undecided_members():
     assert verdict_with_undecided(0, 0, 0) == "not comparable"
     with pytest.raises(ValueError, match="passing"):
         verdict_with_undecided(3, 2, 4)
+
+
+def test_border_level_reads_the_outer_ring():
+    """The border level is the mean of the outer ring of pixels, over every channel: a grey background with a bright
+    centre reads as the grey; too small an image or a bad shape raises."""
+    from xai_lib.experiments.gad_tables import border_level
+
+    x = torch.full((3, 2, 10, 10), 0.25)
+    x[:, :, 3:7, 3:7] = 1.0  # an object that stays away from the border
+    x[1] = 0.5
+    assert border_level(x) == pytest.approx([0.25, 0.5, 0.25])
+    x[2, :, 0, :] = 1.0  # one bright edge row: 10 of the 64 pixels of a 2-pixel ring, 10 of the 36 of a 1-pixel ring
+    assert border_level(x)[2] == pytest.approx((10 * 1.0 + 54 * 0.25) / 64)
+    assert border_level(x, width=1)[2] == pytest.approx((10 * 1.0 + 26 * 0.25) / 36)
+    with pytest.raises(ValueError, match="images"):
+        border_level(x[:, :, :4, :4])

@@ -11,12 +11,17 @@ from xai_lib.gad_support import (
     FIT,
     GAD_METHODS,
     SHIFT,
+    SPLIT_ONLY,
+    WITHIN,
     SupportConfig,
+    class_split_rank,
     fidelity,
     gad_maps,
+    ratio_interval,
     share_inside,
     support_models,
     train_support,
+    within_class_rank,
 )
 
 
@@ -189,6 +194,60 @@ def test_fit_interval_on_known_errors():
     assert fit_interval(e, e0, n_boot=500, seed=1) == (lo, hi)  # seeded
     with pytest.raises(ValueError, match="errors"):
         fit_interval(e, e0[:5])
+
+
+def test_within_class_rank_and_the_class_split_floor():
+    """The pooled rank correlation mostly measures the class split: two separated classes of n samples whose order
+    inside each class is random score 3 n^2 / (4 n^2 - 1) (about 0.75) pooled, and about 0 within a class; a support
+    that keeps each class's order (any monotone change inside a class, a shift between the classes) scores exactly 1
+    within; one class's order reversed scores -1."""
+    rng = np.random.default_rng(0)
+    n = 60
+    is_a = np.arange(2 * n) < n
+    orig = np.stack([np.where(is_a, 5.0, -5.0), np.where(is_a, -5.0, 5.0)], 1) + rng.random((2 * n, 2))
+    kept = np.where(is_a[:, None], 2 * orig - 3.0, orig**3)  # monotone inside each class
+    assert within_class_rank(orig, kept, is_a)[0] == pytest.approx(1.0)
+    low, lo, hi = within_class_rank(orig, kept, is_a, n_boot=100)
+    assert low == lo == hi == pytest.approx(1.0)
+    flipped = kept.copy()
+    flipped[~is_a] = -orig[~is_a]  # class b's order reversed in both outputs
+    assert within_class_rank(orig, flipped, is_a)[0] == pytest.approx(-1.0)
+    shuffled = orig.copy()
+    for g in (np.flatnonzero(is_a), np.flatnonzero(~is_a)):
+        shuffled[g] = orig[rng.permutation(g)]
+    assert abs(within_class_rank(orig, shuffled, is_a)[0]) < 0.5  # the order inside a class is gone...
+    pooled = np.corrcoef(np.argsort(np.argsort(orig[:, 0])), np.argsort(np.argsort(shuffled[:, 0])))[0, 1]
+    assert pooled > 0.5  # ...but the pooled correlation stays high
+    assert class_split_rank(orig, is_a, n_perm=50) == pytest.approx(3 * n**2 / (4 * n**2 - 1), abs=0.03)
+    noisy = orig + 0.3 * rng.standard_normal(orig.shape)
+    low, lo, hi = within_class_rank(orig, noisy, is_a, n_boot=300, seed=2)
+    assert lo < low < hi and 0 < lo and hi < 1
+    assert within_class_rank(orig, noisy, is_a, n_boot=300, seed=2) == (low, lo, hi)  # seeded
+    assert all(np.isnan(within_class_rank(orig[: n + 2], noisy[: n + 2], is_a[: n + 2])))  # 2 samples of class b
+    with pytest.raises(ValueError, match="original"):
+        within_class_rank(orig[:, :1], noisy[:, :1], is_a)
+
+
+def test_ratio_interval_and_the_shift_interval():
+    """The bootstrap interval of sum(num) / sum(den): a point where every row has the same ratio; inside the rows'
+    range where they differ; fidelity's shift interval is the point for a support realising the same share
+    everywhere, and its within-class order of a shifted copy is kept exactly."""
+    assert ratio_interval(np.full(30, 3.0), np.full(30, 4.0), n_boot=100) == pytest.approx((0.75, 0.75))
+    num = np.where(np.arange(40) % 2 == 0, 3.6, 2.8)  # row ratios 0.9 and 0.7 of 4, ratio 0.8
+    lo, hi = ratio_interval(num, np.full(40, 4.0), n_boot=500, seed=1)
+    assert 0.7 < lo < 0.8 < hi < 0.9
+    assert all(np.isnan(ratio_interval(num, np.zeros(40), n_boot=10)))
+    model, (x, _y) = small_model(), pair_data()
+    y = torch.arange(len(x)) % 2 * 2
+    x = x.clone()
+    x[:, 0, 0, 0] = (y == 2).float()
+    f = fidelity(model, _LabelShift(model, 0.68, 4.0), x, y, 0, 2, 4.0, n_boot=200)
+    assert f["shift CI low"] == pytest.approx(0.68, abs=1e-6) and f["shift CI high"] == pytest.approx(0.68, abs=1e-6)
+    # a constant shift per class keeps the order inside each class exactly
+    assert f[WITHIN] == pytest.approx(1.0) and f["within-class CI low"] == pytest.approx(1.0)
+    assert -1 <= f[SPLIT_ONLY] <= 1
+    same = fidelity(model, model, x, y, 0, 2, 0.0, n_boot=20)
+    assert same["shift CI low"] == same["shift CI high"] == 1.0 and same[WITHIN] == pytest.approx(1.0)
 
 
 def test_only_the_pairs_outputs_enter_the_regression_and_its_fit():

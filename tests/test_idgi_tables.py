@@ -147,6 +147,24 @@ def test_architecture_and_matched_family_pairs():
     assert none["p"] == 1.0 and none["verdict"] == "not reproduced"  # no discordant cell: no lean towards the claim
 
 
+def test_family_groups_count_near_duplicate_cells_once():
+    # insertion (prob) and (ratio) won on the VGG side only: one group; SIC and AIC (MS-SSIM) split one each way: a
+    # group that leans neither way; F1 won on the ResNet side only: its own group
+    pairs = pd.DataFrame({
+        "dataset": "d", "level": "trained", "base": "IG",
+        "metric": ["insertion (prob)", "insertion (ratio)", "SIC (MS-SSIM)", "AIC (MS-SSIM)", "F1"],
+        "difference": [1, 1, 1, -1, -1],
+    })  # fmt: skip
+    row = idgi_tables.family_groups(pairs).iloc[0].to_dict()
+    assert row == {"dataset": "d", "groups": 3, "VGG only": 1, "ResNet only": 1, "p": 1.0, "verdict": "not reproduced"}
+    # the same cells under two base methods and two training levels: four groups, each won on the VGG side only
+    four = pd.concat([pairs.iloc[:2].assign(base=b, level=lv) for b in ("IG", "GIG") for lv in ("trained", "sub")])
+    row = idgi_tables.family_groups(four).iloc[0]
+    assert (row["groups"], row["VGG only"], row["ResNet only"]) == (4, 4, 0)
+    assert row["p"] == pytest.approx(2 / 16) and row["verdict"] == "inconclusive"
+    assert idgi_tables.family_groups(pairs.iloc[:0]).empty
+
+
 def test_paper_cells_name_the_papers_mae_by_its_threshold_convention():
     summary, wins = idgi_tables.paper_cells()
     assert "MAE (best threshold)" in set(summary.metric) and "MAE" not in set(summary.metric)

@@ -3,6 +3,7 @@ seed columns read from the seed study's table."""
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -42,6 +43,12 @@ def test_round_off_is_shown_as_a_bound_and_counts_never_read_0_of_0():
     assert report.roundoff(float("nan")) == "n/a"
     assert report.counted(2, 3, "methods") == "2 of 3 methods"
     assert report.counted(0, 0, "methods", none=report.not_measured("no masks")) == "not measured: no masks"
+
+
+def test_not_measured_is_capitalised_only_where_it_starts_a_sentence():
+    assert report.not_measured("no masks") == "not measured: no masks"
+    assert report.not_measured("no masks", start=False) == "not measured: no masks"
+    assert report.not_measured("no masks", start=True) == "Not measured: no masks"
 
 
 def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, monkeypatch):
@@ -84,3 +91,41 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
     assert set(report.card("02_idgi_noise", other, claims, seed=0)["across seeds"]) == {"not measured"}
     with pytest.raises(ValueError, match="verdict"):
         report.card("02_idgi_noise", settings, [{**claims[0], "verdict": "probably"}])
+    # a chapter without a trained model: the seed columns say "not applicable", even where the study has rows
+    free = report.card("02_idgi_noise", settings, claims, seed=0, seed_independent=True)
+    assert set(free["seeds 0 / 1 / 2"]) == set(free["across seeds"]) == {report.NOT_APPLICABLE}
+    assert free.verdict.tolist() == card.verdict.tolist()
+
+
+def test_recall_reads_back_what_was_glued_as_glue_text_formats_it(monkeypatch):
+    import myst_nb
+
+    monkeypatch.setattr(myst_nb, "glue", lambda *a, **k: None)
+    monkeypatch.setattr(report, "GLUED", {})
+    assert report.recall("gap").startswith("[gap: not computed yet")
+    report.glue("gap", np.float64(0.12345))
+    report.glue("n", 7)
+    report.glue("verdict", "reproduced")
+    assert (report.recall("gap", ".3f"), report.recall("gap"), report.recall("n"), report.recall("verdict")) == (
+        "0.123", "0.12345", "7", "reproduced")  # fmt: skip
+    table = pd.DataFrame({"a": [1]})
+    report.glue("table", table)
+    assert report.recall("table") is table
+
+
+def test_a_study_of_some_chapters_replaces_only_their_rows(tmp_path, monkeypatch):
+    from data_scripts import seed_study
+
+    committed = pd.DataFrame({"chapter": ["03_x", "03_x", "06_y"], "settings_key": ["123e4", "123e4", "k6"],
+                              "seed": [1, 2, 1], "artefact": ["a"] * 3, "claim": ["c"] * 3,
+                              "verdict": ["reproduced", "partly", "old"]})  # fmt: skip
+    path = tmp_path / "seed_verdicts.csv"
+    committed.to_csv(path, index=False)
+    monkeypatch.setattr(seed_study, "SEED_VERDICTS", path)
+    new = pd.DataFrame({"chapter": ["06_y", "06_y"], "settings_key": ["k6b", "k6b"], "seed": [1, 2],
+                        "artefact": ["a"] * 2, "claim": ["c"] * 2, "verdict": ["new", "new"]})  # fmt: skip
+    merged = seed_study.merged_study(new, ["06_y"])
+    assert merged[merged.chapter == "03_x"].verdict.tolist() == ["reproduced", "partly"]
+    assert set(merged[merged.chapter == "03_x"].settings_key) == {"123e4"}  # a key that looks like a number stays text
+    assert merged[merged.chapter == "06_y"].verdict.tolist() == ["new", "new"]
+    assert set(merged[merged.chapter == "06_y"].settings_key) == {"k6b"}

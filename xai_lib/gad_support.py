@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.stats import spearmanr
+from scipy.stats import rankdata, spearmanr
 from torch import nn
 
 from .cache import cache_dir, config_key, load_checked, save_checked
@@ -134,6 +134,20 @@ def train_support(
 FIT = "fit (1 - MSE ratio)"
 #: the share of the requested shift a support realises (see :func:`fidelity`)
 SHIFT = "shift realised"
+#: the lowest rank correlation of a support's outputs with the original's inside one class (see
+#: :func:`within_class_rank`)
+WITHIN = "within-class rank corr"
+#: the pooled rank correlation the class split alone gives (see :func:`class_split_rank`)
+SPLIT_ONLY = "rank corr, class split only"
+
+
+def _gap_changes(original: torch.Tensor, support: torch.Tensor, own_is_a: torch.Tensor, alpha):
+    """Per sample: the change of its gap (own class's output minus the other's) from ``original`` to ``support``,
+    and the change asked for (``alpha_a`` for the samples of class a, ``alpha_b`` for those of class b)."""
+    alpha_a, alpha_b = alpha_pair(alpha)
+    sign = torch.where(own_is_a, 1.0, -1.0).double()
+    gap = lambda out: sign * (out[:, 0] - out[:, 1]).double()  # noqa: E731
+    return gap(support) - gap(original), torch.where(own_is_a, alpha_a, alpha_b).double()
 
 
 def shift_realised(original: torch.Tensor, support: torch.Tensor, own_is_a: torch.Tensor, alpha) -> float:
@@ -143,14 +157,96 @@ def shift_realised(original: torch.Tensor, support: torch.Tensor, own_is_a: torc
     the pair (column 0: class a); ``own_is_a``: ``(N,)`` bool. 1 when the support moved the gaps apart by exactly the
     requested amount on average, 0 when it did not move them, above 1 when it overshot. When no shift is asked for
     (alpha 0): 1 if no gap moved, else NaN."""
-    alpha_a, alpha_b = alpha_pair(alpha)
-    sign = torch.where(own_is_a, 1.0, -1.0).double()
-    gap = lambda out: sign * (out[:, 0] - out[:, 1]).double()  # noqa: E731
-    realised = float((gap(support) - gap(original)).sum())
-    requested = float(torch.where(own_is_a, alpha_a, alpha_b).double().sum())
+    changes, asked = _gap_changes(original, support, own_is_a, alpha)
+    realised, requested = float(changes.sum()), float(asked.sum())
     if requested == 0:
         return 1.0 if realised == 0 else float("nan")
     return realised / requested
+
+
+def ratio_interval(num, den, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``sum(num) / sum(den)`` over rows resampled with replacement (``(N,)`` each;
+    the :data:`SHIFT` of :func:`fidelity` is such a ratio: the gaps' changes over the changes asked for). Resamples
+    whose ``den`` sums to 0 are left out; NaNs when every one does."""
+    n, d = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    if n.shape != d.shape or n.ndim != 1 or not len(n):
+        raise ValueError(f"num, den: expected two (N,) arrays of one shape with N > 0, got {n.shape} and {d.shape}")
+    if not 0 < level < 1:
+        raise ValueError(f"level: expected a share in (0, 1), got {level!r}")
+    idx = np.random.default_rng(seed).integers(0, len(n), size=(n_boot, len(n)))
+    top, bottom = n[idx].sum(1), d[idx].sum(1)
+    ratios = top[bottom != 0] / bottom[bottom != 0]
+    if not len(ratios):
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2
+    return float(np.quantile(ratios, tail)), float(np.quantile(ratios, 1 - tail))
+
+
+def _row_correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman correlation of each row of ``x`` with the same row of ``y`` (``(..., n)``; ties get their average
+    rank, as :func:`scipy.stats.spearmanr` gives them); NaN where a row is constant."""
+    rx, ry = rankdata(x, axis=-1), rankdata(y, axis=-1)
+    rx, ry = rx - rx.mean(-1, keepdims=True), ry - ry.mean(-1, keepdims=True)
+    den = np.sqrt((rx**2).sum(-1) * (ry**2).sum(-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, (rx * ry).sum(-1) / np.where(den > 0, den, 1.0), np.nan)
+
+
+def within_class_rank(
+    original, support, own_is_a, n_boot: int = 0, seed: int = 0, level: float = 0.95
+) -> tuple[float, float, float]:
+    """The lowest, over the two classes and the pair's two outputs, of the Spearman rank correlation between the
+    support's output and the original's **among the samples of one class**: does the support keep the order of the
+    samples inside each class (GAD's premise: the shifted outputs "preserve relations between samples from the same
+    class")? The pooled correlation over both classes (``rank corr a/b`` of :func:`fidelity`) mostly measures the
+    class split: with well separated classes of equal size the split alone gives about 0.75
+    (:func:`class_split_rank`). ``original``, ``support``: ``(N, 2)`` outputs of the pair; ``own_is_a``: ``(N,)`` bool.
+    Returns ``(lowest, low, high)``: with ``n_boot > 0`` the percentile bootstrap interval (``level``) of the lowest
+    correlation, each class's samples resampled with replacement within the class (``seed``), else NaNs. NaN
+    throughout when a class has fewer than 3 samples or an output is constant within a class."""
+    o, s = np.asarray(original, dtype=float), np.asarray(support, dtype=float)
+    is_a = np.asarray(own_is_a, dtype=bool)
+    groups = [np.flatnonzero(is_a), np.flatnonzero(~is_a)]
+    nan = (float("nan"),) * 3
+    if o.shape != s.shape or o.ndim != 2 or o.shape[1] != 2 or len(is_a) != len(o):
+        raise ValueError(f"original, support: expected two (N, 2) arrays and (N,) classes, got {o.shape}, {s.shape}, "
+                         f"{is_a.shape}")  # fmt: skip
+    if min(len(g) for g in groups) < 3:
+        return nan
+    point = min(float(_row_correlations(o[g, j], s[g, j])) for g in groups for j in (0, 1))
+    if not np.isfinite(point):
+        return nan
+    if n_boot <= 0:
+        return point, float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    lowest = np.full(n_boot, np.inf)
+    for g in groups:
+        idx = g[rng.integers(0, len(g), size=(n_boot, len(g)))]
+        for j in (0, 1):
+            lowest = np.minimum(lowest, _row_correlations(o[idx, j], s[idx, j]))  # NaN (constant resample) stays NaN
+    tail = (1 - level) / 2
+    return point, float(np.nanquantile(lowest, tail)), float(np.nanquantile(lowest, 1 - tail))
+
+
+def class_split_rank(original, own_is_a, n_perm: int = 20, seed: int = 0) -> float:
+    """The pooled rank correlation (over both classes, as ``rank corr a/b`` of :func:`fidelity`) that the class split
+    alone gives: the mean, over the pair's two outputs and ``n_perm`` random orders, of the Spearman correlation of
+    the original's output with itself shuffled within each class. A support that kept the classes apart but put the
+    samples of each class in a random order would score about this; with two well separated classes of ``n`` samples
+    each it is ``3 n^2 / (4 n^2 - 1)``, about 0.75. NaN with fewer than 2 samples of either class."""
+    o = np.asarray(original, dtype=float)
+    is_a = np.asarray(own_is_a, dtype=bool)
+    groups = [np.flatnonzero(is_a), np.flatnonzero(~is_a)]
+    if min(len(g) for g in groups) < 2:
+        return float("nan")
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(n_perm):
+        order = np.arange(len(o))
+        for g in groups:
+            order[g] = rng.permutation(g)
+        values.extend(_row_correlations(o[:, j], o[order, j]) for j in (0, 1))
+    return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
 
 
 def fidelity(
@@ -169,10 +265,15 @@ def fidelity(
     * :data:`SHIFT` (:func:`shift_realised`): the share of the requested shift realised, the mean change of each
       sample's gap between its own class's output and the other's over the change asked for;
     * ``MSE to original outputs``: how far the support's outputs moved from the original's;
-    * ``rank corr a/b``: the Spearman rank correlation of each class's output with the original's (is the order
-      kept?);
+    * ``rank corr a/b``: the Spearman rank correlation of each class's output with the original's over the samples
+      of **both** classes pooled; with separated classes the split alone gives a high value (:data:`SPLIT_ONLY`);
+    * :data:`WITHIN`: the lowest Spearman correlation over the two classes and the two outputs, each among the
+      samples of one class (:func:`within_class_rank`): is the order inside each class kept?
+    * :data:`SPLIT_ONLY`: the pooled correlation that the class split alone would give (:func:`class_split_rank`);
     * with ``n_boot > 0``: ``fit CI low`` and ``fit CI high``, the percentile bootstrap interval (``level``) of the
-      fit over the rows (the rows resampled with replacement, ``seed``; see :func:`fit_interval`)."""
+      fit over the rows (the rows resampled with replacement, ``seed``; see :func:`fit_interval`); ``shift CI low``
+      and ``shift CI high``, the same for the shift realised (:func:`ratio_interval`); ``within-class CI low`` and
+      ``within-class CI high``, that of :data:`WITHIN` (each class resampled within itself)."""
     rows = _pair_rows(labels, class_a, class_b)
     x, y = images[rows], labels[rows]
     pair = [class_a, class_b]
@@ -191,9 +292,19 @@ def fidelity(
         "rank corr a": float(spearmanr(orig[:, 0], sup[:, 0]).statistic),
         "rank corr b": float(spearmanr(orig[:, 1], sup[:, 1]).statistic),
     }
+    own_is_a = (y == class_a).cpu()
+    within = within_class_rank(orig.cpu().numpy(), sup.cpu().numpy(), own_is_a.numpy(), n_boot, seed, level)
+    out[WITHIN] = within[0]
+    out[SPLIT_ONLY] = class_split_rank(orig.cpu().numpy(), own_is_a.numpy(), seed=seed)
     if n_boot > 0:
         per_row = lambda out_: ((out_ - target).double() ** 2).mean(1).cpu().numpy()  # noqa: E731
         out["fit CI low"], out["fit CI high"] = fit_interval(per_row(sup), per_row(orig), n_boot, seed, level)
+        changes, asked = (v.cpu().numpy() for v in _gap_changes(orig.cpu(), sup.cpu(), own_is_a, alpha))
+        if not asked.any():  # nothing asked for: every resample has the point value (1, or NaN if a gap moved)
+            out["shift CI low"] = out["shift CI high"] = out[SHIFT]
+        else:
+            out["shift CI low"], out["shift CI high"] = ratio_interval(changes, asked, n_boot, seed, level)
+        out["within-class CI low"], out["within-class CI high"] = within[1], within[2]
     return out
 
 

@@ -39,6 +39,11 @@ def plain(value: Any) -> Any:
     return value
 
 
+#: every value glued in this kernel, by name: the student edition reads them back (JupyterLab
+#: with jupyterlab-myst renders ``{eval}`` roles, not the book's ``{glue:text}``): :func:`recall`
+GLUED: dict[str, Any] = {}
+
+
 def glue(name: str, value: Any, display: bool = False) -> None:
     """Glue ``value`` (made plain) under ``name`` (returns nothing: a cell that ends with a glue shows no output)."""
     from myst_nb import glue as nb_glue
@@ -46,7 +51,19 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     value = plain(value)
     if isinstance(value, float) and not math.isfinite(value):
         value = float("nan")
+    GLUED[name] = value
     nb_glue(name, value, display=display)
+
+
+def recall(name: str, fmt: str = "") -> Any:
+    """The value last glued under ``name`` in this kernel, formatted as ``{glue:text}`name:fmt``` shows it (a
+    string); a DataFrame or figure is returned as it is. Before the cell that glues it has run: a note saying so."""
+    if name not in GLUED:
+        return f"[{name}: not computed yet; run the chapter's cells, then this cell again]"
+    value = GLUED[name]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return format(value, fmt) if fmt else str(value)
+    return value
 
 
 #: an error that is zero in exact arithmetic and below this is shown as ``< 1e-05``: its digits are rounding (float32
@@ -159,9 +176,10 @@ def counted(n: int, total: int, noun: str = "", none: str | None = None) -> str:
     return f"{n} of {total}" + (f" {noun}" if noun else "")
 
 
-def not_measured(reason: str) -> str:
-    """The book's wording for a measurement that could not be made: ``"not measured: <reason>"``."""
-    return f"not measured: {reason}"
+def not_measured(reason: str, start: bool = False) -> str:
+    """The book's wording for a measurement that could not be made: ``"not measured: <reason>"``; with ``start``
+    (the text begins a sentence or a bullet): ``"Not measured: <reason>"``."""
+    return f"{'Not' if start else 'not'} measured: {reason}"
 
 
 #: the columns of a reproduction card's claims
@@ -192,6 +210,10 @@ def seed_verdicts(chapter: str, key: str, path=None) -> pd.DataFrame | None:
     return rows.assign(seed=rows.seed.astype(int))
 
 
+#: the seed columns of a card whose chapter trains no model (``card(..., seed_independent=True)``)
+NOT_APPLICABLE = "not applicable"
+
+
 def across_seeds(verdicts: Sequence[str]) -> str:
     """``stable`` when every seed gives the same verdict, else ``unstable``."""
     return "stable" if len(set(verdicts)) == 1 else "unstable"
@@ -203,13 +225,16 @@ def card(
     claims: Sequence[Mapping[str, Any]],
     out=None,
     seed: int = 0,
+    seed_independent: bool = False,
 ) -> pd.DataFrame:
     """Glue the reproduction card, which the chapter's opening pastes (``{glue:} card_settings`` and
     ``{glue:} card_claims``). ``settings``: (aspect, the paper, ours) rows; ``claims``: dicts with ``artefact``,
     ``claim``, ``paper``, ``ours``, ``verdict`` (one of :data:`VERDICTS`) and ``test`` (which test and tolerance
     decide the verdict). For seed 0, each claim gets its verdicts with the other training seeds of the seed study
     (``seeds 0 / 1 / 2``) and whether they agree (``across seeds``: stable / unstable), where the study ran this
-    configuration; else "not measured". Also saved as ``card.csv`` in ``out`` when given; returns the claims
+    configuration; else "not measured". ``seed_independent=True`` (a chapter without a trained model, whose numbers
+    no training seed can change): both seed columns say :data:`NOT_APPLICABLE` and the study is not consulted. Also
+    saved as ``card.csv`` in ``out`` when given; returns the claims
     table."""
     for c in claims:
         if c["verdict"] not in VERDICTS:
@@ -217,9 +242,13 @@ def card(
     setting_df = pd.DataFrame(settings, columns=["", "the paper", "this chapter"])
     claim_df = pd.DataFrame(claims, columns=CARD_COLUMNS).fillna({"test": ""})
     key = settings_key(chapter, settings)
-    study = seed_verdicts(chapter, key) if seed == 0 else None
+    study = seed_verdicts(chapter, key) if seed == 0 and not seed_independent else None
     seeds_col, stable_col = [], []
     for c in claim_df.itertuples():
+        if seed_independent:
+            seeds_col.append(NOT_APPLICABLE)
+            stable_col.append(NOT_APPLICABLE)
+            continue
         found = None if study is None else study[(study.artefact == c.artefact) & (study.claim == c.claim)]
         if found is None or not len(found):
             seeds_col.append("not measured")

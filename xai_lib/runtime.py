@@ -31,13 +31,10 @@ def tune_allocator() -> bool:
     thresholds of glibc's malloc set to :data:`ALLOCATOR_THRESHOLD`. By default glibc maps every block above
     32 MB (far less in a Dask worker, whose nanny sets ``MALLOC_TRIM_THRESHOLD_=65536``) afresh and unmaps it
     when it is freed, so a model call whose activations exceed that faults every page in again, call after call.
-    Measured on this book's 2-core machine: IG on 16 ``shapes`` images at 64 evaluations per call 5.9 s -> 4.0 s
-    (32 per call: unchanged), one IDGI-tables shard 27.4 s -> 24.8 s; a Dask worker's IDGI task took 22.4 s with
-    the nanny's setting and 12.2 s with glibc's defaults set back. Where memory comes from does not change the
-    arithmetic: three trained models' weights and a shard's scores came out bit for bit the same, and every
-    chapter's checked outputs are executed under it. The cost: up to that much freed memory stays with the
-    process instead of going back to the system. Returns whether the thresholds were set (``False``: already,
-    or not glibc)."""
+    Where memory comes from does not change the arithmetic (trained weights and chapter outputs are bit for bit the
+    same with and without it; see ``benchmarks/README.md`` for its effect on speed). The cost: up to that much freed
+    memory stays with the process instead of going back to the system. Returns whether the thresholds were set
+    (``False``: already, or not glibc)."""
     global _ALLOCATOR_TUNED
     if _ALLOCATOR_TUNED:
         return False

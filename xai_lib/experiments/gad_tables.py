@@ -4,11 +4,13 @@ For every image, method (the paper's five) and class output ``a`` of the pair: t
 (pixels in the top ``keep`` share of the original's and of every support's map), their convex hulls, RC (eq. 1;
 NaN where the GAD mask is empty: it has no hull), RS (eq. 2) of the GAD hull and of the supplementary region on
 output ``a`` with the occluded pixels set to ``fill`` and, as a second occlusion value, to ``other_fill``, the
-regions' areas in pixels, and, where the data has masks of the part that separates the classes, the share of the
-important pixels on it. The support regressions come from the content-keyed cache (the chapter trains them before
-sharding: every worker loads the same supports). Also the paper's cells that stand beside ours
-(:func:`paper_cells`), Holm's adjustment of a family of p-values (:func:`holm_adjusted`) and the verdict of a count
-with undecided members (:func:`verdict_with_undecided`).
+regions' areas in pixels, the kept shares of the image, and, where the data has masks of the part that separates
+the classes, the share of the important pixels on it and the share of its pixels among the important ones. The
+support regressions come from the content-keyed cache (the chapter trains them before sharding: every worker loads
+the same supports). Also the paper's cells that stand beside ours
+(:func:`paper_cells`), Holm's adjustment of a family of p-values (:func:`holm_adjusted`), the verdict of a count
+with undecided members (:func:`verdict_with_undecided`) and the level of the images' background (:func:`border_level`),
+which an occlusion value can match or not.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from .common import shard_data
 
 ROW_COLUMNS = ("image", "method", "output", "class", "logit", "RC", "GAD empty", "RS GAD", "RS Sup",
                "RS GAD other fill", "RS Sup other fill", "area GAD", "area Sup", "part share original",
-               "part share GAD", "kept share")  # fmt: skip
+               "part share GAD", "part kept original", "part kept GAD", "kept share",
+               "kept share original")  # fmt: skip
 #: the methods of the paper's Table 2 claim (GAD's region matters more per pixel for these; not for Saliency)
 CLAIM_METHODS = ("Deconvolution", "InputXGradient", "GuidedBackprop", "IntegratedGradients")
 #: the paper's dataset that stands beside each of ours (``shapes_pair``: cat vs dog faces, our cat x dog); datasets
@@ -76,6 +79,17 @@ def verdict_with_undecided(passing: int, undecided: int, total: int) -> str:
     return low if low == high else "inconclusive"
 
 
+def border_level(images: torch.Tensor, width: int = 2) -> np.ndarray:
+    """Per image, the mean value of its outer ring of ``width`` pixels over every channel (``images``: ``(N, C, H,
+    W)``, in the model's input space): the level of the background where the object does not reach the border. An
+    occlusion value near it adds little of its own to the occluded region; one far from it paints a patch."""
+    if images.ndim != 4 or min(images.shape[-2:]) <= 2 * width or width < 1:
+        raise ValueError(f"images: expected (N, C, H, W) larger than twice width={width}, got {tuple(images.shape)}")
+    ring = torch.ones(images.shape[-2:], dtype=torch.bool)
+    ring[width:-width, width:-width] = False
+    return images[..., ring].double().mean((1, 2)).cpu().numpy()
+
+
 def paper_cells(paper: pd.DataFrame, table: int, dataset: str | None = None) -> pd.DataFrame:
     """The paper's cells of ``table`` (1 or 2) for the paper's dataset that stands beside ``dataset`` (all of them
     when ``dataset`` has none, see :data:`PAPER_DATASET`), one row per (dataset, arch, method, output) with the
@@ -108,8 +122,10 @@ def supports_for(system, p: dict) -> tuple[dict, tuple[int, int]]:
 
 
 def scores(p: dict) -> dict[str, pd.DataFrame]:
-    """Task: RC, RS (under ``p["fill"]`` and ``p["other_fill"]``; NaN without it), kept share and share on the
-    discriminative part for the shard's images (see the module notes)."""
+    """Task: RC, RS (under ``p["fill"]`` and ``p["other_fill"]``; NaN without it), the kept shares of the image
+    (GAD's and the original's), and, with masks of the discriminative part, the share of each map's important pixels
+    on the part (``part share ...``) and the share of the part's pixels among them (``part kept ...``) for the
+    shard's images (see the module notes)."""
     system, data = shard_data(p)
     sups, outputs = supports_for(system, p)
     dev = system.device
@@ -142,14 +158,16 @@ def scores(p: dict) -> dict[str, pd.DataFrame]:
             rc[~g.gad.flatten(1).any(1).numpy()] = np.nan
             if data.masks is not None:
                 on_part = (share_inside(g.important, data.masks), share_inside(g.gad, data.masks))
+                part_kept = (share_inside(data.masks, g.important), share_inside(data.masks, g.gad))
             else:
-                on_part = (np.full(len(x), np.nan),) * 2
+                on_part = part_kept = (np.full(len(x), np.nan),) * 2
             for i, img in enumerate(p["indices"]):
                 rows.append({"image": img, "method": method, "output": k, "class": int(data.labels[i]),
                              "logit": float(logits[i, out]), "RC": float(rc[i]), "GAD empty": not bool(g.gad[i].any()),
                              **{name: values[i] for name, values in scores_rs.items()}, "area GAD": int(area_g[i]),
                              "area Sup": int(area_s[i]), "part share original": on_part[0][i],
-                             "part share GAD": on_part[1][i],
-                             "kept share": float(g.gad[i].float().mean())})  # fmt: skip
+                             "part share GAD": on_part[1][i], "part kept original": part_kept[0][i],
+                             "part kept GAD": part_kept[1][i], "kept share": float(g.gad[i].float().mean()),
+                             "kept share original": float(g.important[i].float().mean())})  # fmt: skip
     return {"rows": pd.DataFrame(rows, columns=list(ROW_COLUMNS)),
             "skipped": pd.DataFrame(skipped, columns=["method", "reason"])}  # fmt: skip

@@ -432,6 +432,35 @@ def family_by_dataset(pairs: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+#: metrics that score one map twice over the same evidence (one insertion curve as probability and as ratio; one
+#: set of bokeh images as SIC and AIC; one binary or continuous map as MAE): near-duplicates, one family each; every
+#: other metric is its own family
+METRIC_FAMILY = {
+    "insertion (prob)": "insertion", "insertion (ratio)": "insertion",
+    "SIC (entropy)": "SIC/AIC (entropy)", "AIC (entropy)": "SIC/AIC (entropy)",
+    "SIC (MS-SSIM)": "SIC/AIC (MS-SSIM)", "AIC (MS-SSIM)": "SIC/AIC (MS-SSIM)",
+    "MAE (best threshold)": "MAE", "MAE (continuous)": "MAE",
+}  # fmt: skip
+
+
+def family_groups(pairs: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """:func:`family_by_dataset` with near-duplicate cells counted once: the matched cells of :func:`family_pairs`
+    grouped by (dataset, training level, base method, metric family of :data:`METRIC_FAMILY`); a group is won on the
+    VGG side only when the sum of its cells' ``difference`` is positive, on the ResNet side only when it is negative.
+    Per dataset: ``groups``, ``VGG only``, ``ResNet only``, ``p`` (McNemar's exact test on the groups won on one
+    side only) and ``verdict`` by :func:`family_by_dataset`'s rule."""
+    columns = ["dataset", "groups", "VGG only", "ResNet only", "p", "verdict"]
+    if not len(pairs):
+        return pd.DataFrame(columns=columns)
+    keyed = pairs.assign(family=pairs.metric.map(lambda m: METRIC_FAMILY.get(m, m)))
+    lean = keyed.groupby(["dataset", "level", "base", "family"], sort=False).difference.sum().reset_index()
+    side = np.sign(lean["difference"]).astype(int)
+    grouped = pd.DataFrame({"dataset": lean["dataset"], "better VGG": (side > 0).astype(int),
+                            "better ResNet": (side < 0).astype(int), "difference": side})  # fmt: skip
+    out = family_by_dataset(grouped, alpha).rename(columns={"cells": "groups"})
+    return out[columns]
+
+
 def paper_cells() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The paper's Tables 1-4 per (metric, method): mean, min and max over its 11 ImageNet models, and the share
     of models on which the IDGI version beats its base method. The paper's MAE is taken at the best threshold: it
