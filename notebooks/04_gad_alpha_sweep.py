@@ -188,8 +188,8 @@ print(f"{names[0]} (a) vs {names[1]} (b); supports trained on {len(train_rows)} 
 #   the *within-class* rank correlation: the lowest of the same correlation computed among the samples of one class
 #   (two classes, two outputs). GAD's premise (paper Fig. 1) is that the shifted outputs "preserve relations between
 #   samples from the same class": that is the within-class one. The pooled one mostly measures the class split: a
-#   support that kept the classes apart and ordered each class at random would still score $3n^2 / (4n^2 - 1)
-#   \approx 0.75$ pooled on two well separated classes of $n$ samples each (the table's *class split only* column
+#   support that kept the classes apart and ordered each class at random would still score $3n^2 / (4n^2 - 1)$,
+#   which tends to $\tfrac{3}{4}$, pooled on two well separated classes of $n$ samples each (the table's *class split only* column
 #   computes that floor on these outputs).
 #
 # The fit, the shift realised and the within-class correlation come with $95\%$ bootstrap intervals over the

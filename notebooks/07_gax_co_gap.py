@@ -908,7 +908,7 @@ for _, top in best.iterrows():
     sys_ = next(x for x in loaded if x.name == top.system)
     cell = co_table[(co_table.system == top.system) & (co_table.method == top.method) & (co_table.AX == top.AX)
                     & (co_table.softmax == top.softmax)].sort_values("image")  # fmt: skip
-    rows_x = torch.as_tensor(cell.image.to_numpy())
+    rows_x = torch.as_tensor(cell.image.to_numpy().copy())
     logits_x = batched_logits(sys_.model, sys_.data("test").inputs[rows_x].to(dev)).cpu()
     confidence = torch.softmax(logits_x.double(), 1).max(1).values
     right_c = cell.correct.to_numpy(bool)
