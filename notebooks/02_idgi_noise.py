@@ -503,8 +503,8 @@ else:
 report.glue("jpeg_sentence", jpeg_sentence)
 more_cancel = tmlr.loc[tmlr["L1 / |sum|, base"] > tmlr["L1 / |sum|, + IDGI"], "method"].tolist()
 report.glue("cancellation_sentence", (
-    "Cancellation: the base maps' L1 norm is " + ", ".join(f"{r['L1 / |sum|, base']:.2g}" for _, r in tmlr.iterrows())
-    + " times their sum, IDGI's " + ", ".join(f"{r['L1 / |sum|, + IDGI']:.2g}" for _, r in tmlr.iterrows())
+    "Cancellation: the base maps' L1 norm is " + ", ".join(f"{r['L1 / |sum|, base']:.1e}" for _, r in tmlr.iterrows())
+    + " times their sum, IDGI's " + ", ".join(f"{r['L1 / |sum|, + IDGI']:.1e}" for _, r in tmlr.iterrows())
     + f" ({', '.join(tmlr.method)}; medians over the images): "
     + (f"the base maps cancel more for {len(more_cancel)} of {len(tmlr)} methods, so the study's measure, which grows "
        "with cancellation, leans towards IDGI there." if more_cancel else
@@ -514,7 +514,7 @@ report.glue("cancellation_sentence", (
 report.show(
     tmlr,
     {
-        c: "{:.1g}" if c.startswith(("TMLR", "p")) else "{:.2g}"
+        c: "{:.1g}" if c.startswith(("TMLR", "p")) else "{:.1e}" if c.startswith("L1 /") else "{:.2g}"
         for c in tmlr.columns
         if c.startswith(("TMLR", "L1", "p"))
     },
