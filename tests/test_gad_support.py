@@ -196,6 +196,23 @@ def test_fit_interval_on_known_errors():
         fit_interval(e, e0[:5])
 
 
+def test_row_bootstrap_intervals_keep_their_values():
+    """Pinned values of the shift and fit intervals (computed before the two shared one resampling helper): the same
+    random streams, the same numbers, bit for bit; with resamples whose denominator sums to 0 (left out of the ratio,
+    a fit of 1)."""
+    from xai_lib.gad_support import fit_interval
+
+    rng = np.random.default_rng(7)
+    num, den = rng.normal(1.0, 1.0, 25), np.where(np.arange(25) < 3, 1.0, 0.0)
+    assert ratio_interval(num, den, n_boot=200, seed=3, level=0.9) == (2.34807467282475, 14.454852186010124)
+    num, den = rng.normal(3.0, 1.0, 30), rng.uniform(2, 5, 30)
+    assert ratio_interval(num, den, n_boot=300, seed=4) == (0.6679527540340013, 0.8928919456672333)
+    e, e0 = rng.uniform(0, 2, 20), np.where(np.arange(20) < 2, 4.0, 0.0)
+    assert fit_interval(e, e0, n_boot=200, seed=3, level=0.9) == (-3.843273886046887, 1.0)
+    e, e0 = rng.uniform(0, 2, 30), rng.uniform(2, 4, 30)
+    assert fit_interval(e, e0, n_boot=300, seed=4) == (0.6025387246574778, 0.730134915635718)
+
+
 def test_within_class_rank_and_the_class_split_floor():
     """The pooled rank correlation mostly measures the class split: two separated classes of n samples whose order
     inside each class is random score 3 n^2 / (4 n^2 - 1) (about 0.75) pooled, and about 0 within a class; a support

@@ -164,22 +164,40 @@ def shift_realised(original: torch.Tensor, support: torch.Tensor, own_is_a: torc
     return realised / requested
 
 
+def _row_bootstrap(top, bottom, statistic, n_boot: int, seed: int, level: float, names: str) -> tuple[float, float]:
+    """Percentile bootstrap interval (``level``) of a statistic of two row sums: the rows of ``top`` and ``bottom``
+    (``(N,)`` each) are resampled with replacement, together (``n_boot`` resamples drawn at once from
+    ``default_rng(seed)``), and ``statistic(sum of top, sum of bottom)`` maps the ``(n_boot,)`` resampled sums to the
+    resamples' values (it may leave resamples out); NaNs when it leaves every one out. ``names`` names the two
+    arguments in the error of a bad shape. The one resampling of :func:`ratio_interval` and :func:`fit_interval`."""
+    t, b = np.asarray(top, dtype=float), np.asarray(bottom, dtype=float)
+    if t.shape != b.shape or t.ndim != 1 or not len(t):
+        raise ValueError(f"{names}: expected two (N,) arrays of one shape with N > 0, got {t.shape} and {b.shape}")
+    if not 0 < level < 1:
+        raise ValueError(f"level: expected a share in (0, 1), got {level!r}")
+    idx = np.random.default_rng(seed).integers(0, len(t), size=(n_boot, len(t)))
+    values = statistic(t[idx].sum(1), b[idx].sum(1))
+    if not len(values):
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2
+    return float(np.quantile(values, tail)), float(np.quantile(values, 1 - tail))
+
+
+def _ratios(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """``top / bottom`` of the resamples whose ``bottom`` is not 0 (the others are left out)."""
+    return top[bottom != 0] / bottom[bottom != 0]
+
+
+def _fits(errors: np.ndarray, untrained: np.ndarray) -> np.ndarray:
+    """``1 - errors / untrained``, and 1 where ``untrained`` is 0 (nothing asked for)."""
+    return np.where(untrained > 0, 1.0 - errors / np.where(untrained > 0, untrained, 1.0), 1.0)
+
+
 def ratio_interval(num, den, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of ``sum(num) / sum(den)`` over rows resampled with replacement (``(N,)`` each;
     the :data:`SHIFT` of :func:`fidelity` is such a ratio: the gaps' changes over the changes asked for). Resamples
     whose ``den`` sums to 0 are left out; NaNs when every one does."""
-    n, d = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
-    if n.shape != d.shape or n.ndim != 1 or not len(n):
-        raise ValueError(f"num, den: expected two (N,) arrays of one shape with N > 0, got {n.shape} and {d.shape}")
-    if not 0 < level < 1:
-        raise ValueError(f"level: expected a share in (0, 1), got {level!r}")
-    idx = np.random.default_rng(seed).integers(0, len(n), size=(n_boot, len(n)))
-    top, bottom = n[idx].sum(1), d[idx].sum(1)
-    ratios = top[bottom != 0] / bottom[bottom != 0]
-    if not len(ratios):
-        return float("nan"), float("nan")
-    tail = (1 - level) / 2
-    return float(np.quantile(ratios, tail)), float(np.quantile(ratios, 1 - tail))
+    return _row_bootstrap(num, den, _ratios, n_boot, seed, level, "num, den")
 
 
 def _row_correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -315,16 +333,7 @@ def fit_interval(
     :func:`fidelity`) over rows resampled with replacement: ``errors`` are the support's per-row squared errors to
     the shifted targets, ``errors_untrained`` the original's (``(N,)`` each). A resample whose untrained errors sum
     to 0 (nothing asked for) has a fit of 1, as :func:`fidelity` gives it."""
-    e, e0 = np.asarray(errors, dtype=float), np.asarray(errors_untrained, dtype=float)
-    if e.shape != e0.shape or e.ndim != 1 or not len(e):
-        raise ValueError(f"errors: expected two (N,) arrays of one shape with N > 0, got {e.shape} and {e0.shape}")
-    if not 0 < level < 1:
-        raise ValueError(f"level: expected a share in (0, 1), got {level!r}")
-    idx = np.random.default_rng(seed).integers(0, len(e), size=(n_boot, len(e)))
-    num, den = e[idx].sum(1), e0[idx].sum(1)
-    fits = np.where(den > 0, 1.0 - num / np.where(den > 0, den, 1.0), 1.0)
-    tail = (1 - level) / 2
-    return float(np.quantile(fits, tail)), float(np.quantile(fits, 1 - tail))
+    return _row_bootstrap(errors, errors_untrained, _fits, n_boot, seed, level, "errors")
 
 
 def support_models(

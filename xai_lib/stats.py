@@ -1,4 +1,5 @@
-"""Small statistics shared by the chapters: AUROC with a bootstrap CI, Youden's threshold, bootstrap of means."""
+"""Small statistics shared by the chapters: AUROC with a bootstrap CI, the difference of two AUROCs (independent or
+paired samples), Youden's threshold, bootstrap of means, paired comparisons."""
 
 from __future__ import annotations
 
@@ -14,6 +15,17 @@ def _check(scores, positives) -> tuple[np.ndarray, np.ndarray]:
     if not np.isfinite(s).all():
         raise ValueError("scores: contains NaN or infinite values")
     return s, p
+
+
+def _too_few(min_per_class: int, *labellings: np.ndarray) -> bool:
+    """Does a class (True or False) of any of these boolean labellings have fewer than ``min_per_class`` items?"""
+    return min(min(p.sum(), (~p).sum()) for p in labellings) < min_per_class
+
+
+def _percentile_interval(boots: np.ndarray, level: float) -> tuple[float, float]:
+    """The percentile interval (``level``) of bootstrap values."""
+    lo, hi = np.quantile(boots, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(lo), float(hi)
 
 
 def mann_whitney_auc(pos: np.ndarray, neg: np.ndarray) -> float:
@@ -32,17 +44,16 @@ def auroc_ci(
     Returns NaNs when a class has fewer than ``min_per_class`` samples (no meaningful estimate).
     """
     s, p = _check(scores, positives)
-    n_pos, n_neg = int(p.sum()), int((~p).sum())
-    if min(n_pos, n_neg) < min_per_class:
+    if _too_few(min_per_class, p):
         return float("nan"), float("nan"), float("nan")
+    n_pos, n_neg = int(p.sum()), int((~p).sum())
     auc = float(roc_auc_score(p, s))
     rng = np.random.default_rng(seed)
     pos, neg = s[p], s[~p]
     boots = np.empty(n_boot)
     for b in range(n_boot):
         boots[b] = mann_whitney_auc(rng.choice(pos, n_pos), rng.choice(neg, n_neg))
-    lo, hi = np.quantile(boots, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return auc, float(lo), float(hi)
+    return (auc, *_percentile_interval(boots, level))
 
 
 def auroc_difference_ci(
@@ -55,11 +66,16 @@ def auroc_difference_ci(
     seed: int = 0,
     min_per_class: int = 5,
 ) -> tuple[float, float, float]:
-    """AUROC(a) - AUROC(b) for two independent samples, with a percentile bootstrap CI (each sample resampled
-    within its classes). NaNs when either sample has fewer than ``min_per_class`` of a class."""
+    """AUROC(a) - AUROC(b) for two **independent** samples (different items: e.g. one detector on two datasets, or
+    two detectors each scored on its own test set), with a percentile bootstrap CI (each sample resampled within its
+    classes, independently of the other). NaNs when either sample has fewer than ``min_per_class`` of a class.
+
+    When both detectors score the **same** items, use :func:`paired_auroc_difference_ci`: resampling the items once
+    for both keeps the correlation of the two AUROCs, which this independent resampling ignores (its interval is
+    then too wide, or too narrow when the scores are anti-correlated)."""
     sa, pa = _check(scores_a, positives_a)
     sb, pb = _check(scores_b, positives_b)
-    if min(pa.sum(), (~pa).sum(), pb.sum(), (~pb).sum()) < min_per_class:
+    if _too_few(min_per_class, pa, pb):
         return float("nan"), float("nan"), float("nan")
     diff = float(roc_auc_score(pa, sa) - roc_auc_score(pb, sb))
     rng = np.random.default_rng(seed)
@@ -68,8 +84,51 @@ def auroc_difference_ci(
     for i in range(n_boot):
         aucs = [mann_whitney_auc(rng.choice(pos, len(pos)), rng.choice(neg, len(neg))) for pos, neg in groups]
         boots[i] = aucs[0] - aucs[1]
-    lo, hi = np.quantile(boots, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return diff, float(lo), float(hi)
+    return (diff, *_percentile_interval(boots, level))
+
+
+def paired_auroc_difference_ci(
+    scores_a,
+    scores_b,
+    positives,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+    min_per_class: int = 5,
+    positives_b=None,
+) -> tuple[float, float, float]:
+    """AUROC(a) - AUROC(b) of two detectors scored on the **same** items, with a percentile bootstrap CI that
+    resamples the items once for both detectors, so their correlation is kept. ``positives`` are the items'
+    classes for both, or for ``a`` only when ``positives_b`` gives ``b``'s (two models scored on the same test
+    images, each right or wrong on its own). The items are resampled within each group of equal classes (under
+    both labellings), so every resample keeps each detector's class counts. NaNs when a class of either
+    labelling has fewer than ``min_per_class`` items.
+
+    For two **independent** samples (different items) use :func:`auroc_difference_ci`."""
+    a, b = np.asarray(scores_a, dtype=float), np.asarray(scores_b, dtype=float)
+    p = np.asarray(positives, dtype=bool)
+    q = p if positives_b is None else np.asarray(positives_b, dtype=bool)
+    if a.shape != b.shape or a.shape != p.shape or q.shape != p.shape or a.ndim != 1:
+        raise ValueError(
+            f"scores_b, positives, positives_b: expected the shape of scores_a {a.shape}, got {b.shape}, {p.shape}, "
+            f"{q.shape}"
+        )
+    if _too_few(min_per_class, p, q):
+        return float("nan"), float("nan"), float("nan")
+
+    def difference(items: np.ndarray) -> float:
+        pa, pb = p[items], q[items]
+        auc_a = mann_whitney_auc(a[items][pa], a[items][~pa])
+        return auc_a - mann_whitney_auc(b[items][pb], b[items][~pb])
+
+    diff = difference(np.arange(len(a)))
+    groups = [np.flatnonzero((p == u) & (q == v)) for u in (True, False) for v in (True, False)]
+    groups = [g for g in groups if len(g)]
+    rng = np.random.default_rng(seed)
+    boots = np.empty(n_boot)
+    for k in range(n_boot):
+        boots[k] = difference(np.concatenate([rng.choice(g, len(g)) for g in groups]))
+    return (float(diff), *_percentile_interval(boots, level))
 
 
 def youden_threshold(scores, positives) -> float:
@@ -89,8 +148,7 @@ def bootstrap_mean_ci(values, n_boot: int = 1000, level: float = 0.95, seed: int
         return float("nan"), float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     means = rng.choice(v, (n_boot, len(v))).mean(1)
-    lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return float(v.mean()), float(lo), float(hi)
+    return (float(v.mean()), *_percentile_interval(means, level))
 
 
 def paired_comparison(

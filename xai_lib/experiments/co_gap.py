@@ -33,7 +33,7 @@ from ..gax import METHODS, heatmaps, kappa
 from ..models.preprocess import Preprocessed
 from ..models.training import batched_logits
 from ..report import PARTLY_FROM, interval_verdict, verdict
-from ..stats import mann_whitney_auc
+from ..stats import mann_whitney_auc, paired_auroc_difference_ci  # re-exported: the chapters import it from here
 from .common import shard_data
 
 VARIANTS = (("sum", False), ("sum", True), ("mul", False), ("mul", True))  # (AX process, softmax)
@@ -162,49 +162,6 @@ def empty(columns: Sequence[str]) -> pd.DataFrame:
 
 
 # -- statistics that decide the chapter's claims -----------------------------------------------------------------
-
-
-def paired_auroc_difference_ci(
-    scores_a,
-    scores_b,
-    positives,
-    n_boot: int = 1000,
-    level: float = 0.95,
-    seed: int = 0,
-    min_per_class: int = 5,
-    positives_b=None,
-) -> tuple[float, float, float]:
-    """AUROC(a) - AUROC(b) of two detectors scored on the **same** items, with a percentile bootstrap CI that
-    resamples the items once for both detectors, so their correlation is kept. ``positives`` are the items'
-    classes for both, or for ``a`` only when ``positives_b`` gives ``b``'s (two models scored on the same test
-    images, each right or wrong on its own). The items are resampled within each group of equal classes (under
-    both labellings), so every resample keeps each detector's class counts. NaNs when a class of either
-    labelling has fewer than ``min_per_class`` items."""
-    a, b = np.asarray(scores_a, dtype=float), np.asarray(scores_b, dtype=float)
-    p = np.asarray(positives, dtype=bool)
-    q = p if positives_b is None else np.asarray(positives_b, dtype=bool)
-    if a.shape != b.shape or a.shape != p.shape or q.shape != p.shape or a.ndim != 1:
-        raise ValueError(
-            f"scores_b, positives, positives_b: expected the shape of scores_a {a.shape}, got {b.shape}, {p.shape}, "
-            f"{q.shape}"
-        )
-    if min(p.sum(), (~p).sum(), q.sum(), (~q).sum()) < min_per_class:
-        return float("nan"), float("nan"), float("nan")
-
-    def difference(items: np.ndarray) -> float:
-        pa, pb = p[items], q[items]
-        auc_a = mann_whitney_auc(a[items][pa], a[items][~pa])
-        return auc_a - mann_whitney_auc(b[items][pb], b[items][~pb])
-
-    diff = difference(np.arange(len(a)))
-    groups = [np.flatnonzero((p == u) & (q == v)) for u in (True, False) for v in (True, False)]
-    groups = [g for g in groups if len(g)]
-    rng = np.random.default_rng(seed)
-    boots = np.empty(n_boot)
-    for k in range(n_boot):
-        boots[k] = difference(np.concatenate([rng.choice(g, len(g)) for g in groups]))
-    lo, hi = np.quantile(boots, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return float(diff), float(lo), float(hi)
 
 
 def cells_verdict(cell_verdicts: Sequence[str]) -> str:
