@@ -81,7 +81,7 @@ import xai_lib
 from xai_lib import params, report
 from xai_lib.data import EMBEDDED, load_dataset, shapes, sklearn_sets
 from xai_lib.models import DEFAULT_MODELS, batched_logits, default_model_info, shipped
-from xai_lib.plotting import confusion_matrix, image_grid, plot_confusion, save_figure, save_table
+from xai_lib.plotting import confusion_matrix, finish, image_grid, plot_confusion, save_table, to_hwc
 from xai_lib.systems import load_system, parse_systems
 
 prof = xai_lib.get_profile(profile)
@@ -207,8 +207,7 @@ def show_examples(spec: str, n: int) -> None:
     title = spec if not spec.startswith("imagefolder:") else Path(spec.split(":", 1)[1]).name
     fig.suptitle(f"{title} (test split){f'; contour: {drawn}' if masks is not None else ''}",
                  y=1.02, fontsize=10)  # fmt: skip
-    save_figure(fig, out / f"examples_{title}.png")
-    plt.show()
+    finish(fig, out / f"examples_{title}.png", tight=False)
 
 
 for spec in dataset_specs:
@@ -389,9 +388,7 @@ if registry_pairs:
     ax.set_xlabel("fraction of training")
     ax.set_ylabel("validation accuracy")
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    save_figure(fig, out / "training_curves.png")
-    plt.show()
+    finish(fig, out / "training_curves.png")
 
 # %% [markdown]
 # ### Confusion matrices
@@ -412,9 +409,7 @@ for spec in dataset_specs:
         cm = confusion_matrix(test.labels, pred_class, test.num_classes + extra)
         labels = list(test.class_names) + (["other output"] if extra else [])
         plot_confusion(cm, labels, ax, title=f"{name}: acc {np.trace(cm) / cm.sum():.3f}")
-    fig.tight_layout()
-    save_figure(fig, out / f"confusion_{Path(spec).name}.png")
-    plt.show()
+    finish(fig, out / f"confusion_{Path(spec).name}.png")
 
 # %% [markdown]
 # ## Your own system
@@ -436,7 +431,7 @@ with tempfile.TemporaryDirectory() as tmp:
     for name, c in keep.items():
         (folder / name).mkdir(parents=True)
         for k, i in enumerate(torch.nonzero(src.labels == c).flatten()[:8].tolist()):
-            img = Image.fromarray((src.inputs[i].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
+            img = Image.fromarray((to_hwc(src.inputs[i]) * 255).round().astype(np.uint8))
             side = img.size[0]
             if k % 3 == 1:  # a JPEG at 1.5 times the size
                 img.resize((3 * side // 2, 3 * side // 2), Image.BILINEAR).save(folder / name / f"{k}.jpg", quality=95)

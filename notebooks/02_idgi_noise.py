@@ -97,7 +97,7 @@ from xai_lib.attribution import (
 from xai_lib.experiments import conditioning
 from xai_lib.metrics import saliency_2d
 from xai_lib.models import batched_logits
-from xai_lib.plotting import saliency_grid, save_figure, save_table
+from xai_lib.plotting import finish, saliency_grid, save_table
 from xai_lib.systems import load_system, single
 
 prof = xai_lib.get_profile(profile)
@@ -163,8 +163,7 @@ ax.set_ylabel("$x_2$")
 ax.set_aspect("equal")
 ax.legend(fontsize=7, loc="lower right")
 ax.set_title(f"level sets of f; step {step} of {n_toy} decomposed")
-save_figure(fig, out / "fig2_directions.png")
-plt.show()
+finish(fig, out / "fig2_directions.png", tight=False)
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -293,8 +292,7 @@ ax.set_title(
     f"{'stays at round-off' if idgi_complete else 'is not complete to round-off'}"
 )
 ax.legend(fontsize=8)
-save_figure(fig, out / "completeness_vs_steps.png")
-plt.show()
+finish(fig, out / "completeness_vs_steps.png", tight=False)
 
 # %% [markdown]
 # ## The maps (paper Fig. 3), and is IDGI's noise really off the object?
@@ -316,8 +314,7 @@ for name, method in methods.items():
     maps[name], maps[name + "\n+ IDGI"] = (a.cpu() for a in method.attribute_with_idgi(show, show_t, n_steps=n))
 maps["VG"] = VanillaGradient(sys_.model, output).attribute(show, show_t).cpu()
 fig = saliency_grid(show.cpu(), maps)
-save_figure(fig, out / "fig3_maps.png")
-plt.show()
+finish(fig, out / "fig3_maps.png", tight=False)
 
 # %%
 # NBVAL_CHECK_OUTPUT

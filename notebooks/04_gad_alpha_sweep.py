@@ -112,7 +112,7 @@ from xai_lib.gad_support import (
     support_models,
 )
 from xai_lib.models import batched_logits
-from xai_lib.plotting import save_figure, save_table
+from xai_lib.plotting import finish, save_table, to_hwc
 from xai_lib.stats import paired_comparison
 from xai_lib.systems import load_system, single
 
@@ -258,9 +258,7 @@ for ax, (label, m) in zip(np.atleast_1d(axes), models.items(), strict=True):
     ax.set_xlabel(f"output {names[0]}", fontsize=8)
 np.atleast_1d(axes)[0].set_ylabel(f"output {names[1]}", fontsize=8)
 np.atleast_1d(axes)[0].legend(fontsize=7, markerscale=3)
-fig.tight_layout()
-save_figure(fig, out / "outputs_scatter.png")
-plt.show()
+finish(fig, out / "outputs_scatter.png")
 if top_alpha is None:
     moved_sentence = report.not_measured("the fixed sweep has no support with alpha above 0")
 else:
@@ -341,9 +339,7 @@ for ax in axes:
     if top_alpha is not None:
         ax.axvline(top_alpha, color="0.6", ls="--", lw=0.8)
 axes[1].legend(fontsize=7)
-fig.tight_layout()
-save_figure(fig, out / "region_vs_alpha.png")
-plt.show()
+finish(fig, out / "region_vs_alpha.png")
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -410,7 +406,7 @@ cols = 2 + len(fixed_pos) + 1
 fig, axes = plt.subplots(len(methods), cols, figsize=(1.55 * cols, 1.6 * len(methods)), squeeze=False)
 img = xs[0].cpu()
 for r, method in enumerate(methods):
-    axes[r, 0].imshow(img.permute(1, 2, 0).numpy().squeeze(), cmap="gray")
+    axes[r, 0].imshow(to_hwc(img), cmap="gray")
     axes[r, 0].set_ylabel(method[:14], fontsize=7)
     panels = [("original", maps[method, "original"][0])] + [(f"α={a:g}", maps[method, a][0]) for a in fixed_pos]
     for c, (title, attr) in enumerate(panels, start=1):
@@ -425,9 +421,7 @@ for r, method in enumerate(methods):
 for ax in axes.flat:
     ax.set_xticks([])
     ax.set_yticks([])
-fig.tight_layout()
-save_figure(fig, out / "fig3_intersection.png")
-plt.show()
+finish(fig, out / "fig3_intersection.png")
 
 # %% [markdown]
 # ## Automatic alpha selection

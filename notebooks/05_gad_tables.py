@@ -93,7 +93,7 @@ from xai_lib.experiments import common, gad_tables
 from xai_lib.experiments.gad_tables import CLAIM_METHODS, paper_cells, paper_label
 from xai_lib.gad import importance
 from xai_lib.gad_support import FIT, GAD_METHODS, SHIFT, SPLIT_ONLY, WITHIN, fidelity, gad_maps
-from xai_lib.plotting import save_figure, save_table
+from xai_lib.plotting import finish, save_table, to_hwc
 from xai_lib.stats import bootstrap_mean_ci, paired_comparison
 from xai_lib.systems import load_system, load_systems, single
 
@@ -655,7 +655,7 @@ if first is not None:
                 for k, o in ((1, out_a), (2, out_b))}  # fmt: skip
     g = fig_maps["IntegratedGradients", 1]
     fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.6))
-    axes[0].imshow(sub.inputs[0].permute(1, 2, 0).numpy().squeeze(), cmap="gray")
+    axes[0].imshow(to_hwc(sub.inputs[0]), cmap="gray")
     axes[0].set_title("image", fontsize=8)
     axes[1].imshow(importance(g.original[0]).numpy(), cmap="magma")
     axes[1].set_title("IG importance", fontsize=8)
@@ -665,14 +665,12 @@ if first is not None:
     axes[2].set_title(f"top {keep:.0%} and its convex hull", fontsize=8)
     for ax in axes:
         ax.axis("off")
-    fig.tight_layout()
-    save_figure(fig, out / "fig4_hull.png")
-    plt.show()
+    finish(fig, out / "fig4_hull.png")
     methods_shown = sorted({m for m, _ in fig_maps}, key=GAD_METHODS.index)
     fig, axes = plt.subplots(1 + 2 * len(methods_shown), len(sub), figsize=(1.5 * len(sub), 1.45 * (1 + 2 * len(methods_shown))),
                              squeeze=False)  # fmt: skip
     for j in range(len(sub)):
-        axes[0, j].imshow(sub.inputs[j].permute(1, 2, 0).numpy().squeeze(), cmap="gray")
+        axes[0, j].imshow(to_hwc(sub.inputs[j]), cmap="gray")
         axes[0, j].set_title(sub.class_names[int(sub.labels[j])], fontsize=7)
         k = 1 if int(sub.labels[j]) == a else 2  # each image attributed for its own class
         for r, m in enumerate(methods_shown):
@@ -686,9 +684,7 @@ if first is not None:
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout()
-    save_figure(fig, out / "fig5_maps.png")
-    plt.show()
+    finish(fig, out / "fig5_maps.png")
 
 # %% [markdown]
 # ## Figure 6: the least-activated images of each class
@@ -715,16 +711,14 @@ if usable and len(rows):
             g = gad_maps(
                 s.model, list(sups.values()), x1, outs[k - 1], "IntegratedGradients", keep, n_steps=prof.gad_ig_steps
             )
-            axes[r, c].imshow(test.inputs[i].permute(1, 2, 0).numpy().squeeze(), cmap="gray")
+            axes[r, c].imshow(to_hwc(test.inputs[i]), cmap="gray")
             if g.hull_original[0] is not None:
                 axes[r, c].contour(g.hull_original[0].numpy().astype(float), levels=[0.5], colors="red", linewidths=1.0)
             if g.hull_gad[0] is not None:
                 axes[r, c].contour(g.hull_gad[0].numpy().astype(float), levels=[0.5], colors="lime", linewidths=1.0)
             axes[r, c].set_title(f"{s.name}: {test.class_names[cls]}", fontsize=7)
             axes[r, c].axis("off")
-    fig.tight_layout()
-    save_figure(fig, out / "fig6_least_activated.png")
-    plt.show()
+    finish(fig, out / "fig6_least_activated.png")
 
 # %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT

@@ -78,7 +78,7 @@ from IPython.display import HTML, display
 
 import xai_lib
 from xai_lib import params, report, toy2d
-from xai_lib.plotting import animation_html, pi_axis, save_figure, save_table
+from xai_lib.plotting import animation_html, finish, pi_axis, save_table
 
 prof = xai_lib.get_profile(profile)
 a1_list = params.float_list("a1_values", a1_values, lo=0.0, hi=1.0)
@@ -160,9 +160,7 @@ fig, axes = plt.subplots(1, len(a1_list), figsize=(5 * len(a1_list), 3.6), share
 for ax, a1 in zip(np.atleast_1d(axes), a1_list, strict=True):
     draw_components(ax, a1, k_eta)
 np.atleast_1d(axes)[0].legend(loc="lower left", fontsize=8)
-fig.tight_layout()
-save_figure(fig, out / "fig1_heatmaps.png")
-plt.show()
+finish(fig, out / "fig1_heatmaps.png")
 
 # %% [markdown]
 # ## The CO score along $\theta$
@@ -190,9 +188,7 @@ pi_axis(ax)
 ax.set_xlabel(r"$\theta$")
 ax.set_ylabel("CO score, eq. (1)")
 ax.legend(fontsize=7, ncol=2)
-fig.tight_layout()
-save_figure(fig, out / "co_score_vs_theta.png")
-plt.show()
+finish(fig, out / "co_score_vs_theta.png")
 co_table = pd.DataFrame(co_rows)
 save_table(co_table, out / "co_score_vs_theta.csv")
 

@@ -122,6 +122,38 @@ def test_to_hwc_and_saving(tmp_path):
     assert pd.read_csv(path).equals(df)
 
 
+def test_finish_lays_out_saves_and_shows(tmp_path, monkeypatch):
+    """The figure epilogue: tight layout (not on a constrained-layout figure, not with tight=False), the PNG written
+    as save_figure writes it, then plt.show (Agg: nothing to show; the figure stays open, as plt.show leaves it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown, laid = [], []
+    monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append(True))
+    for layout, tight, expect_tight in ((None, True, True), (None, False, False), ("constrained", True, False)):
+        fig, ax = plt.subplots(layout=layout)
+        ax.plot([0, 1], [1, 0])
+        monkeypatch.setattr(fig, "tight_layout", lambda *a, **k: laid.append(True))
+        assert plotting.finish(fig, tmp_path / "f.png", tight=tight) is None
+        assert laid == [True] * expect_tight and len(shown) == 1
+        assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert plt.fignum_exists(fig.number)  # closed by the inline backend's show, not by finish
+        plt.close(fig)
+        laid.clear()
+        shown.clear()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    fig.tight_layout()
+    plotting.save_figure(fig, tmp_path / "direct.png")
+    fig2, ax2 = plt.subplots()
+    ax2.plot([0, 1], [1, 0])
+    plotting.finish(fig2, tmp_path / "finished.png")
+    assert (tmp_path / "finished.png").read_bytes() == (tmp_path / "direct.png").read_bytes()
+    plt.close("all")
+
+
 def test_animation_html_is_self_contained():
     import matplotlib.pyplot as plt
 

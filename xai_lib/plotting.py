@@ -12,6 +12,7 @@ import pandas as pd
 import torch
 from matplotlib import animation
 from matplotlib import pyplot as plt
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from .cache import atomic_write_bytes, atomic_write_text
 
@@ -141,6 +142,18 @@ def save_figure(fig: plt.Figure, path: str | Path, dpi: int = 110) -> Path:
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     atomic_write_bytes(path, buf.getvalue())
     return path
+
+
+def finish(fig: plt.Figure, path: str | Path, tight: bool = True) -> None:
+    """A chapter figure's epilogue: ``fig.tight_layout()`` (unless ``tight`` is False, or the figure has constrained
+    layout, which lays itself out), :func:`save_figure` to ``path``, then ``plt.show()`` (which, inline in a
+    notebook, shows and closes the figure). Pass ``tight=False`` for a figure already laid out by its maker
+    (:func:`image_grid`, :func:`saliency_grid`) or meant to keep its own layout: a second layout pass can move it.
+    Returns None, so a cell that ends with it prints nothing."""
+    if tight and not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
+        fig.tight_layout()
+    save_figure(fig, path)
+    plt.show()
 
 
 def save_table(df: pd.DataFrame, path: str | Path) -> Path:
