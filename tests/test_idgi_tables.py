@@ -179,3 +179,43 @@ def test_bin_spread_on_even_and_concentrated_levels():
     assert one == {"bokeh images": 3, "bins with a bokeh image": 1, "share in the fullest bin": 1.0,
                    "effective bins": 1.0}  # fmt: skip
     assert idgi_tables.bin_spread(np.array([]))["bokeh images"] == 0
+
+
+def _rows(system: str, vg: list[float], shifts: dict[str, list[float]], metric: str = "insertion (prob)"):
+    """Tidy insertion scores of one system: VG's values, every other method VG's plus its listed per-image shift
+    (a method not listed: VG's plus 1, far above)."""
+    rows = []
+    for method in METHODS:
+        shift = [0.0] * len(vg) if method == "VG" else shifts.get(method, [1.0] * len(vg))
+        rows += [{"system": system, "image": i, "method": method, "metric": metric, "sign": "signed",
+                  "value": v + s} for i, (v, s) in enumerate(zip(vg, shift, strict=True))]  # fmt: skip
+    return rows
+
+
+def test_lowest_rows_test_the_lowest_mean_against_its_nearest_rival():
+    vg = [0.1 * i for i in range(8)]
+    s = pd.DataFrame(
+        _rows("lowest", vg, {"BlurIG": [0.05] * 8})  # VG below every image of its runner-up BlurIG
+        + _rows("above", vg, {"IG": [-0.2] * 8})  # IG below VG on every image
+        + _rows("tie", vg, {"GIG": [0.1, -0.1, 0.2, -0.2, 0.3, -0.3, 0.4, -0.35]})  # VG's mean lowest, no test
+        + _rows("few", vg[:3], {"IG": [-0.2] * 3})  # three images: too few to test
+        + _rows("lowest", vg, {"BlurIG": [0.05] * 8}, metric="SIC (entropy)")  # another table's metric: ignored
+    )
+    rows = idgi_tables.lowest_rows(s, ["insertion (prob)"], "VG", alpha=0.05, n_boot=50, seed=0)
+    assert list(rows.columns) == idgi_tables.LOWEST_COLUMNS
+    assert rows.system.tolist() == ["lowest", "above", "tie", "few"]
+    assert rows.outcome.tolist() == ["lowest", "not lowest", "undecided", "not tested"]
+    assert rows.lowest.tolist() == ["VG", "IG", "VG", "IG"]
+    assert rows["compared with"].tolist() == ["BlurIG", "IG", "GIG", "IG"]
+    np.testing.assert_allclose(rows["gap"], [0.0, 0.2, 0.0, 0.2])
+    assert rows["p"].iloc[0] == pytest.approx(2 / 2**8) and rows["rank balance"].iloc[0] == -1.0  # exact, 8 pairs
+    assert rows["images"].tolist() == [8, 8, 8, 3]
+    assert idgi_tables.lowest_verdict(rows.outcome) == "inconclusive"  # 1 lowest, 1 not, 1 undecided of 3 tested
+
+
+def test_lowest_verdict_is_the_cells_verdict_of_the_rows():
+    assert idgi_tables.lowest_verdict(["lowest", "lowest", "not tested"]) == "reproduced"
+    assert idgi_tables.lowest_verdict(["lowest", "undecided"]) == "partly"
+    assert idgi_tables.lowest_verdict(["not lowest", "not lowest", "undecided", "lowest"]) == "not reproduced"
+    assert idgi_tables.lowest_verdict(["not lowest", "undecided", "undecided"]) == "inconclusive"
+    assert idgi_tables.lowest_verdict(["not tested"]) == "not comparable"

@@ -497,3 +497,75 @@ def bin_spread(information: np.ndarray, bins: int = 100) -> dict[str, float]:
         "share in the fullest bin": float(share.max()),
         "effective bins": float(np.exp(-(share * np.log(share)).sum())),
     }
+
+
+#: the outcomes of :func:`lowest_rows` as cell verdicts of :func:`xai_lib.experiments.co_gap.cells_verdict`
+LOWEST_OUTCOMES = {"lowest": "reproduced", "not lowest": "not reproduced", "undecided": "inconclusive",
+                   "not tested": "not comparable"}  # fmt: skip
+#: the columns of :func:`lowest_rows` (also when no row exists)
+LOWEST_COLUMNS = ["metric", "system", "images", "method mean", "lowest", "compared with", "other mean", "gap",
+                  "rank balance", "p", "outcome"]  # fmt: skip
+
+
+def lowest_rows(
+    scores: pd.DataFrame, metrics, method: str = "VG", alpha: float = 0.05, n_boot: int = 1000, seed: int = 0,
+    sign: str = "book",
+) -> pd.DataFrame:  # fmt: skip
+    """Per (metric, system) row of a table (the tidy ``scores`` of ``metrics`` under the channel convention ``sign``,
+    :func:`convention`): is ``method``'s score the lowest of the row, tested on the same images? The methods' means
+    over their images order the row (as the table shows them). When ``method``'s mean is the lowest, it is compared
+    with the method of the second-lowest mean; otherwise the method of the lowest mean is compared with it. The test
+    is the paired Wilcoxon signed-rank test of :func:`xai_lib.stats.paired_comparison` (direction by the signed
+    ranks). ``outcome``: ``"lowest"`` when ``method`` is significantly lower than the second-lowest at ``alpha``;
+    ``"not lowest"`` when the lowest is significantly lower than ``method``; ``"undecided"`` otherwise (no
+    significant difference, or a significant one against the order of the means); ``"not tested"`` with fewer than
+    five images with a value on both sides, or without a score of ``method`` or of another method. Columns
+    (:data:`LOWEST_COLUMNS`): metric, system, ``images`` (the pairs tested), ``method mean``, ``lowest`` (the method
+    of the lowest mean), ``compared with``, ``other mean`` (its mean), ``gap`` (``method``'s mean minus the row's
+    lowest mean: 0 when it is the lowest), ``rank balance`` (of ``method`` minus the other: negative when
+    ``method``'s scores are lower by the signed ranks), ``p`` and ``outcome``."""
+    from ..stats import paired_comparison
+
+    part = convention(scores, sign)
+    part = part[part.metric.isin(list(metrics))]
+    rows = []
+    for metric in metrics:
+        for system in dict.fromkeys(part.system):
+            g = part[(part.metric == metric) & (part.system == system)]
+            if g.empty:
+                continue
+            wide = g.pivot(index="image", columns="method", values="value")
+            means = wide.mean().dropna().sort_values(kind="stable")
+            row = {"metric": metric, "system": system, "images": 0, "method mean": float("nan"), "lowest": "",
+                   "compared with": "", "other mean": float("nan"), "gap": float("nan"),
+                   "rank balance": float("nan"), "p": float("nan"), "outcome": "not tested"}  # fmt: skip
+            if method not in means.index or len(means) < 2:
+                rows.append(row)
+                continue
+            lowest = str(means.index[0])
+            other = str(means.index[1]) if lowest == method else lowest
+            res = paired_comparison(wide[method], wide[other], higher_is_better=False, alpha=alpha, n_boot=n_boot,
+                                    seed=seed)  # fmt: skip
+            if res["verdict"] == "n/a":
+                outcome = "not tested"
+            elif lowest == method:
+                outcome = "lowest" if res["verdict"] == "better" else "undecided"
+            else:
+                outcome = "not lowest" if res["verdict"] == "worse" else "undecided"
+            row.update({"images": int(res["n"]), "method mean": float(means[method]), "lowest": lowest,
+                        "compared with": other, "other mean": float(means[other]),
+                        "gap": float(means[method] - means.iloc[0]), "rank balance": res.get("rank balance", np.nan),
+                        "p": res["p"], "outcome": outcome})  # fmt: skip
+            rows.append(row)
+    return pd.DataFrame(rows, columns=LOWEST_COLUMNS)
+
+
+def lowest_verdict(outcomes) -> str:
+    """The verdict of "``method`` has the lowest score" from the outcomes of :func:`lowest_rows`, by
+    :func:`xai_lib.experiments.co_gap.cells_verdict` on the rows (lowest: reproduced, not lowest: not reproduced,
+    undecided: inconclusive, not tested: left out): ``reproduced`` when every tested row is ``lowest``, ``partly``
+    when at least half are, ``not reproduced`` when fewer than half are and at least half are ``not lowest``, else
+    ``inconclusive``; ``not comparable`` without a tested row."""
+    from .co_gap import cells_verdict
+
+    return cells_verdict([LOWEST_OUTCOMES[o] for o in outcomes])
