@@ -313,20 +313,6 @@ def test_scaled_ax_is_linear_in_the_scale_on_a_linear_model():
     assert table[table.scale == 1.0]["correct after"].tolist() == [False, False]
 
 
-def test_paired_auroc_difference_ci_closed_forms():
-    import numpy as np
-
-    from xai_lib.experiments.co_gap import paired_auroc_difference_ci
-
-    pos = np.array([True] * 10 + [False] * 8)
-    perfect = pos.astype(float)
-    assert paired_auroc_difference_ci(perfect, perfect, pos, n_boot=50) == (0.0, 0.0, 0.0)
-    assert paired_auroc_difference_ci(perfect, -perfect, pos, n_boot=50) == (1.0, 1.0, 1.0)
-    assert all(np.isnan(paired_auroc_difference_ci(perfect[:12], perfect[:12], pos[:12], n_boot=5)))
-    with pytest.raises(ValueError, match="scores_b"):
-        paired_auroc_difference_ci(perfect, perfect[:5], pos)
-
-
 @pytest.mark.parametrize(
     "cells,expected",
     [
@@ -427,27 +413,6 @@ def test_similarity_distance_closed_forms():
         similarity_distance(x, x[:1])
 
 
-def test_paired_auroc_difference_ci_with_two_labellings():
-    import numpy as np
-
-    from xai_lib.experiments.co_gap import paired_auroc_difference_ci
-
-    p = np.array([True] * 12 + [False] * 8)
-    q = np.array([True] * 6 + [False] * 6 + [True] * 6 + [False] * 2)  # the second model is right on other items
-    # each detector perfect for its own labelling: the difference is 0 on every resample
-    assert paired_auroc_difference_ci(p.astype(float), q.astype(float), p, n_boot=50, positives_b=q) == (0.0, 0.0, 0.0)
-    d = paired_auroc_difference_ci(p.astype(float), -q.astype(float), p, n_boot=50, positives_b=q)
-    assert d == (1.0, 1.0, 1.0)  # a perfect detector against a perfectly reversed one, class counts kept
-    # one labelling given twice is the single-labelling call, resample for resample
-    rng = np.random.default_rng(3)
-    a, b = rng.random(20), rng.random(20)
-    single = paired_auroc_difference_ci(a, b, p, n_boot=40)
-    assert paired_auroc_difference_ci(a, b, p, n_boot=40, positives_b=p) == single
-    assert all(np.isnan(paired_auroc_difference_ci(a, b, p, n_boot=5, positives_b=np.arange(20) < 17)))  # 3 wrong
-    with pytest.raises(ValueError, match="positives_b"):
-        paired_auroc_difference_ci(a, b, p, positives_b=q[:5])
-
-
 def test_shuffle_positions_keeps_the_values_and_drops_the_layout():
     from xai_lib.experiments.co_gap import shuffle_key, shuffle_positions
 
@@ -493,3 +458,71 @@ def test_best_method_counts_a_reversed_separation_and_a_dataset_needs_a_majority
     ])  # fmt: skip
     verdict, established = dataset_dependence(two)
     assert verdict == "inconclusive" and established == {"d": ["DeepLift"]}
+
+
+def test_co_gradient_of_a_linear_model_is_kappa_times_its_weights():
+    """out = W vec(z) + c: d s_co / d z = kappa . W for every input (closed form), whatever the chunking."""
+    from xai_lib.gax import co_gradient, kappa
+
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(2 * 3 * 3, 4).double()
+    model = torch.nn.Sequential(torch.nn.Flatten(), lin)
+    x = torch.rand(5, 2, 3, 3, dtype=torch.float64)
+    h = torch.rand_like(x) - 0.5
+    y = torch.tensor([0, 3, 1, 2, 0])
+    expected = (kappa(y, 4, torch.float64) @ lin.weight.detach()).reshape(x.shape)
+    for size in (1, 2, 5):
+        torch.testing.assert_close(co_gradient(model, x, h, y, batch_size=size), expected, rtol=0, atol=1e-12)
+    # x * h: the same gradient with respect to the model's input
+    torch.testing.assert_close(co_gradient(model, x, h, y, combine="mul", batch_size=5), expected, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="h: expected the shape of x"):
+        co_gradient(model, x, h[:2], y)
+
+
+@pytest.mark.parametrize("combine", ["sum", "mul"])
+@pytest.mark.parametrize("inside", [True, False])
+def test_written_out_gradient_of_a_trained_bias_equals_autograd(combine, inside):
+    """With a per-pixel bias trained beside w (the reference code's Generator), d loss / d w and d loss / d b
+    written out equal autograd through eq. 6 in float64 to 1e-12."""
+    from xai_lib.gax import _loss_grad, _tanh_and_heatmap, augment
+
+    torch.manual_seed(6)
+    m = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)).double()
+    x, w = torch.rand(4, 6, dtype=torch.float64), torch.randn(4, 6, dtype=torch.float64)
+    b = 0.01 + 0.1 * torch.randn(4, 6, dtype=torch.float64)
+    k, going, ls, eps = (
+        kappa(torch.tensor([0, 1, 2, 1]), 3, torch.float64),
+        torch.tensor([1, 1, 0, 1]).bool(),
+        7.0,
+        1e-4,
+    )
+    wg, bg = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    h = gax_heatmap(wg, x, bg, inside)
+    s = (m(augment(x, h, combine)) * k).sum(1)
+    sim = ((h - x + eps) ** 2 / (x + eps)).mean(1)
+    exp_w, exp_b = torch.autograd.grad(((-s + ls / sim) * going).sum(), (wg, bg))
+    th, h = _tanh_and_heatmap(w, x, b, inside)
+    inp = augment(x, h, combine).requires_grad_(True)
+    (g,) = torch.autograd.grad(((m(inp) * k).sum(1) * going).sum(), inp)
+    got_w, got_b = _loss_grad(g, x, h, th, going, combine, ls, eps, 6.0, "inside" if inside else "outside")
+    torch.testing.assert_close(got_w, exp_w, atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(got_b, exp_b, atol=1e-12, rtol=1e-12)
+    assert (got_b[2] == 0).all()
+
+
+def test_only_a_trained_bias_moves_the_heatmap_on_zero_pixels():
+    """On a pixel with x = 0, d h / d w = 0: with no bias or a fixed one h never moves there; a trained bias
+    (initialised to 0.01) does, and the fixed-bias run is the trained one's starting point."""
+    torch.manual_seed(7)
+    m = linear(torch.randn(3, 6))
+    x = torch.rand(2, 6)
+    x[:, :3] = 0.0
+    y = torch.tensor([0, 2])
+    fixed = gax(m, x, y, target_co=1e6, max_steps=5, similarity=1e-3, bias=0.01)
+    trained = gax(m, x, y, target_co=1e6, max_steps=5, similarity=1e-3, bias=0.01, train_bias=True)
+    torch.testing.assert_close(fixed.heatmaps[:, :3], torch.full((2, 3), float(torch.tanh(torch.tensor(0.01)))))
+    assert fixed.biases is None and trained.biases.shape == x.shape
+    assert (trained.heatmaps[:, :3] - fixed.heatmaps[:, :3]).abs().min() > 0.1  # five Adam steps of lr 0.1
+    torch.testing.assert_close(trained.heatmaps, torch.tanh(trained.weights * x + trained.biases))
+    with pytest.raises(ValueError, match="train_bias"):
+        gax(m, x, y, target_co=1.0, train_bias=True)

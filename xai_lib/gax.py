@@ -92,6 +92,34 @@ def co_scores(
     return torch.cat(parts)
 
 
+def co_gradient(
+    model: nn.Module, x: torch.Tensor, h: torch.Tensor, y, combine: str = "sum", batch_size: int | str | None = None
+) -> torch.Tensor:
+    """``d s_co / d(x (+) h)`` per input, the shape of ``x``: how sensitive the CO score (eq. 5) is to a change of
+    the model's input ``x (+) h`` at each pixel (``DNN(x)`` is a constant of eq. 5, so this is ``kappa . d DNN /
+    d input``). Each image's score depends on its own input only, so the calls of ``batch_size`` change nothing
+    but rounding."""
+    from . import batching
+
+    if not torch.is_tensor(x) or not torch.is_tensor(h) or h.shape != x.shape:
+        raise ValueError(
+            f"h: expected the shape of x {tuple(getattr(x, 'shape', ()))}, got {tuple(getattr(h, 'shape', ()))}"
+        )
+    y = torch.as_tensor(y, device=x.device).long().reshape(-1)
+    y = y.expand(len(x)) if y.numel() == 1 else y
+    plan = batching.resolve(batch_size, model, x[:1], backward=True, name="batch_size")
+    parts = []
+    for a, b in batching.chunks(len(x), plan.size):
+        inp = augment(x[a:b], h[a:b], combine).detach().requires_grad_(True)
+        out = model(plan.layout(inp))
+        if out.dim() != 2:
+            raise ValueError(f"model: expected outputs (B, C), got {tuple(out.shape)}")
+        k = kappa(_check_labels(y[a:b], b - a, out.shape[1]), out.shape[1], out.dtype, out.device)
+        (g,) = torch.autograd.grad((out * k).sum(), inp)
+        parts.append(g.contiguous())
+    return torch.cat(parts)
+
+
 def normalise(attributions: torch.Tensor) -> torch.Tensor:
     """``h = a / max|a|`` per input, into [-1, 1] (an all-zero map stays zero)."""
     m = attributions.flatten(1).abs().max(1).values
@@ -121,7 +149,8 @@ class GAXResult:
     the CO history ``(iterations, B)`` and, for the images in ``snapshot_images``, ``(iteration, CO, heatmap)``
     at the start, each time the CO first passes one of ``milestones`` levels evenly spaced from the starting CO
     to the target, and at the stop (bounded memory: ``milestones + 2`` maps per image at most). ``weights``: the
-    parameters ``w`` that gave the final heatmaps (``h = tanh(w * x)``; ones at the start)."""
+    parameters ``w`` that gave the final heatmaps (``h = tanh(w * x)``; ones at the start); ``biases``: the
+    per-pixel ``b`` at the end when the bias was trained (``train_bias=True``), else ``None``."""
 
     heatmaps: torch.Tensor
     co: torch.Tensor
@@ -130,6 +159,7 @@ class GAXResult:
     history: torch.Tensor
     snapshots: dict[int, list[tuple[int, float, torch.Tensor]]] = field(default_factory=dict)
     weights: torch.Tensor | None = None
+    biases: torch.Tensor | None = None
 
     @property
     def not_reached(self) -> list[int]:
@@ -151,8 +181,9 @@ class GAXResult:
         return out
 
 
-def gax_heatmap(w: torch.Tensor, x: torch.Tensor, bias: float | None, bias_inside: bool) -> torch.Tensor:
-    """``tanh(w * x)``, with an optional bias ``b`` inside (``tanh(w * x + b)``) or outside (``+ b``)."""
+def gax_heatmap(w: torch.Tensor, x: torch.Tensor, bias: float | torch.Tensor | None, bias_inside: bool) -> torch.Tensor:
+    """``tanh(w * x)``, with an optional bias ``b`` (a number or per pixel) inside (``tanh(w * x + b)``) or outside
+    (``+ b``)."""
     return _tanh_and_heatmap(w, x, bias, bias_inside)[1]
 
 
@@ -173,6 +204,7 @@ def gax(
     eps: float = 1e-4,
     bias: float | None = None,
     bias_inside: bool = True,
+    train_bias: bool = False,
     combine: str = "sum",
     snapshot_images: tuple[int, ...] = (),
     milestones: int = 8,
@@ -187,6 +219,12 @@ def gax(
     calibrated one, :mod:`xai_lib.batching`); each image's loss is its own, so the chunking changes nothing but
     floating-point summation order. Autograd runs through the model only: the rest of eq. 6's gradient is
     written out (:func:`_loss_grad`), and the Adam step is ``torch.optim.Adam``'s, row by row (:class:`_Adam`).
+
+    ``bias``: an optional ``b`` inside (``tanh(w x + b)``, ``bias_inside``) or outside (``tanh(w x) + b``) the
+    tanh, the reference code's fix for images with many zeros. With ``train_bias=False`` it is a fixed constant; with
+    ``train_bias=True`` it is a per-pixel parameter initialised to ``bias`` and optimised by its own Adam with the
+    same settings, as in the authors' v1 ``Generator`` (``nn.Parameter``, 0.01); only there can ``h`` move on a
+    pixel where ``x = 0``.
     """
     if not torch.is_tensor(x) or not torch.isfinite(x).all():
         raise ValueError("x: expected a finite tensor")
@@ -194,6 +232,8 @@ def gax(
         raise ValueError(f"x: GAX expects inputs in [0, 1], got values in [{float(x.min()):.3f}, {float(x.max()):.3f}]")
     if not isinstance(max_steps, int) or max_steps < 1:
         raise ValueError(f"max_steps: expected an int >= 1, got {max_steps!r}")
+    if train_bias and bias is None:
+        raise ValueError("train_bias: a trained bias needs its starting value, e.g. bias=0.01 (the reference code's)")
     from . import batching
     from .models.training import batched_logits
 
@@ -207,7 +247,10 @@ def gax(
     idx = torch.arange(b, device=x.device)
     xs, outs, ks = x, out_x, k
     adam = _Adam(torch.ones_like(x), lr)
+    adam_b = _Adam(torch.full_like(x, float(bias)), lr) if train_bias else None
+    bias_grad = None if not train_bias else "inside" if bias_inside else "outside"
     final, final_w = torch.zeros_like(x), torch.ones_like(x)
+    final_b = torch.full_like(x, float(bias)) if train_bias else None
     co_final = torch.full((b,), float("nan"), device=x.device)
     steps = torch.full((b,), max_steps, dtype=torch.long)
     history = torch.full((max_steps + 1, b), float("nan"))
@@ -219,19 +262,26 @@ def gax(
         h = x.new_empty((n, *x.shape[1:]))
         s_now = torch.empty(n, dtype=out_x.dtype, device=x.device)
         grad = torch.empty_like(h)
+        grad_b = torch.empty_like(h) if train_bias else None
         for a, c in batching.chunks(n, plan.size):
             xa = xs[a:c]
             with torch.no_grad():
-                th, hp = _tanh_and_heatmap(adam.param[a:c], xa, bias, bias_inside)
+                th, hp = _tanh_and_heatmap(adam.param[a:c], xa, adam_b.param[a:c] if train_bias else bias, bias_inside)
                 inp = augment(xa, hp, combine).requires_grad_(True)
             sp = ((model(plan.layout(inp)) - outs[a:c]) * ks[a:c]).sum(1)
             s_now[a:c], h[a:c] = sp.detach(), hp
             going = (sp.detach() < target_co) if t < max_steps else torch.zeros_like(sp, dtype=torch.bool)
             if going.any():
                 (g,) = torch.autograd.grad((sp * going).sum(), inp)  # d s / d(x (+) h), zero on stopped rows
-                grad[a:c] = _loss_grad(g, xa, hp, th, going, combine, similarity, eps, per_image)
+                grads = _loss_grad(g, xa, hp, th, going, combine, similarity, eps, per_image, bias_grad)
+                if train_bias:
+                    grad[a:c], grad_b[a:c] = grads
+                else:
+                    grad[a:c] = grads
             else:
                 grad[a:c] = 0.0
+                if train_bias:
+                    grad_b[a:c] = 0.0
         history[t, idx.cpu()] = s_now.cpu()
         done = s_now >= target_co if t < max_steps else torch.ones_like(s_now, dtype=torch.bool)
         for j, i in enumerate(idx.tolist()):
@@ -246,6 +296,8 @@ def gax(
         if done.any():
             final[idx[done]] = h[done]
             final_w[idx[done]] = adam.param[done]
+            if train_bias:
+                final_b[idx[done]] = adam_b.param[done]
             co_final[idx[done]] = s_now[done]
             steps[idx[done].cpu()] = t
             keep = ~done
@@ -253,28 +305,41 @@ def gax(
                 break
             idx, xs, outs, ks, grad = idx[keep], xs[keep], outs[keep], ks[keep], grad[keep]
             adam.keep(keep)
+            if train_bias:
+                grad_b = grad_b[keep]
+                adam_b.keep(keep)
         adam.step(grad)
+        if train_bias:
+            adam_b.step(grad_b)
     reached = co_final >= target_co
-    return GAXResult(final, co_final, steps, reached.cpu(), history[: t + 1], snaps, final_w)
+    return GAXResult(final, co_final, steps, reached.cpu(), history[: t + 1], snaps, final_w, final_b)
 
 
 def _loss_grad(
     g: torch.Tensor, x: torch.Tensor, h: torch.Tensor, th: torch.Tensor, going: torch.Tensor, combine: str,
-    similarity: float, eps: float, per_image: float,
-) -> torch.Tensor:  # fmt: skip
+    similarity: float, eps: float, per_image: float, bias_grad: str | None = None,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
     """``d loss / d w`` of eq. 6 per image from ``g = d s_co / d(x (+) h)`` (the model's backward pass), by the
     chain rule written out: ``loss = -s_co + l_s / sim`` with ``sim = mean((h - x + eps)^2 / (x + eps))`` and
     ``h = tanh(w x [+ b]) [+ b]``, so ``d loss / d h = -g d(x (+) h)/dh - 2 l_s (h - x + eps) / ((x + eps) N
     sim^2)`` and ``d h / d w = (1 - tanh^2) x``. Rows with ``going`` False get zero. Equal to autograd through
     the same expression up to floating-point rounding (tested) without autograd's graph of elementwise
-    steps."""
+    steps. ``bias_grad`` (``"inside"`` or ``"outside"``: where a trained ``b`` sits) also returns ``d loss / d b``:
+    ``d loss / d h`` times ``1 - tanh^2`` inside, times 1 outside."""
     view = (-1, *([1] * (x.dim() - 1)))
     d = (h - x).add_(eps)
     r = d / (x + eps)  # (h - x + eps) / (x + eps)
     sim = (r * d).flatten(1).mean(1)
     coef = torch.where(going, -2.0 * similarity / (per_image * sim * sim), torch.zeros_like(sim))
     dh = r.mul_(coef.reshape(view)).sub_(g if combine == "sum" else g * x)
-    return dh.mul_(th.mul(th).neg_().add_(1.0)).mul_(x)
+    grad_b = dh.clone() if bias_grad == "outside" else None
+    dpre = dh.mul_(th.mul(th).neg_().add_(1.0))
+    if bias_grad == "inside":
+        grad_b = dpre.clone()
+    elif bias_grad not in (None, "outside"):
+        raise ValueError(f"bias_grad: expected None, 'inside' or 'outside', got {bias_grad!r}")
+    grad_w = dpre.mul_(x)
+    return grad_w if bias_grad is None else (grad_w, grad_b)
 
 
 class _Adam:
