@@ -1,12 +1,15 @@
-"""Write the student edition of the chapters: every worked solution removed, the exercise cells' outputs cleared.
+"""Write the student edition of the chapters: every worked solution and instructor note removed, every output that
+answers an exercise or a prediction cleared.
 
     .venv/bin/python -m data_scripts.student_edition [--out _student]
 
 A solution is everything between a ``{solution-start}`` directive and the fence that closes its
 ``{solution-end}`` (markdown and code cells, and parts of markdown cells), plus any code cell tagged
-``solution``. Scaffold cells (tagged ``exercise``) stay, with their outputs cleared. The chapters are the
-committed, executed notebooks, so students see every result of the chapter itself; the edition's notebooks
-run exactly like the book's (``make student`` then ``make lab``).
+``solution``. Cells tagged ``instructor`` (the instructor notes) are removed. Scaffold cells (tagged ``exercise``)
+stay, with their outputs cleared, and so do the chapter's own cells tagged ``answers-prediction`` (the cells whose
+outputs answer a predict-first exercise asked before them). The chapters are the committed, executed notebooks, so
+students see every other result of the chapter; the edition's notebooks run exactly like the book's (``make
+student`` then ``make lab``).
 
 Glued results are written for JupyterLab: jupyterlab-myst renders MyST and its ``{eval}`` role but not the book's
 ``{glue:text}``, so each ``{glue:text}`name:fmt``` becomes ``{eval}`report.recall("name", "fmt")``` and each
@@ -26,6 +29,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 START, END, FENCE = "````{solution-start}", "````{solution-end}", "````"
+#: cells left out of the edition, and code cells kept with their outputs cleared (the answers to find)
+REMOVED, CLEARED = {"instructor"}, {"exercise", "answers-prediction"}
 _GLUE_ROLE = re.compile(r"\{glue(?::text)?\}`([\w.-]+)(?::([^`]*))?`")
 _GLUE_BLOCK = re.compile(r"```\{glue:?\}\s+([\w.-]+)\s*\n```")
 
@@ -62,11 +67,14 @@ def _strip_markdown(text: str, inside: bool) -> tuple[str, bool]:
 
 
 def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of ``nb`` without solutions and with the exercise cells' outputs cleared."""
+    """A copy of ``nb`` without solutions and instructor notes, with the outputs of the exercise cells and of the
+    cells that answer a prediction cleared."""
     out = nbformat.from_dict(nb)
     cells, inside = [], False
     for cell in out.cells:
         tags = set(cell.metadata.get("tags", []))
+        if REMOVED & tags:
+            continue
         if cell.cell_type == "markdown":
             text, inside = _strip_markdown(cell.source, inside)
             if text.strip():
@@ -75,7 +83,7 @@ def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             continue
         if inside or "solution" in tags:
             continue
-        if "exercise" in tags and cell.cell_type == "code":
+        if CLEARED & tags and cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         cells.append(cell)
     if inside:

@@ -189,8 +189,10 @@ def test_student_edition_keeps_exercises_and_drops_every_solution(tmp_path):
         assert "{glue" not in text and evaluated, name
         assert set(evaluated) <= glued, f"{name}: eval of names never glued: {set(evaluated) - glued}"
         for cell in student.cells:
-            if "exercise" in cell.metadata.get("tags", []):
-                assert cell.outputs == [], f"{name}: an exercise cell kept its output"
+            tags = set(cell.metadata.get("tags", []))
+            assert "instructor" not in tags, f"{name}: an instructor note reached the student edition"
+            if tags & {"exercise", "answers-prediction"}:
+                assert cell.outputs == [], f"{name}: a cell that answers an exercise or a prediction kept its output"
 
 
 def glossary_terms() -> list[str]:

@@ -68,3 +68,59 @@ def test_a_plan_names_an_unknown_exercise_or_unexecuted_profile(tmp_path):
         course_plan.plan(ROOT, ["01_embedded_benchmark"], [], [], [], "class-x")
     with pytest.raises(ValueError, match="activity"):
         course_plan.plan(ROOT, ["01_embedded_benchmark"], [], [], ["ten minutes of talk"], "smoke")
+
+
+# -- the teaching layer of every chapter ------------------------------------------------------------------------------
+
+TEACHING_CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py") if p.stem != "09_scorecard")
+NOTE_PARTS = ("Learning goals in practice", "Common misconceptions", "Discussion prompts", "What to project")
+
+
+def _cells(name: str):
+    import jupytext
+
+    return jupytext.read(ROOT / "notebooks" / f"{name}.py").cells
+
+
+@pytest.mark.parametrize("name", [*TEACHING_CHAPTERS, "09_scorecard"])
+def test_each_chapter_has_folded_instructor_notes(name):
+    """One markdown cell tagged ``instructor`` (removed from the student edition), folded in the book, with the four
+    parts; each misconception names the cell or section that exposes it; numbers in it are glued, never typed."""
+    notes = [c for c in _cells(name) if "instructor" in c.metadata.get("tags", [])]
+    assert len(notes) == 1 and notes[0].cell_type == "markdown", f"{name}: expected one instructor-notes cell"
+    text = notes[0].source
+    assert "{admonition} Instructor notes" in text and ":class: dropdown" in text, name
+    for part in NOTE_PARTS:
+        assert f"**{part}" in text, f"{name}: the instructor notes lack '{part}'"
+    misconceptions = text.split("**Common misconceptions")[1].split("**Discussion prompts")[0]
+    assert misconceptions.count("*Exposed by*") >= 2, f"{name}: each misconception names the cell that exposes it"
+    prompts = text.split("**Discussion prompts")[1].split("**What to project")[0]
+    assert prompts.count("*Expected answer*") >= 2, f"{name}: each discussion prompt has an expected answer"
+
+
+@pytest.mark.parametrize("name", TEACHING_CHAPTERS)
+def test_each_chapter_asks_a_prediction_before_the_cell_that_answers_it(name):
+    cells = _cells(name)
+    asks = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and "**Predict first.**" in c.source
+            and "{exercise-start}" in c.source]  # fmt: skip
+    assert asks, f"{name}: no predict-first exercise"
+    answers = [i for i, c in enumerate(cells) if "answers-prediction" in c.metadata.get("tags", [])]
+    assert answers and all(c.cell_type == "code" for c in (cells[i] for i in answers)), name
+    assert min(answers) > min(asks), f"{name}: the prediction must be asked before the cell that answers it"
+
+
+@pytest.mark.parametrize("name", TEACHING_CHAPTERS)
+def test_each_chapter_has_a_starter_with_a_checker_and_a_quiz(name):
+    """A starter cell (tagged ``exercise``) whose stub raises NotImplementedError, called through
+    ``teaching.attempt`` and judged by ``teaching.check``; a self-check quiz whose questions file is valid."""
+    from xai_lib import teaching
+
+    cells = _cells(name)
+    starters = [c.source for c in cells if "exercise" in c.metadata.get("tags", [])
+                and "raise NotImplementedError" in c.source]  # fmt: skip
+    assert any("teaching.attempt(" in s and "teaching.check(" in s for s in starters), f"{name}: no checked starter"
+    quizzes = [c.source for c in cells if c.cell_type == "code" and "teaching.quiz(" in c.source]
+    assert len(quizzes) == 1, f"{name}: expected one self-check quiz"
+    files = re.findall(r"teaching\.quiz\(\s*\"[^\"]+\",\s*\"([^\"]+\.json)\"", quizzes[0])
+    assert files, f"{name}: the quiz reads its questions from a file in notebooks/quizzes/"
+    assert len(teaching.load_questions(ROOT / "notebooks" / files[0])) >= 3, f"{name}: at least three questions"
