@@ -59,7 +59,7 @@ lab: $(VENV)/.student student  ## JupyterLab on the student edition (jupyterlab-
 	$(VENV)/bin/jupyter lab --notebook-dir=_student
 
 quick: install  ## the unit tests only (no chapter is executed)
-	$(PY) -m pytest -p no:cacheprovider tests -m "not chapters"
+	$(PYTEST_SPREAD) tests -m "not chapters"
 
 unit: data
 	$(PY) -m pytest tests
@@ -67,16 +67,22 @@ unit: data
 nbval: data
 	$(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks
 
+# make test spreads the files over TEST_WORKERS processes (pytest-xdist) of one torch thread each: on 2 cores two
+# single-threaded processes do 1.7x the work of one with two threads. The chapters' checked outputs do not depend on
+# the thread count (within the stated tolerances). TEST_WORKERS=1 runs everything in this process.
+TEST_WORKERS ?= 2
+PYTEST_SPREAD := $(if $(filter 1,$(TEST_WORKERS)),$(PY) -m pytest,XAI_LIB_THREADS=1 $(PY) -m pytest -n $(TEST_WORKERS) \
+  --dist loadfile --no-loadscope-reorder) -p no:cacheprovider
 test: data  ## unit tests + nbval (re-executes every chapter and compares the checked outputs)
-	$(PY) -m pytest -p no:cacheprovider tests notebooks --nbval-lax --durations=30
+	$(PYTEST_SPREAD) tests notebooks --nbval-lax --durations=30
 
 # Another CPU, imitated: PyTorch's scalar kernels and oneDNN's SSE4.1 convolutions (every x86-64 CPU has them).
 OTHER_CPU := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41
 OTHER_CPU_CHAPTERS := notebooks/01_embedded_benchmark.ipynb notebooks/02_idgi_noise.ipynb notebooks/07_gax_co_gap.ipynb
 
 test-other-cpu: data  ## the unit tests and chapters 01, 02, 07 under another CPU's kernels, against the committed outputs
-	env $(OTHER_CPU) $(PY) -m pytest -p no:cacheprovider tests -m "not chapters"
-	env $(OTHER_CPU) $(PY) -m pytest -p no:cacheprovider --nbval-lax $(OTHER_CPU_CHAPTERS) --durations=5
+	env $(OTHER_CPU) $(PYTEST_SPREAD) tests -m "not chapters"
+	env $(OTHER_CPU) $(PYTEST_SPREAD) --nbval-lax $(OTHER_CPU_CHAPTERS) --durations=5
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
