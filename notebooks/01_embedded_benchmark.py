@@ -34,6 +34,52 @@
 #
 # **Prerequisites.** Python and basic PyTorch. {doc}`../book/how_to_run` explains how to execute a chapter.
 
+# %% [markdown] tags=["instructor"]
+# ````{admonition} Instructor notes
+# :class: dropdown
+# **Learning goals in practice.**
+# * Say, for each image dataset, what its ground-truth mask marks and which chapters need it (`shapes_pair`'s ears
+#   for localisation, `shapes_spurious`'s corner mark for the GAX chapters).
+# * Read the accuracy table and the confusion matrices, and find the models that make no wrong prediction (the
+#   column `wrong predictions`).
+# * Explain what a `_sub` model is (a snapshot of the same training run) and why the CO-score chapters need one.
+# * Write their own model as a system spec (weights, `normalize`, `image_size`, `class_index`) and read the checks it
+#   passes through.
+#
+# **Common misconceptions.**
+# 1. "A fixed seed gives the same trained model on every machine." *Exposed by*: section "Where the models come
+#    from": CPU kernels add numbers in different orders and training amplifies a last-bit difference, so the book
+#    ships its weights, checks their SHA-256 as they load, and its table compares the shipped test accuracies with this
+#    machine's.
+# 2. "A `_sub` model is a smaller network, or one trained on fewer images." *Exposed by*: the accuracy table of
+#    section "The models" (a `_sub` model has exactly its twin's parameter count) and the training curves (its
+#    snapshot is the large dot on its twin's own curve, taken when the validation accuracy was closest to
+#    {glue:text}`sub_target_pct`%).
+# 3. "File format and size are details: an image the model accepts is an image it sees as in training." *Exposed
+#    by*: section "Your own system", the table by file type and exercise `ex-bench-predict`: the same model on PNGs at
+#    the training size and on JPEGs saved larger and scaled back on loading ({glue:text}`format_outcome`).
+#
+# **Discussion prompts.**
+# 1. Some well-trained models may make no wrong prediction on their test split. Which later measurement can they not
+#    serve, and what does the book use instead? *Expected answer*: comparing the explanations of wrong and correct
+#    predictions (the CO-score chapters) is not measured on them; their `_sub` snapshots make mistakes.
+#    {glue:text}`wrong_sentence`
+# 2. The `shapes_spurious` ResNet is accurate. Does its accuracy say whether it looks at the object? *Expected
+#    answer*: no: the accuracy is the same whether the model uses the shape or the corner mark. Exercise `ex-bench-2`
+#    separates the two with class-0 images with and without the mark ({glue:text}`mark_sentence`).
+# 3. An ImageNet model reaches near-chance accuracy on your folder (a CAUTION line). What do you check first?
+#    *Expected answer*: the preprocessing the system spec carries: `normalize` (mean and std, folded into the model),
+#    `image_size`, and `class_index` (which outputs stand for the folder's classes), before suspecting the model.
+#
+# **What to project.**
+# 1. `examples_shapes_pair.png` and `examples_shapes_spurious.png`: what the masks and the cue mark look like.
+# 2. The accuracy table (`model_accuracy.csv`) and the sentence under it: well-trained against `_sub` models, and
+#    the models without a wrong prediction.
+# 3. `training_curves.png`: where each `_sub` snapshot sits on its run.
+# 4. `confusion_shapes.png`: the pairs of shapes the models confuse (exercise `ex-bench-1`).
+# 5. The file-type table of "Your own system": preprocessing is part of the system.
+# ````
+
 # %% tags=["remove-cell"]
 # Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
 # wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
@@ -78,7 +124,7 @@ from PIL import Image
 from scipy.stats import fisher_exact
 
 import xai_lib
-from xai_lib import params, report
+from xai_lib import params, report, teaching
 from xai_lib.data import EMBEDDED, load_dataset, shapes, sklearn_sets
 from xai_lib.models import DEFAULT_MODELS, batched_logits, default_model_info, shipped
 from xai_lib.plotting import confusion_matrix, finish, image_grid, plot_confusion, save_table, to_hwc
@@ -421,8 +467,18 @@ for spec in dataset_specs:
 # synsets) is given a `class_index`. The cell below does this for real, in a temporary folder: test images saved as
 # a class folder in mixed formats and sizes, the book's ResNet saved as "your" weights, and a class mapping of the
 # folder's three classes onto three of its eight outputs.
+#
+# ````{exercise-start}
+# :label: ex-bench-predict
+# ````
+# **Predict first.** The cell below saves test images of three `shapes` classes as a folder: some as PNG files at the
+# training size, some as RGBA PNGs, and some as JPEG files saved at one and a half times the size, which the library
+# scales back to the model's input size when it loads them. The model is the book's well-trained ResNet. Will it
+# recognise the JPEGs as often as the PNGs, less often, or more often? *Time: 5 min.*
+# ````{exercise-end}
+# ````
 
-# %%
+# %% tags=["answers-prediction"]
 # NBVAL_CHECK_OUTPUT
 with tempfile.TemporaryDirectory() as tmp:
     src = load_dataset("shapes", "test", prof, seed)
@@ -463,6 +519,7 @@ with tempfile.TemporaryDirectory() as tmp:
 FORMAT_ALPHA = 0.05
 if not {".png", ".jpg"} <= set(by_file.index):
     format_sentence = "Not measured: the folder lacks PNG files or JPEG files to compare."
+    format_outcome = "not measured"
 else:
     (n_png, k_png), (n_jpg, k_jpg) = (by_file.loc[t, ["size", "sum"]].astype(int) for t in (".png", ".jpg"))
     format_p = fisher_exact([[k_png, n_png - k_png], [k_jpg, n_jpg - k_jpg]])[1]
@@ -473,17 +530,61 @@ else:
                 "difference.")  # fmt: skip
     if format_p < FORMAT_ALPHA and k_png / n_png > k_jpg / n_jpg:
         format_sentence = seen + ": the 1.5x-resized JPEGs are recognised less often." + unpaired
+        format_outcome = "less often"
     elif format_p < FORMAT_ALPHA:
         format_sentence = seen + ": the 1.5x-resized JPEGs are recognised more often." + unpaired
+        format_outcome = "more often"
     elif k_png == k_jpg == 0:
         format_sentence = (
             seen + ": it is wrong on every file of both groups, so it does not recognise these images whatever "
             "their file type, and a gap between the groups is not measured."
         )
+        format_outcome = "not measured"
     else:
         format_sentence = (seen + f": no gap between the two groups at the {FORMAT_ALPHA:.0%} level; with this few "
                            "images only a large gap would show.")  # fmt: skip
+        format_outcome = "no gap"
 report.glue("format_sentence", format_sentence)
+# the prediction's answer in one sentence (exercise ex-bench-predict), chosen with the sentence above
+report.glue("format_outcome", {
+    "less often": f"Less often: the JPEGs are recognised less often than the PNGs (Fisher's exact test at the "
+                  f"{FORMAT_ALPHA:.0%} level).",
+    "more often": f"More often: the JPEGs are recognised more often than the PNGs (Fisher's exact test at the "
+                  f"{FORMAT_ALPHA:.0%} level).",
+    "no gap": f"No gap shows: Fisher's exact test finds no difference between the JPEGs and the PNGs at the "
+              f"{FORMAT_ALPHA:.0%} level, which with this few images rules out only a large gap.",
+    "not measured": "Not measured: the model is wrong on every file of both kinds, or the folder lacks one kind.",
+}[format_outcome])  # fmt: skip
+
+# %% [markdown]
+# ````{solution-start} ex-bench-predict
+# :class: dropdown
+# ````
+# {glue:text}`format_outcome` What to expect, and why: the models were trained only on images drawn at their own
+# size, where every object has an exact one-pixel rim. A JPEG saved larger and scaled back on loading has been
+# resampled twice, which smooths the edges and corners that tell, say, a disk from a hexagon, and compressed with
+# loss, which discards fine colour detail. The pixels the model receives are no longer drawn from the distribution it
+# was trained on, so a drop is the likely direction; how large it is depends on the model. The two kinds of file hold
+# different images and the JPEGs differ in two ways at once, so this table does not say which step matters: saving
+# the same images both ways, and resizing without compressing, would separate them.
+
+# %% tags=["solution"]
+# the glued answer against the counts it summarises, recomputed from the table by file type
+if {".png", ".jpg"} <= set(by_file.index):
+    png_right, jpg_right = (by_file.loc[t, "sum"] for t in (".png", ".jpg"))
+    png_wrong, jpg_wrong = (by_file.loc[t, "size"] - by_file.loc[t, "sum"] for t in (".png", ".jpg"))
+    gap_p = fisher_exact([[png_right, png_wrong], [jpg_right, jpg_wrong]])[1]
+    png_rate, jpg_rate = by_file.loc[".png", "mean"], by_file.loc[".jpg", "mean"]
+    if gap_p < FORMAT_ALPHA:
+        assert format_outcome == ("less often" if png_rate > jpg_rate else "more often"), format_outcome
+    else:
+        assert format_outcome == ("not measured" if png_right == jpg_right == 0 else "no gap"), format_outcome
+else:
+    assert format_outcome == "not measured", format_outcome
+
+# %% [markdown]
+# ````{solution-end}
+# ````
 
 # %% [markdown]
 # {glue:text}`format_sentence` Preprocessing is part of the system, and worth checking before attributing anything.
@@ -503,22 +604,59 @@ report.glue("format_sentence", format_sentence)
 #   library with a manifest that every load checks.
 # * Your own images, model, weights, normalisation and class mapping go through one system spec and the same checks.
 #
+# ## Self-check
+#
+# Answer before you open the exercises; each choice explains itself.
+
+# %% tags=["remove-input"]
+teaching.quiz("01_embedded_benchmark", "quizzes/01_embedded_benchmark.json")
+
+# %% [markdown]
 # ## Exercises
 #
 # ````{exercise-start}
 # :label: ex-bench-1
 # ````
 # The `shapes` models confuse some pairs of classes more than others. Which pair does the well-trained VGG confuse
-# most, and how many test images does that involve? *Time: 10 min.*
+# most, and how many test images does that involve? Start with the count: complete `my_answer` below and run the
+# cell to check it. *Time: 10 min.*
 # ````{exercise-end}
 # ````
-#
+
+
+# %% tags=["exercise"]
+def my_answer(labels, predictions, num_classes):
+    """The number of test images of the pair of classes the model confuses most, confusions in both directions."""
+    raise NotImplementedError("compute the largest off-diagonal entry of the symmetrised confusion matrix here")
+
+
+if "shapes/vgg" in loaded:
+    vgg_test = loaded["shapes/vgg"].data("test")
+    answer = teaching.attempt(my_answer, vgg_test.labels, preds["shapes/vgg"], vgg_test.num_classes)
+    if answer is not None:
+        both_ways = confusion_matrix(vgg_test.labels, preds["shapes/vgg"], vgg_test.num_classes)
+        both_ways = both_ways + both_ways.T
+        np.fill_diagonal(both_ways, 0)
+        teaching.check(answer, int(both_ways.max()), rtol=0, what="the count of the most confused pair")
+else:
+    print("Not measured: this run has no shapes/vgg system (the chapter's default systems have it).")
+
+# %% [markdown]
 # ````{solution-start} ex-bench-1
 # :class: dropdown
 # ````
 
+
 # %% tags=["solution"]
 # NBVAL_CHECK_OUTPUT
+def my_answer(labels, predictions, num_classes):
+    """The number of test images of the pair of classes the model confuses most, confusions in both directions."""
+    both_ways = confusion_matrix(labels, predictions, num_classes)
+    both_ways = both_ways + both_ways.T  # a confusion of i as j and one of j as i count for the same pair
+    np.fill_diagonal(both_ways, 0)
+    return int(both_ways.max())
+
+
 if "shapes/vgg" not in loaded:
     confused_sentence = "Not measured: this run has no shapes/vgg system (the chapter's default systems have it)."
 else:
@@ -555,6 +693,9 @@ else:
         assert n_confused > 0
 report.glue("confused_sentence", confused_sentence)
 print(confused_sentence)
+if "shapes/vgg" in loaded:
+    assert teaching.check(my_answer(test.labels, preds["shapes/vgg"], test.num_classes), n_confused, rtol=0,
+                          what="the count of the most confused pair")  # fmt: skip
 
 # %% [markdown]
 # Read the largest off-diagonal entry of the symmetrised confusion matrix. {glue:text}`confused_sentence`

@@ -38,6 +38,53 @@
 # ```{glue:} card_claims
 # ```
 
+# %% [markdown] tags=["instructor"]
+# ````{admonition} Instructor notes
+# :class: dropdown
+# **Learning goals in practice.**
+# * Split one Riemann step into its important and noise parts by hand (Theorem 1's projection) and say why the noise
+#   part changes $f$ only beyond first order.
+# * Compute IG and IDGI on the same path in one call, check the completeness of each, and tell Riemann error from
+#   round-off.
+# * Read the mass-on-object and JPEG tables as paired tests: what the verdict, the interval and the p-value each say.
+#
+# **Common misconceptions.**
+# 1. "IDGI changes the path." It keeps every path point of its base method and changes only how each step's output
+#    change is shared among the features: $g_{j,i}^2 / \lVert g_j \rVert^2$ of it instead of
+#    $g_{j,i}\,(x_{j+1,i} - x_{j,i})$. *Exposed by*: section "One Riemann step, two directions" (the decomposed step
+#    keeps both its ends) and the completeness cell, where `attribute_with_idgi` computes both maps from one pass over
+#    the same path points.
+# 2. "IDGI is a faster-converging IG: with enough steps the two agree." *Exposed by*: the toy table after the Fig. 2
+#    drawing and exercise `ex-noise-predict`: the sums agree, the attributions need not ({glue:text}`toy_limit`).
+# 3. "IDGI's exact completeness is evidence that its maps are better." *Exposed by*: section "Completeness on the
+#    model" and the card's row for sec. 3.3, whose verdict is *by construction*: the sum telescopes whatever the
+#    gradients are, so it checks the implementation only; section "Tiny gradients" explains how a complete map can
+#    still spend an output change along rounding noise.
+#
+# **Discussion prompts.**
+# 1. {glue:text}`blur_caveat` What does a verdict on Blur IG + IDGI against Blur IG then measure? *Expected answer*:
+#    partly the step count: the base map carries a Riemann error that IDGI's telescoping sum does not have. Compare at
+#    more steps (at {glue:text}`blur_steps_last` steps the base map's mean error is {glue:text}`blur_error_last:.3f`)
+#    before crediting IDGI's reweighting.
+# 2. Why can the TMLR study's sum-normalised MSE favour one kind of map? *Expected answer*: it divides each map by its
+#    own sum; a map whose signs cancel has a small sum against its L1 norm and scores high however little it moves.
+#    Within one step IDGI gives every feature the sign of that step's output change, so its map cancels only where
+#    the output falls along part of the path. Read the cancellation columns beside the measure:
+#    {glue:text}`cancellation_sentence`
+# 3. Where can IDGI be less stable than IG, although it removes "noise"? *Expected answer*: at steps with a tiny
+#    gradient, whose direction is rounding: IDGI divides by $\lVert g_j \rVert^2$, IG multiplies the gradient by the
+#    step. Read the tiny-gradient table, then the rounding table: on this system the IDGI map
+#    {glue:text}`idgi_vs_ig_rounding`.
+#
+# **What to project.**
+# 1. `fig2_directions.png`: one step, its important and noise directions.
+# 2. The toy table (`toy_attributions.csv`): equal sums, different attributions.
+# 3. `completeness_vs_steps.png`: Riemann error against round-off.
+# 4. `fig3_maps.png`, then the mass-on-object table (`mass_on_object.csv`): the paper's by-eye claim as a paired test.
+# 5. The JPEG table (`tmlr_jpeg.csv`) with its cancellation columns.
+# 6. The reproduction card at the top of the chapter, with its `test` column.
+# ````
+
 # %% tags=["remove-cell"]
 # Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
 # wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
@@ -83,7 +130,7 @@ import pandas as pd
 import torch
 
 import xai_lib
-from xai_lib import params, report, stats
+from xai_lib import params, report, stats, teaching
 from xai_lib.attribution import (
     IG,
     AnalyticModel,
@@ -165,7 +212,18 @@ ax.legend(fontsize=7, loc="lower right")
 ax.set_title(f"level sets of f; step {step} of {n_toy} decomposed")
 finish(fig, out / "fig2_directions.png", tight=False)
 
-# %%
+# %% [markdown]
+# ````{exercise-start}
+# :label: ex-noise-predict
+# ````
+# **Predict first.** The cell below attributes $f(x) - f(x')$ on the 2D function above with IG and with IDGI, on the
+# same straight path, at a growing number of steps $N$. IG's Riemann sum converges to a path integral as $N$ grows.
+# At the largest $N$ of the table, will the two attributions agree (is IDGI a faster-converging IG), or will they stay
+# apart? If apart, which of the two inputs will IDGI credit more than IG does? *Time: 5 min.*
+# ````{exercise-end}
+# ````
+
+# %% tags=["answers-prediction"]
 # NBVAL_CHECK_OUTPUT
 rows = []
 for n in (2, 6, 50, 1000):
@@ -177,13 +235,58 @@ toy_table = pd.DataFrame(rows)
 save_table(toy_table, out / "toy_attributions.csv")
 report.glue("toy_delta", float(toy(x_in)[0, 0] - toy(x_base)[0, 0]))
 report.glue("toy_ig_n2", toy_table["IG sum"].iloc[0])
+# the prediction's answer (exercise ex-noise-predict): the two attributions at the table's largest N (the loop's last)
+toy_n_last, toy_change = int(toy_table.N.iloc[-1]), float(toy(x_in)[0, 0] - toy(x_base)[0, 0])
+toy_ig_last, toy_idgi_last = ig_attr[0].double(), idgi_attr[0].double()
+toy_gap = float((toy_ig_last - toy_idgi_last).abs().sum())  # L1 distance between the two attributions
+toy_ig_miss = abs(float(toy_ig_last.sum()) - toy_change)  # IG's remaining completeness error there
+toy_apart = toy_gap > 10 * toy_ig_miss  # a gap far above IG's remaining Riemann error is not discretisation
+toy_more = int(torch.argmax(toy_idgi_last - toy_ig_last)) + 1  # the input IDGI credits more than IG (1 or 2)
+report.glue("toy_limit", (
+    f"At N = {toy_n_last} IDGI gives x_1 {float(toy_idgi_last[0]):.4f} and x_2 {float(toy_idgi_last[1]):.4f}, IG "
+    f"{float(toy_ig_last[0]):.4f} and {float(toy_ig_last[1]):.4f}: "
+    + (f"the two differ by {toy_gap:.3f} in L1, more than ten times IG's remaining completeness error "
+       f"({toy_ig_miss:.1e}), so they stay apart and IDGI credits x_{toy_more} more than IG does."
+       if toy_apart else
+       f"they differ by only {toy_gap:.1e} in L1, within ten times IG's remaining completeness error "
+       f"({toy_ig_miss:.1e}), so here IDGI approaches IG's attribution.")
+))  # fmt: skip
 report.show(toy_table, "{:.4f}")
 
 # %% [markdown]
 # $f(x) - f(x')$ = {glue:text}`toy_delta:.4f`. IDGI's sum equals it at every $N$, already at $N = 2$, where IG's sum is
 # {glue:text}`toy_ig_n2:.4f`; IG reaches it only as $N$ grows. The two attributions differ even at $N = 1000$: IDGI is a
 # different path integral (of the gradient field along its own important directions), not a faster-converging IG.
-#
+
+# %% [markdown]
+# ````{solution-start} ex-noise-predict
+# :class: dropdown
+# ````
+# {glue:text}`toy_limit` Why: on the path $\gamma(t) = x' + t(x - x')$, as $N$ grows, IG's sum tends to
+# $\int_0^1 (x_i - x'_i)\,\partial_i f(\gamma(t))\,dt$, each feature credited with the gradient times the path's own
+# movement along it. IDGI's sum tends to
+# $\int_0^1 \frac{(\partial_i f)^2}{\lVert \nabla f \rVert^2}\,\frac{d f(\gamma(t))}{dt}\,dt$: each bit of output
+# change is shared by the squared gradient components, whatever the path's direction. The two integrands agree only
+# where the path runs along the gradient. On this function the straight path crosses the level sets at an angle (the
+# figure), so the limits differ, while both sums equal $f(x) - f(x')$. IDGI is another attribution along the same
+# path, not a faster route to IG's.
+
+# %% tags=["solution"]
+# the glued statement against more steps: at four times the table's largest N the gap must be what the text says
+toy_n_more = 4 * toy_n_last
+ig_more = toy_ig.attribute(x_in, 0, n_steps=toy_n_more)[0].double()
+idgi_more = toy_ig.attribute(x_in, 0, n_steps=toy_n_more, idgi=True)[0].double()
+gap_more = float((ig_more - idgi_more).abs().sum())
+assert toy_apart == (gap_more > 10 * abs(float(ig_more.sum()) - toy_change)), (toy_gap, gap_more)
+assert toy_more == int(torch.argmax(idgi_more - ig_more)) + 1 or not toy_apart
+# the toy function is fixed, so this is a fact of it on every machine: IDGI's limit is not IG's
+assert toy_apart, (toy_gap, toy_ig_miss)
+
+# %% [markdown]
+# ````{solution-end}
+# ````
+
+# %% [markdown]
 # ## Completeness on the model
 #
 # The same check on the system's images: for each method, the completeness error
@@ -642,22 +745,54 @@ print(report.card("02_idgi_noise", settings, claims, out, seed=seed).verdict.val
 #   guard `min_norm=` skips such steps and reports what they carried.
 # * {glue:text}`jpeg_sentence` {glue:text}`steps_sentence`
 #
+# ## Self-check
+#
+# Answer before you open the exercises; each choice explains itself.
+
+# %% tags=["remove-input"]
+teaching.quiz("02_idgi_noise", "quizzes/02_idgi_noise.json")
+
+# %% [markdown]
 # ## Exercises
 #
 # ````{exercise-start}
 # :label: ex-noise-1
 # ````
 # The 2D figure draws the step with the largest noise component. Print the size of the noise and the angle between
-# the step and the gradient for every step: where is the noise small, and why there? *Time: 15 min.*
+# the step and the gradient for every step: where is the noise small, and why there? Start with the noise: complete
+# `my_answer` below ({eq}`eq-thm1` gives the projection) and run the cell to check it. *Time: 15 min.*
 # ````{exercise-end}
 # ````
-#
+
+
+# %% tags=["exercise"]
+def my_answer(path, outputs, gradients):
+    """The length of each step's noise part x_{j+1} - x*_{j+1} (Theorem 1's projection), one number per step: the
+    path has N + 1 points (rows), ``outputs`` f at each point and ``gradients`` the gradient of f at each point."""
+    raise NotImplementedError("project each step onto its gradient's direction and measure what is left, here")
+
+
+answer = teaching.attempt(my_answer, path, f_path, g_path)
+if answer is not None:
+    teaching.check(answer, np.array([float(part["noise"].norm()) for part in decomposed]), rtol=1e-4,
+                   what="the length of every step's noise part")  # fmt: skip
+
+# %% [markdown]
 # ````{solution-start} ex-noise-1
 # :class: dropdown
 # ````
 
+
 # %% tags=["solution"]
 # NBVAL_CHECK_OUTPUT
+def my_answer(path, outputs, gradients):
+    """The length of each step's noise part x_{j+1} - x*_{j+1} (Theorem 1's projection), one number per step."""
+    g = gradients[:-1]  # the gradient at each step's start
+    along = (outputs[1:] - outputs[:-1]) / (g * g).sum(1)  # how far along g the output change is reached
+    projection = path[:-1] + along[:, None] * g  # x*_{j+1}
+    return (path[1:] - projection).norm(dim=1).numpy()
+
+
 noise_rows = []
 for j, part in enumerate(decomposed):
     move = path[j + 1] - path[j]
@@ -700,6 +835,8 @@ report.show(
     {c: "{:.3f}" for c in noise_table.columns if c not in ("step", "angle (deg)")}
     | {"angle (deg)": "{:.0f}", "noise / first order": "{:.1f}"},
 )
+assert teaching.check(my_answer(path, f_path, g_path), np.array([float(part["noise"].norm()) for part in decomposed]),
+                      rtol=1e-4, what="the length of every step's noise part")  # fmt: skip
 
 # %% [markdown]
 # The noise is smallest at step {glue:text}`quiet_step` ({glue:text}`quiet_noise:.3f`), where the path meets the

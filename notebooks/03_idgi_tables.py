@@ -44,6 +44,55 @@
 # ```{glue:} card_claims
 # ```
 
+# %% [markdown] tags=["instructor"]
+# ````{admonition} Instructor notes
+# :class: dropdown
+# **Learning goals in practice.**
+# * Compute the insertion score and SIC/AIC of a map, and name the choices that move them: how channels are
+#   combined, the information level, the protocol (IDGI's or PAIR's), the WebP effort.
+# * Test "IDGI beats its base method" cell by cell with a paired signed-rank test, and count the cells honestly:
+#   tested, n/a (too few images) and saturated.
+# * Explain why a table's difference and the per-image test can point opposite ways.
+# * Judge whether something other than a worse map explains a result (pixels equal to the black baseline on `digits`).
+#
+# **Common misconceptions.**
+# 1. "A larger number in the table means IDGI wins on the images." *Exposed by*: the sentence under the four tables
+#    and section "Does IDGI improve its base method? Per cell, on the same images": a SIC/AIC cell of the tables is
+#    the area under one curve that pools every image's bokeh images, while the test compares each image's own area by
+#    signed ranks. {glue:text}`conflict_sentence`
+# 2. "How a map's channels are combined is an implementation detail." *Exposed by*: section "The channel convention"
+#    (its table) and exercise `ex-tables-predict`: ranking pixels by $|\sum_c a_c|$ instead of $\sum_c a_c$ can move
+#    a base method's score, and with it IDGI's win count. {glue:text}`sign_example`
+# 3. "Where IDGI loses insertion cells, its map is worse." *Exposed by*: "What the verdicts stand on", on pixels equal
+#    to the black image: IG gives them exactly zero (its factor $x_i - x'_i$ vanishes), IDGI's weight
+#    $g_i^2 / \lVert g \rVert^2$ need not, and inserting such a pixel onto the black canvas changes nothing.
+#    {glue:text}`baseline_sentence`
+#
+# **Discussion prompts.**
+# 1. The paper's tables have IDGI ahead in {glue:text}`paper_better` of {glue:text}`paper_cells` cells. Name
+#    reasons, other than "the paper is wrong", why per-cell tests here can find fewer. *Expected answer*: other data
+#    and models; paired tests per image instead of means; the channel convention the paper leaves open; saturated
+#    SIC/AIC rows left out; pixels equal to the black baseline on insertion; Blur IG's base map carrying Riemann error
+#    at the profile's steps ({glue:text}`blur_riemann_sentence`).
+# 2. Why does the book mark a SIC/AIC row saturated, and what would the counts do without the rule? *Expected
+#    answer*: when the blurred base is already classified as the target, every curve starts near the top and any map,
+#    a poor one too, scores near the maximum; such cells would enter the counts as "no difference" (or, by chance, as
+#    either verdict) without measuring the maps. See the column `blurred base correct` and
+#    {glue:text}`saturation_sentence`
+# 3. Why does the MAE at the best threshold hardly separate the methods? *Expected answer*: the best threshold can
+#    always be the map's maximum, which leaves a nearly empty mask whose MAE is the object's share of the image, so
+#    that MAE stays near an empty mask's whatever the map ({glue:text}`mae_reference_sentence`); the continuous MAE
+#    has no such floor.
+#
+# **What to project.**
+# 1. The table of images per system and table: what each table stands on, and the saturated rows.
+# 2. Tables 1-4, then "Beside the paper": compare directions, not levels.
+# 3. `idgi_gain.png` and the tables of cells per verdict: the per-cell tests.
+# 4. The VG table (`vg_lowest.csv`): a claim about a minimum, tested against the nearest rival.
+# 5. The channel-convention table (`sign_convention.csv`).
+# 6. The reproduction card, read with its `test` column.
+# ````
+
 # %% tags=["remove-cell"]
 # Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
 # wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
@@ -87,7 +136,7 @@ from scipy.stats import spearmanr
 
 import xai_lib
 import xai_lib.reference
-from xai_lib import parallel, params, report, stats
+from xai_lib import parallel, params, report, stats, teaching
 from xai_lib.attribution import BlurIG
 from xai_lib.experiments import common, idgi_tables
 from xai_lib.experiments.idgi_tables import BASES, METHODS, TABLES
@@ -515,8 +564,18 @@ report.glue("vg_rows_sentence", vg_rows_text)
 # also scored insertion and SIC/AIC (entropy) by $|\sum_c a_c|$ (MS-SSIM, the costly level, only by the signed sum),
 # and localisation by the signed sum and by its positive part. IDGI against its base method under each convention
 # (cells summed over systems and base methods; "book" marks the tables' convention):
+#
+# ````{exercise-start}
+# :label: ex-tables-predict
+# ````
+# **Predict first.** The cell below tests IDGI against its base method again on the insertion and SIC/AIC (entropy)
+# cells, with pixels ranked by $|\sum_c a_c|$ instead of the tables' $\sum_c a_c$. Will IDGI be better in a larger
+# or a smaller share of the tested cells than with the signed sum? Think of the signs: which maps carry negative
+# values, and where does each ranking put those pixels? *Time: 5 min.*
+# ````{exercise-end}
+# ````
 
-# %%
+# %% tags=["answers-prediction"]
 # NBVAL_CHECK_OUTPUT
 ranking_metrics = TABLES["Table 1: insertion"] + TABLES["Table 2: SIC/AIC (entropy)"]
 loc_metrics = TABLES["Table 4: localisation"]
@@ -562,6 +621,21 @@ else:
                  f"{b_signed} of {n_signed} tested cells with the signed sum (the book's tables) and in {b_abs} of "
                  f"{n_abs} with the absolute sum.")  # fmt: skip
 report.glue("sign_sentence", sign_text)
+# the prediction's answer (exercise ex-tables-predict): IDGI's share of wins with the absolute sum against the signed
+if n_signed == 0 or n_abs == 0:
+    sign_shift = "not measured"
+else:
+    sign_shift = ("fewer" if b_abs / n_abs < b_signed / n_signed else
+                  "more" if b_abs / n_abs > b_signed / n_signed else "as many")  # fmt: skip
+report.glue("sign_direction", {
+    "fewer": f"A smaller share: ranked by the absolute sum, IDGI is better than its base method in {b_abs} of {n_abs} "
+             f"tested insertion and SIC/AIC (entropy) cells, against {b_signed} of {n_signed} ranked by the signed sum.",
+    "more": f"A larger share: ranked by the absolute sum, IDGI is better than its base method in {b_abs} of {n_abs} "
+            f"tested insertion and SIC/AIC (entropy) cells, against {b_signed} of {n_signed} ranked by the signed sum.",
+    "as many": f"The same share: IDGI is better than its base method in {b_abs} of {n_abs} tested insertion and "
+               f"SIC/AIC (entropy) cells ranked by the absolute sum and in {b_signed} of {n_signed} by the signed sum.",
+    "not measured": "Not measured: too few images to test the insertion and SIC/AIC cells under both conventions.",
+}[sign_shift])  # fmt: skip
 loc_part = sign_table[sign_table.table == "Table 4"].set_index("channels")
 if len(loc_part) and loc_part["tested"].sum() == 0:
     loc_sign_text = report.not_measured(f"no localisation cell could be tested ({untested_reason})", start=True) + "."
@@ -593,7 +667,35 @@ report.glue("sign_example", example_text)
 # %% [markdown]
 # {glue:text}`sign_example` {glue:text}`sign_sentence` {glue:text}`loc_sign_sentence` Neither convention is the
 # method's: the paper states none. The card therefore states Tables 1 and 2 under both conventions.
-#
+
+# %% [markdown]
+# ````{solution-start} ex-tables-predict
+# :class: dropdown
+# ````
+# {glue:text}`sign_direction` What to reason from: within one step IDGI gives every pixel the sign of that step's
+# output change (its weight $g_{j,i}^2 / \lVert g_j \rVert^2$ is never negative), so where the output rises along
+# most of the path its map is nearly one-signed and the two rankings order its pixels almost alike. A base map such
+# as IG's, $(x_i - x'_i)$ times the mean gradient, carries both signs, and its negative pixels need not lie off the
+# object. The signed ranking inserts those pixels last; the absolute ranking inserts the strongest of either sign
+# first. So the conventions can move the base methods' scores much more than IDGI's, and with them IDGI's lead, in
+# either direction. {glue:text}`sign_example`
+
+# %% tags=["solution"]
+# the glued direction against the convention table it summarises
+won = sign_table[sign_table.table.isin(["Table 1", "Table 2"])].groupby("channels")[["IDGI better", "tested"]].sum()
+if {"signed", "absolute"} <= set(won.index) and (won["tested"] > 0).all():
+    shares = won["IDGI better"] / won["tested"]
+    expected_shift = ("fewer" if shares["absolute"] < shares["signed"] else
+                      "more" if shares["absolute"] > shares["signed"] else "as many")  # fmt: skip
+else:
+    expected_shift = "not measured"
+assert sign_shift == expected_shift, (sign_shift, won)
+
+# %% [markdown]
+# ````{solution-end}
+# ````
+
+# %% [markdown]
 # ## Cross-checks of the protocol
 #
 # **PAIR's protocol.** Tables 2 and 3 follow the IDGI paper's protocol ({term}`bokeh images <bokeh image>` pasted onto a Gaussian-blurred
@@ -1142,6 +1244,14 @@ report.glue("summary_family", (
 # * SIC/AIC are protocols, not single numbers: the IDGI paper's (pasted top pixels, all images binned together) and
 #   PAIR's (per-image interpolated bokeh images) are both implemented here. {glue:text}`protocols_sentence`
 #
+# ## Self-check
+#
+# Answer before you open the exercises; each choice explains itself.
+
+# %% tags=["remove-input"]
+teaching.quiz("03_idgi_tables", "quizzes/03_idgi_tables.json")
+
+# %% [markdown]
 # ## Exercises
 #
 # ````{exercise-start}
@@ -1239,16 +1349,47 @@ if book_run:
 # ````
 # The IDGI paper proposes the MS-SSIM information level because it spreads the bokeh images more evenly over the 100
 # bins than the normalised entropy (its Fig. 4). From the saved bokeh images, compare the two levels on the same
-# images: choose one measure of evenness, say why, and decide. *Time: 20 min.*
+# images: choose one measure of evenness, say why, and decide. One measure to start with is the effective number of
+# bins: complete `my_answer` below and run the cell to check it on the MS-SSIM level. *Time: 20 min.*
 # ````{exercise-end}
 # ````
-#
+
+
+# %% tags=["exercise"]
+def my_answer(information):
+    """The effective number of bins of ``information`` (values in [0, 1], NaN dropped): the values fall into 100
+    equal bins (bin k holds [k/100, (k+1)/100), the value 1 the last bin); return exp(H), H the Shannon entropy
+    (natural log) of the occupied bins' shares."""
+    raise NotImplementedError("bin the values, take the occupied bins' shares and return exp of their entropy here")
+
+
+msssim_levels = bokeh[(bokeh.sign == "signed") & (bokeh.information_level == "MS-SSIM")].information.to_numpy(float)
+msssim_levels = msssim_levels[np.isfinite(msssim_levels)]
+if len(msssim_levels):
+    answer = teaching.attempt(my_answer, msssim_levels)
+    if answer is not None:
+        teaching.check(answer, idgi_tables.bin_spread(msssim_levels)["effective bins"], rtol=1e-6,
+                       what="the effective number of bins of the MS-SSIM level")  # fmt: skip
+else:
+    print("Not measured: this run has no bokeh image with an MS-SSIM information level.")
+
+# %% [markdown]
 # ````{solution-start} ex-tables-2
 # :class: dropdown
 # ````
 
+
 # %% tags=["solution"]
 # NBVAL_CHECK_OUTPUT
+def my_answer(information):
+    """The effective number of bins of ``information`` (values in [0, 1], NaN dropped) over 100 equal bins."""
+    values = np.asarray(information, dtype=float)
+    values = values[np.isfinite(values)]
+    occupied = np.bincount(np.minimum((np.clip(values, 0.0, 1.0) * 100).astype(int), 99), minlength=100)
+    share = occupied[occupied > 0] / len(values)
+    return float(np.exp(-(share * np.log(share)).sum()))  # k for values spread evenly over k bins
+
+
 signed_bokeh = bokeh[bokeh.sign == "signed"].dropna(subset=["information"])
 with_entropy = signed_bokeh[signed_bokeh.information_level == "entropy"][["system", "image"]].drop_duplicates()
 spread = pd.DataFrame([
@@ -1287,6 +1428,10 @@ else:
 report.glue("ex2_answer", ex2_text)
 if book_run:
     assert winner == "MS-SSIM", spread
+ms_levels = signed_bokeh[signed_bokeh.information_level == "MS-SSIM"].information.to_numpy(float)
+if len(ms_levels):
+    assert teaching.check(my_answer(ms_levels), idgi_tables.bin_spread(ms_levels)["effective bins"], rtol=1e-6,
+                          what="the effective number of bins of the MS-SSIM level")  # fmt: skip
 
 # %% [markdown]
 # {glue:text}`ex2_answer` A bin with more bokeh images gives its mean (AIC) or median (SIC) more images to stand on.
