@@ -42,6 +42,48 @@
 # ```{glue:} card_claims
 # ```
 
+# %% [markdown] tags=["instructor"]
+# ````{admonition} Instructor notes
+# :class: dropdown
+# **Learning goals in practice.**
+# * Train the supports of a pair of classes and read, from the fit table, how well each learned its shifted targets
+#   (fit, shift realised) and whether it kept the order of the samples within each class, each with its interval.
+# * Explain from {eq}`eq-gad-mask` why adding a support can only remove pixels, and read the kept share and RC as
+#   supports are added.
+# * Run the automatic rule on another model and say which test stopped it, and whether the stop lies within the
+#   noise of the validation images.
+#
+# **Common misconceptions.**
+# 1. "A pooled rank correlation near one means the support kept each class's order." *Exposed by*: the fit table of
+#    section "The supports and how well they fit" (and the prediction exercise before it): the *class split only*
+#    column shows how high the class split alone lifts the pooled correlation (towards three quarters); set the
+#    pooled columns against the within-class one, which is what GAD's premise is about.
+# 2. "The fit is the share of the shift the support realised." *Exposed by*: the same table, fit and shift realised
+#    side by side: a support that realises a share $s$ of every shift has a fit of $1 - (1 - s)^2$, and scatter
+#    around the targets lowers it further, so the two columns answer different questions.
+# 3. "GAD finds evidence the original map missed." *Exposed by*: section "The kept region as supports are added"
+#    (every GAD mask is checked to lie inside the original's; RC never exceeds 1) and the Fig. 3 panels: GAD only
+#    removes pixels, so it can narrow a map, never repair one that missed the evidence.
+#
+# **Discussion prompts.**
+# 1. Why can RC never exceed 1, and what does the RC curve of `region_vs_alpha.png` then measure? *Expected answer*:
+#    the GAD mask is an intersection that contains only the original's important pixels, so its hull lies inside the
+#    original's; the curve measures how much the hull shrinks, and RC = 1 is a tie, not a win for the original.
+# 2. When should you not trust where the automatic rule stops? *Expected answer*: when a candidate's fit interval
+#    spans `fit_threshold` (the sentence under the rule's table then gives the range of sweeps the validation images
+#    allow), and when the within-class test column says the selected supports do not keep the order.
+# 3. Does one strongly distanced support do the work of the whole sweep? *Expected answer*: in an intersection, a
+#    support's map removes only the pixels no other map removed already; the second exercise's table gives, per
+#    method, the share of the sweep's reduction the largest-alpha support brings alone.
+#
+# **What to project.**
+# 1. The fit table (`support_fidelity.csv`): fit, shift realised, pooled and within-class rank correlations per alpha.
+# 2. `outputs_scatter.png`: the supports push the two classes apart (paper Fig. 1).
+# 3. `region_vs_alpha.png`: kept share and RC as supports are added.
+# 4. `fig3_intersection.png`: the original's and each support's important pixels, then their intersection.
+# 5. The automatic rule's table (section "Automatic alpha selection") and `automatic_vs_fixed.csv`.
+# ````
+
 # %% tags=["remove-cell"]
 # Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
 # wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
@@ -95,7 +137,7 @@ import pandas as pd
 import torch
 
 import xai_lib
-from xai_lib import params, report
+from xai_lib import params, report, teaching
 from xai_lib.captum_glue import attributions, unsupported_reason
 from xai_lib.experiments import gad_tables
 from xai_lib.gad import gad_mask, importance, rc
@@ -201,7 +243,18 @@ all_alphas = sorted(set(fixed) | set(candidates))
 supports = support_models(sys_.model, train.inputs[train_rows].to(dev), train.targets[train_rows].to(dev), out_a, out_b,
                           tuple(all_alphas), config)  # fmt: skip
 
-# %%
+# %% [markdown]
+# ````{exercise-start}
+# :label: ex-sweep-predict
+# ````
+# **Predict first.** The next cell measures every support on the validation images. For the support of the largest
+# alpha of the fixed sweep, which will be higher: the lower of its two rank correlations pooled over both classes, or
+# the lowest of its rank correlations computed inside one class? Decide, and say why, before you run the cell.
+# *Time: 5 min.*
+# ````{exercise-end}
+# ````
+
+# %% tags=["answers-prediction"]
 # NBVAL_CHECK_OUTPUT
 fit_rows = []
 n_val_pair = int(((val.labels == ca) | (val.labels == cb)).sum())
@@ -228,6 +281,20 @@ else:
         f"give about {shown(top[SPLIT_ONLY], '.2f')} pooled."
     )
 report.glue("fit_sentence", fit_sentence)
+# the prediction asked before this cell: the lower pooled rank correlation against the lowest within-class one
+pooled_lower = float(top[["rank corr a", "rank corr b"]].min()) if top_alpha is not None else float("nan")
+if top_alpha is None or not (np.isfinite(pooled_lower) and np.isfinite(top[WITHIN])):
+    pooled_vs_within = None
+    rank_prediction = report.not_measured(
+        "no support with alpha above 0, or a class with fewer than 3 validation images", start=True
+    )
+else:
+    pooled_vs_within = "higher" if pooled_lower > top[WITHIN] else "not higher"
+    rank_prediction = (
+        f"At alpha = {top_alpha:g}, the lower of the two pooled rank correlations, {pooled_lower:.3f}, is "
+        f"{pooled_vs_within} than the lowest within-class one, {top[WITHIN]:.3f}."
+    )
+report.glue("rank_prediction", rank_prediction)
 report.show(fits, {"alpha": "{:g}", FIT: "{:.4f}", "fit CI low": "{:.3f}", "fit CI high": "{:.3f}", SHIFT: "{:.4f}",
                    "shift CI low": "{:.3f}", "shift CI high": "{:.3f}", "rank corr a": "{:.4f}",
                    "rank corr b": "{:.4f}", WITHIN: "{:.3f}", "within-class CI low": "{:.3f}",
@@ -235,6 +302,29 @@ report.show(fits, {"alpha": "{:g}", FIT: "{:.4f}", "fit CI low": "{:.3f}", "fit 
 
 # %% [markdown]
 # {glue:text}`fit_sentence`
+#
+# ````{solution-start} ex-sweep-predict
+# :class: dropdown
+# ````
+# {glue:text}`rank_prediction` Why the two can differ: pooled over both classes, much of the ranking is the class
+# split. A support trained to push the two classes further apart keeps the images of one class on one side of the
+# other's in each output, which holds the pooled correlation up even when the order inside each class changes (the
+# *class split only* column is the level the split alone gives). Inside one class only the order among similar images
+# counts, and nothing in the shifted targets protects it: every image of a class is asked to move by the same alpha,
+# and any scatter around those targets reorders images whose outputs were close. GAD's premise is that within-class
+# order, which is why the card judges it there.
+
+# %% tags=["solution"]
+if pooled_vs_within is not None:  # the glued statement against the fit table
+    top_row = fits[fits.alpha == top_alpha].iloc[0]
+    pooled_higher = bool(top_row[["rank corr a", "rank corr b"]].min() > top_row[WITHIN])
+    assert (pooled_vs_within == "higher") == pooled_higher, rank_prediction
+if book_run:  # the book's run: the pooled correlation is the higher one
+    assert pooled_vs_within == "higher", rank_prediction
+
+# %% [markdown]
+# ````{solution-end}
+# ````
 #
 # ## The outputs of the supports (paper Fig. 1)
 #
@@ -754,22 +844,56 @@ report.glue("summary_rule", rule_sentence)
 #   the rank correlation) rather than a fixed list, and the chapter says what to change when the supports do not
 #   fit.
 #
+# ## Self-check
+#
+# Answer before you open the exercises; each choice explains itself.
+
+# %% tags=["remove-input"]
+teaching.quiz("04_gad_alpha_sweep", "quizzes/04_gad_alpha_sweep.json")
+
+# %% [markdown]
 # ## Exercises
 #
 # ````{exercise-start}
 # :label: ex-sweep-1
 # ````
 # Lower `fit_threshold` to `0.5`: how far does the automatic sweep go? Compute it from the fit table without
-# re-training anything. *Time: 10 min.*
+# re-training anything: write `my_answer` in the cell below, which tells you whether your sweep is right.
+# *Time: 10 min.*
 # ````{exercise-end}
 # ````
-#
+
+
+# %% tags=["exercise"]
+def my_answer(fit_table: pd.DataFrame, in_order: list[float], fit_min: float) -> list[float]:
+    """The alphas the automatic rule selects from ``fit_table`` when its fit test is fit >= ``fit_min``: the
+    candidates ``in_order``, up to (not including) the first whose support fails the rank test or the fit test."""
+    raise NotImplementedError("walk the candidates in order and stop at the first support that fails a test")
+
+
+answer = teaching.attempt(my_answer, fits, candidates, 0.5)
+if answer is not None:
+    teaching.check(answer, walk(fits["rank ok"] & (fits[FIT] >= 0.5)), rtol=0, atol=1e-9, what="your sweep")
+
+# %% [markdown]
 # ````{solution-start} ex-sweep-1
 # :class: dropdown
 # ````
 
+
 # %% tags=["solution"]
 # NBVAL_CHECK_OUTPUT
+def my_answer(fit_table: pd.DataFrame, in_order: list[float], fit_min: float) -> list[float]:
+    """The alphas the automatic rule selects from ``fit_table`` when its fit test is fit >= ``fit_min``."""
+    chosen = []
+    for alpha in in_order:
+        row = fit_table[fit_table.alpha == alpha].iloc[0]
+        if not (row[["rank corr a", "rank corr b"]].min() >= rank_threshold and row[FIT] >= fit_min):
+            break
+        chosen.append(alpha)
+    return chosen
+
+
 loose_fit = 0.5
 reach = walk(fits["rank ok"] & (fits[FIT] >= loose_fit))
 print(f"fit >= {loose_fit}: sweep {reach}; fit >= {fit_threshold}: sweep {selected}")
@@ -789,6 +913,7 @@ else:
 report.glue("loose_answer", loose_answer)
 if book_run:  # the book's run: the looser fit test lets the rank test stop the sweep (every fit is far above 0.5)
     assert stop is not None and failed_tests(stop, loose_fit) == "the rank test", loose_answer
+assert teaching.check(my_answer(fits, candidates, loose_fit), reach, rtol=0, atol=1e-9, what="the sweep")
 
 # %% [markdown]
 # {glue:text}`loose_answer`

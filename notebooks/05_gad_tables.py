@@ -39,6 +39,50 @@
 # ```{glue:} card_claims
 # ```
 
+# %% [markdown] tags=["instructor"]
+# ````{admonition} Instructor notes
+# :class: dropdown
+# **Learning goals in practice.**
+# * Compute RC {eq}`eq-rc` and RS {eq}`eq-rs` for one image's GAD map and its supplementary region with the library,
+#   and say which part of Table 1 holds by construction and which part is evidence.
+# * Read a per-cell verdict table: what decides a cell (a paired Wilcoxon test at the 5% level, in the direction of
+#   the signed ranks), why that direction can disagree with the means beside it, and what Holm's correction changes.
+# * Check the supports' fit before reading a GAD table, and test a claim under a second occlusion value before
+#   trusting it.
+#
+# **Common misconceptions.**
+# 1. "Table 1 shows that GAD shrinks the region: RC never exceeds 1." *Exposed by*: section "Table 1: complexity,
+#    images with RC < 1 (GAD favoured) vs RC = 1 (a tie)": its cell asserts RC <= 1 on every image, because GAD's
+#    pixels are a subset of the original's; the evidence is only whether RC is strictly below 1 (against ties) and by
+#    how much (the median shrink column).
+# 2. "RS measures the evidence a region holds, whatever the occlusion value." *Exposed by*: section "Table 2:
+#    sensitivity" (each cell is tested with `fill` and with `other_fill`; the per-dataset table's *verdict changes*
+#    column) and the prediction exercise there: an occlusion paints a patch of its own, and a fill close to what a
+#    region's pixels already hold removes little.
+# 3. "A cell's verdict follows the means printed beside it." *Exposed by*: Table 2's *rank balance* column next to
+#    the means: the Wilcoxon verdict takes the direction of the signed ranks, and a few images with a large RS can
+#    pull a mean the other way.
+#
+# **Discussion prompts.**
+# 1. The paper counts the images with RC >= 1 for the original. What are they under our reading? *Expected answer*:
+#    ties (RC = 1): no support removed a pixel that shapes the hull; RC > 1 cannot occur, since GAD's hull lies inside
+#    the original's.
+# 2. Which occlusion value would you defend for the paper's $I \odot (1 - M)$, and what would you report beside it?
+#    *Expected answer*: its zero lies in the model's input space, which the paper does not name, and no value is
+#    neutral; decide with one (the card uses `fill`), report the other and the background level beside it.
+# 3. Why check the supports' fit before tabulating? *Expected answer*: a support that did not learn its shift has
+#    the original's maps, so GAD keeps the original's pixels and every RC is a tie: such a table says nothing about
+#    GAD.
+#
+# **What to project.**
+# 1. The fit table (`support_fit.csv`): which systems are tabulated, and which pass chapter 04's stricter tests.
+# 2. Table 1 (`table_1_rc_counts.csv`): images with RC < 1 out of the images with a GAD hull, per cell.
+# 3. Table 2 (`table_2_rs.csv`) and the per-dataset counts of verdicts under both fills.
+# 4. `part_share.csv`: whether GAD's pixels move towards the part that separates the classes.
+# 5. `fig4_hull.png`, `fig5_maps.png` and `fig6_least_activated.png`: a hull, original against GAD maps, and the
+#    least-activated images.
+# ````
+
 # %% tags=["remove-cell"]
 # Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
 # wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
@@ -88,7 +132,7 @@ import torch
 
 import xai_lib
 import xai_lib.reference
-from xai_lib import parallel, params, report
+from xai_lib import parallel, params, report, teaching
 from xai_lib.experiments import common, gad_tables
 from xai_lib.experiments.gad_tables import CLAIM_METHODS, paper_cells, paper_label
 from xai_lib.gad import importance
@@ -414,8 +458,19 @@ report.show(t1[["system", "output", "method", "share RC < 1", "median shrink", "
 # beside it. An occlusion value paints a patch of its own where it differs from the image around the region, so the
 # sentence below also compares each fill with the level of the images' background, read on their outer ring of
 # pixels.
+#
+# ````{exercise-start}
+# :label: ex-gadt-predict
+# ````
+# **Predict first.** The next cell tests every cell of Table 2 twice, with the occluded pixels set to `fill` and to
+# `other_fill` (black and grey by default). On `shapes_pair`, under which value will GAD's region matter more per
+# pixel than the supplementary one in more cells of the paper's four methods: `fill`, `other_fill`, or both alike?
+# Think of the colour of the images' background, and of what an occlusion by a value close to a region's own pixels
+# changes. *Time: 5 min.*
+# ````{exercise-end}
+# ````
 
-# %%
+# %% tags=["answers-prediction"]
 # NBVAL_CHECK_OUTPUT
 t2_rows = []
 for (system, k, method), g in rows.groupby(["system", "output", "method"], sort=False):
@@ -494,6 +549,26 @@ by_dataset = pd.DataFrame(
 )  # fmt: skip
 report.show(by_dataset, None, caption=f"Cells of D, GxI, GB, IG by the verdict of RS(GAD) > RS(Sup.), per dataset, "
             f"with the occluded pixels set to {fill:g} (fill) and to {other_fill:g} (other fill)")  # fmt: skip
+# the prediction asked before this cell: under which occlusion value does GAD's region win more cells?
+more_better, prediction_parts = {}, []
+for d, f in t2_summary.items():
+    n_b, n_bo = f["fill"]["better"], f["other fill"]["better"]
+    more_better[d] = "other fill" if n_bo > n_b else "fill" if n_b > n_bo else "tie"
+    if not (f["fill"]["cells"] or f["other fill"]["cells"]):
+        prediction_parts.append(f"On {d}: {report.not_measured('no cell of the four methods has five paired images')}.")
+        continue
+    which = {"other fill": f"fill {other_fill:g} wins more cells", "fill": f"fill {fill:g} wins more cells",
+             "tie": "both values win as many cells"}[more_better[d]]  # fmt: skip
+    prediction_parts.append(
+        f"On {d}, GAD's region matters more per pixel than the supplementary one in {n_b} of {f['fill']['cells']} "
+        f"cells of the four methods with the occluded pixels set to {fill:g} and in {n_bo} of "
+        f"{f['other fill']['cells']} set to {other_fill:g}: {which}."
+    )
+if fill == other_fill:
+    fill_prediction = report.not_measured("fill and other_fill are the same value", start=True) + "."
+else:
+    fill_prediction = " ".join(prediction_parts) or report.not_measured("no system was tabulated", start=True) + "."
+report.glue("fill_prediction", fill_prediction)
 
 
 def holm_text(c: dict, fill_value: float) -> str:
@@ -574,6 +649,29 @@ report.glue("paper_t2_all", f"{int((paper_t2.GAD > paper_t2['Sup.']).sum())} of 
 # The paper finds RS(GAD) above RS(Sup.) for four of its five methods, not Saliency: in
 # {glue:text}`paper_t2_claim` of its cells of those four methods ({glue:text}`paper_t2_all` with Saliency; it compares
 # means). {glue:text}`t2_sentence`
+#
+# ````{solution-start} ex-gadt-predict
+# :class: dropdown
+# ````
+# {glue:text}`fill_prediction` Why the value matters: occluding a region replaces its pixels by the fill, so the
+# output responds to the difference between the fill and what the region held, not only to the evidence removed. A
+# region whose pixels are mostly background changes little when the fill matches the background and a lot when the
+# fill paints a patch far from it. Where GAD's hull and the supplementary ring around it hold different shares of face
+# and background, the two fills move their RS by different factors, and the comparison between them can turn. The
+# sentence above compares each fill with the level of the images' background, and the first exercise measures which
+# region's RS the second fill moves.
+
+# %% tags=["solution"]
+for _, r in by_dataset.iterrows():  # the glued statement against the per-dataset counts of better cells
+    n_fill, n_other = int(r["better"]), int(r["better (other fill)"])
+    expected_more = "other fill" if n_other > n_fill else "fill" if n_fill > n_other else "tie"
+    assert more_better[r["dataset"]] == expected_more, fill_prediction
+if book_run:  # the book's run: on shapes_pair, GAD's region wins more cells with the grey fill
+    assert more_better["shapes_pair"] == "other fill", fill_prediction
+
+# %% [markdown]
+# ````{solution-end}
+# ````
 #
 # ## Beyond the paper: does GAD land on the part that separates the classes?
 #
@@ -840,6 +938,14 @@ report.glue("summary_t2", summary_t2)
 # * {glue:text}`part_sentence`
 # * {glue:text}`fit_sentence`
 #
+# ## Self-check
+#
+# Answer before you open the exercises; each choice explains itself.
+
+# %% tags=["remove-input"]
+teaching.quiz("05_gad_tables", "quizzes/05_gad_tables.json")
+
+# %% [markdown]
 # ## Exercises
 #
 # ````{exercise-start}
@@ -847,7 +953,8 @@ report.glue("summary_t2", summary_t2)
 # ````
 # Table 2 tests every cell with two occlusion values, `fill` and `other_fill` (black and grey by default). Which cells
 # change their verdict between the two, and which way? Does the second fill move RS(GAD), RS(Sup.) or both? The
-# scaffold lists one system's cells under both fills. *Time: 15 min.*
+# scaffold lists one system's cells under both fills; count the cells that change their verdict in `my_answer`,
+# which checks your count. *Time: 15 min.*
 # ````{exercise-end}
 # ````
 
@@ -861,15 +968,33 @@ def fill_verdicts(system_name: str) -> pd.DataFrame:
     return t2.loc[t2.system == system_name, columns]
 
 
-# your turn: fill_verdicts(usable[0].name), then every system
+def my_answer(table: pd.DataFrame) -> int:
+    """The number of cells of ``table`` (Table 2: every system, output and method) tested under both fills whose
+    verdict of RS(GAD) > RS(Sup.) differs between ``fill`` and ``other_fill``."""
+    raise NotImplementedError("count the cells whose two verdicts differ, leaving out cells a fill could not test")
+
+
+# look first: fill_verdicts(usable[0].name), then every system
+answer = teaching.attempt(my_answer, t2)
+if answer is not None:
+    tested_twice = t2[(t2["GAD > Sup."] != "n/a") & (t2["GAD > Sup. (other fill)"] != "n/a")]
+    n_changed = int((tested_twice["GAD > Sup."] != tested_twice["GAD > Sup. (other fill)"]).sum())
+    teaching.check(answer, n_changed, rtol=0, what="your count of cells that change their verdict")
 
 # %% [markdown]
 # ````{solution-start} ex-gadt-1
 # :class: dropdown
 # ````
 
+
 # %% tags=["solution"]
 # NBVAL_CHECK_OUTPUT
+def my_answer(table: pd.DataFrame) -> int:
+    """The number of cells of ``table`` tested under both fills whose verdict differs between the two fills."""
+    both = table[(table["GAD > Sup."] != "n/a") & (table["GAD > Sup. (other fill)"] != "n/a")]
+    return int((both["GAD > Sup."] != both["GAD > Sup. (other fill)"]).sum())
+
+
 both_tested = t2[(t2["GAD > Sup."] != "n/a") & (t2["GAD > Sup. (other fill)"] != "n/a")]
 both_tested = both_tested.assign(change=both_tested["GAD > Sup."] + " to " + both_tested["GAD > Sup. (other fill)"])
 moved = both_tested[both_tested["GAD > Sup."] != both_tested["GAD > Sup. (other fill)"]]
@@ -907,6 +1032,7 @@ else:
 report.glue("fill_answer", fill_answer)
 if book_run:  # the book's run: on shapes_pair, grey turns cells that black calls "worse" into "better"
     assert ((moved.dataset == "shapes_pair") & (moved.change == "worse to better")).any(), fill_answer
+assert teaching.check(my_answer(t2), len(moved), rtol=0, what="the count of cells that change their verdict")
 
 # %% [markdown]
 # {glue:text}`fill_answer` Occlusion replaces a region's pixels by a value of its own, so RS measures the patch it

@@ -39,6 +39,44 @@
 # ```{glue:} card_claims
 # ```
 
+# %% [markdown] tags=["instructor"]
+# ````{admonition} Instructor notes
+# :class: dropdown
+# **Learning goals in practice.**
+# * Derive {eq}`eq-toy-closed-form` from $\Delta$ and explain why $k$ ascent steps give a heatmap exactly linear in
+#   $k\eta$ ($\Delta$ is linear in $w$), then check a closed form against autograd.
+# * Compute the CO score {eq}`eq-toy-co` of a heatmap and say what a gain over $h = x$ does and does not show.
+# * Say from the formula for $g$ where, and for which $a_1$, the heatmap stays at the input.
+#
+# **Common misconceptions.**
+# 1. "The closed form approximates gradient ascent, like a first-order step." *Exposed by*: section "The closed form
+#    of eq. (4), checked by autograd": the two agree to round-off because the gradient of $\Delta$ does not depend on
+#    $w$; the third exercise shows that ascending the CO score itself is not linear in $k\eta$.
+# 2. "At the homogeneous rotations the heatmap equals the input." *Exposed by*: the table "Where the heatmap fades"
+#    under section "The CO score along $\theta$" (compare $|h - x|$ at $(2k+1)\pi/4$ with $|x|$ and with its value at
+#    $k\pi/2$) and the first exercise: $g$ vanishes there only for $a_1 = 1/2$ exactly.
+# 3. "A negative heatmap component marks a feature that counts against the class." *Exposed by*: section "Reading
+#    the heatmaps" (negative components): $h = w * x$ keeps the sign of $x$ wherever $w > 0$; what the ascent chose
+#    is the move $h - x$.
+#
+# **Discussion prompts.**
+# 1. Is a positive CO gain over $h = x$ evidence that the GAX heatmap explains the classifier? *Expected answer*: no;
+#    GAX ascends a quantity the CO score rises with (for a monotone $\sigma$), so the gain shows that the ascent did
+#    what it was built for; evidence needs a criterion the heatmap was not optimised on.
+# 2. Why does the CO score have period $\pi/2$ in $\theta$? *Expected answer*: a rotation by $\pi/2$ maps the sample,
+#    its heatmap and the classifier onto rotated copies of themselves, which leaves the score unchanged.
+# 3. Why would barely distinct classes give faint heatmaps, and what is the image analogue? *Expected answer*: their
+#    sample lies near the decision boundary, where $g$ is small (zero at the homogeneous rotations when $a_1 = 1/2$);
+#    in images, classes that differ only in a small detail leave the ascent little to push.
+#
+# **What to project.**
+# 1. `fig1_heatmaps.png`: the components of $x$ and $h$ over $\theta$ for each $a_1$ (paper Fig. 1 and 6).
+# 2. `co_score_vs_theta.png`: the CO score of the GAX heatmap against that of $h = x$.
+# 3. The table "Where the heatmap fades" (`heatmap_prominence.csv`): $|h - x|$ at the homogeneous and heterogeneous
+#    rotations.
+# 4. The $\theta$ slider: $x$, $h$ and $x + h$ in the sample plane.
+# ````
+
 # %% tags=["remove-cell"]
 # Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
 # wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
@@ -77,10 +115,12 @@ import pandas as pd
 from IPython.display import HTML, display
 
 import xai_lib
-from xai_lib import params, report, toy2d
+from xai_lib import params, report, teaching, toy2d
 from xai_lib.plotting import animation_html, finish, pi_axis, save_table
 
 prof = xai_lib.get_profile(profile)
+# the book's own run (its default settings, seed 0): the solutions' asserts on its numbers apply to it only
+book_run = prof.name == "book" and seed == 0 and a1_values == "0.95,0.7,0.55" and k_eta == 1.2
 a1_list = params.float_list("a1_values", a1_values, lo=0.0, hi=1.0)
 k_eta = params.number("k_eta", k_eta)
 out = params.output_dir("output_dir", output_dir)
@@ -140,9 +180,19 @@ report.show(agreement, {"eta": "{:.3f}", "max |closed form - autograd|": lambda 
 # $k\eta$ = `k_eta` of ascent. Dashed vertical lines mark $\theta = k\pi/4$: odd multiples are the
 # **homogeneous** rotations, where $\cos\theta = \pm\sin\theta$: each class direction $W e_i$ has two components
 # of equal size.
+#
+# ````{exercise-start}
+# :label: ex-toy-predict
+# ````
+# **Predict first.** The figure below draws the heatmap for each $a_1$ of the run. For which classes will the heatmap
+# move furthest from the input (the largest $|h - x|$ over $\theta$): the most distinct ($a_1$ far from $1/2$) or the
+# least distinct ($a_1$ close to $1/2$)? Decide from {eq}`eq-toy-closed-form` before you look; the table after the
+# CO-score figure gives the numbers. *Time: 5 min.*
+# ````{exercise-end}
+# ````
 
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input", "answers-prediction"]
 def draw_components(ax, a1, h_scale):
     x = toy2d.sample(theta, a1)
     h = toy2d.heatmap(theta, a1, h_scale)
@@ -192,7 +242,7 @@ finish(fig, out / "co_score_vs_theta.png")
 co_table = pd.DataFrame(co_rows)
 save_table(co_table, out / "co_score_vs_theta.csv")
 
-# %%
+# %% tags=["answers-prediction"]
 # NBVAL_CHECK_OUTPUT
 checkpoints = np.array([0.0, np.pi / 8, np.pi / 4, 3 * np.pi / 8, np.pi / 2])
 summary = pd.DataFrame(
@@ -324,6 +374,24 @@ if len(a1_list) < 2:
 else:
     prominence_text = "grows with a1" if prominence_grows else "does not grow steadily with a1"
 report.glue("prominence_direction", prominence_text)
+# the prediction asked before Fig. 1: for which a1 does the heatmap move furthest from the input?
+distinctness = {a1: abs(2 * a1 - 1) for a1 in a1_list}  # |a1 - a2|
+if len(set(a1_list)) < 2:
+    prominent_a1, prominent_kind = None, "not measured"
+    prominence_prediction = report.not_measured("this run has one a1, so there is nothing to compare", start=True) + "."
+else:
+    prominent_a1 = float(fade.a1[fade["max |h - x|"].idxmax()])
+    spread = distinctness[prominent_a1]
+    prominent_kind = ("the most distinct" if spread == max(distinctness.values()) else
+                      "the least distinct" if spread == min(distinctness.values()) else "neither the most nor the least "
+                      "distinct")  # fmt: skip
+    prominence_prediction = (
+        "The largest |h - x| over θ is " + ", ".join(f"{v:.3f} (a1 = {a:g})" for a, v in
+                                                     zip(by_a1.a1, by_a1["max |h - x|"], strict=True))
+        + f": the heatmap moves furthest from the input for a1 = {prominent_a1:g}, {prominent_kind} classes of "
+        "this run."
+    )  # fmt: skip
+report.glue("prominence_prediction", prominence_prediction)
 report.show(summary, "{:.4f}", caption=f"CO score of the GAX heatmap (k·eta = {k_eta:g})", index=True)
 report.show(fade, "{:.3f}", caption="Where the heatmap fades: |h - x| over theta")
 
@@ -342,6 +410,28 @@ report.show(fade, "{:.3f}", caption="Where the heatmap fades: |h - x| over theta
 # classes ($a_1$ = {glue:text}`least_distinct_a1:g`) $|h - x|$ at the homogeneous rotations is
 # {glue:text}`least_distinct_rel:.3f` of $|x|$: {glue:text}`least_distinct_fades`. Its largest value (the column
 # max |h - x|) {glue:text}`prominence_direction`.
+#
+# ````{solution-start} ex-toy-predict
+# :class: dropdown
+# ````
+# {glue:text}`prominence_prediction` Why: $h - x = k\eta\, g * x$, and $g$ is built from the sample's own
+# components. At $\theta = 0$, for instance, $x = (a_1, a_2)$ and $g * x = (a_1^2, -a_2^2)$, so
+# $|h - x| = k\eta \sqrt{a_1^4 + a_2^4}$, smallest at $a_1 = a_2 = 1/2$ and growing as the classes separate; the
+# rotation moves where over $\theta$ the largest value lies. Barely distinct classes put the sample near the decision
+# boundary, where the ascent has little to push.
+
+# %% tags=["solution"]
+if prominent_a1 is not None:  # the glued a1 holds the largest |h - x|, and its kind is the one the text names
+    assert fade.loc[fade.a1 == prominent_a1, "max |h - x|"].max() == fade["max |h - x|"].max(), prominence_prediction
+    kinds = {"the most distinct": max, "the least distinct": min}
+    if prominent_kind in kinds:
+        assert distinctness[prominent_a1] == kinds[prominent_kind](distinctness.values()), prominence_prediction
+if book_run:  # the book's run: the most distinct classes (the largest a1) give the most prominent heatmap
+    assert prominent_a1 == max(a1_list) and prominent_kind == "the most distinct", prominence_prediction
+
+# %% [markdown]
+# ````{solution-end}
+# ````
 #
 # ## Slide through $\theta$
 #
@@ -545,6 +635,14 @@ print(verdicts.to_string())
 #   {glue:text}`hx_tol:.0%` of its smallest value over $\theta$ {glue:text}`fade_scope`. Only at $a_1 = 1/2$
 #   exactly does $g$ vanish there, leaving $h = x$ ({glue:text}`g_half_at_homogeneous` in the first exercise).
 #
+# ## Self-check
+#
+# Answer before you open the exercises; each choice explains itself.
+
+# %% tags=["remove-input"]
+teaching.quiz("06_rotation_toy", "quizzes/06_rotation_toy.json")
+
+# %% [markdown]
 # ## Exercises
 #
 # ````{exercise-start}
@@ -552,16 +650,44 @@ print(verdicts.to_string())
 # ````
 # For $a_1 \in \{0.99, 0.51\}$, compute how large the ascent direction $|g|$ gets over $\theta$ (its smallest and
 # largest value), and explain the limits $a_1 \to 1$ and $a_1 \to 1/2$ from the formula for $g$ in
-# {eq}`eq-toy-closed-form`. *Time: 10 min.*
+# {eq}`eq-toy-closed-form`. Write `my_answer` in the cell below from the formula (not from `toy2d`); it checks your
+# values. *Time: 10 min.*
 # ````{exercise-end}
 # ````
-#
+
+
+# %% tags=["exercise"]
+def my_answer(angles: np.ndarray, a1_pair: tuple[float, ...]) -> np.ndarray:
+    """For each a1 of ``a1_pair``, the smallest and largest |g| over ``angles`` (g of eq-toy-closed-form): an array
+    of shape (len(a1_pair), 2)."""
+    raise NotImplementedError("compute x = W (a1, a2), then g from eq-toy-closed-form, its norm per angle, min and max")
+
+
+answer = teaching.attempt(my_answer, theta, (0.99, 0.51))
+if answer is not None:
+    g_norms = [np.linalg.norm(toy2d.ascent_direction(theta, a), axis=1) for a in (0.99, 0.51)]
+    teaching.check(answer, np.array([[g.min(), g.max()] for g in g_norms]), rtol=1e-6, what="your (min, max) of |g|")
+
+# %% [markdown]
 # ````{solution-start} ex-toy-1
 # :class: dropdown
 # ````
 
+
 # %% tags=["solution"]
 # NBVAL_CHECK_OUTPUT
+def my_answer(angles: np.ndarray, a1_pair: tuple[float, ...]) -> np.ndarray:
+    """For each a1 of ``a1_pair``, the smallest and largest |g| over ``angles``, from eq-toy-closed-form."""
+    c, s = np.cos(angles), np.sin(angles)
+    rows = []
+    for a1 in a1_pair:
+        x1, x2 = c * a1 - s * (1 - a1), s * a1 + c * (1 - a1)  # x = W (a1, a2)
+        g = np.stack([(c + s) * x1, -(c - s) * x2], axis=-1)  # W^-1 = W^T for a rotation
+        norm = np.linalg.norm(g, axis=-1)
+        rows.append([norm.min(), norm.max()])
+    return np.array(rows)
+
+
 g_ranges = {}
 for a1_try in (0.99, 0.51):
     g_norm = np.linalg.norm(toy2d.ascent_direction(theta, a1_try), axis=1)
@@ -586,6 +712,8 @@ report.glue("g051_min", g_ranges[0.51][0])
 report.glue("g051_max", g_ranges[0.51][1])
 print(f"a1 = 1: |g| from {g_one.min():.3f} to {g_one.max():.3f}; a1 = 1/2: |g| at most {g_half.max():.3f}, "
       f"at the homogeneous rotations {report.roundoff(g_half_homogeneous, F64_ROUNDOFF)}")  # fmt: skip
+expected_ranges = np.array([g_ranges[0.99], g_ranges[0.51]])
+assert teaching.check(my_answer(theta, (0.99, 0.51)), expected_ranges, rtol=1e-6, what="the (min, max) of |g|")
 
 # %% [markdown]
 # For the rotation, $W^{-1} = W^\top$ and {eq}`eq-toy-closed-form` reads
