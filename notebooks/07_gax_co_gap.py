@@ -48,6 +48,56 @@
 # ```{glue:} card_claims
 # ```
 
+# %% [markdown] tags=["instructor"]
+# ````{admonition} Instructor notes
+# :class: dropdown
+# **Learning goals in practice.**
+# * Compute a CO score for one image by hand: the heatmap for the *predicted* class, $\kappa$ from the *true* one,
+#   and say which of the two ingredients carries the label.
+# * Read the AUROC table as a detector: its direction by the side of $0.5$, its strength by $|\mathrm{AUROC} - 0.5|$,
+#   "beyond chance" by the interval, and leave out a thin cell instead of counting it.
+# * Turn a flag threshold into what a reviewer pays for (wrong predictions caught, correct ones re-checked), and
+#   check it on images it was not fitted to and against the model's own max softmax probability.
+# * Tell the size of a perturbation from its layout with the scale study and its shuffled control.
+#
+# **Common misconceptions.**
+# 1. "The CO gap shows that heatmaps explain correct predictions better." The heatmap never sees the label: $\kappa$
+#    does, and it is built from the ground truth, so part of the gap can be the label's alone. *Exposed by*: exercise
+#    `ex-co-1` ($\kappa$ from the prediction); its sentence says whether the gap survives, shrinks, vanishes or
+#    reverses without the label: {glue:text}`kappa_reason`
+# 2. "An AUROC interval above $0.5$ is the paper's distinct gap." It only says the separation is beyond chance; a
+#    large gap is a large AUROC. *Exposed by*: section "The gap, measured: AUROC with a bootstrap CI", whose sentence
+#    counts the cells above chance and, separately, the cells whose AUROC reaches the large-gap mark; compare the two
+#    counts, and the histograms of `co_histograms.png`, where the two groups overlap.
+# 3. "AX lowers the accuracy because the heatmaps point at the wrong evidence (InputXGradient is a bad method)."
+#    Added to pixels in $[0, 1]$, $h \in [-1, 1]$ is a perturbation as large as the image's range. *Exposed by*:
+#    section "Where the heatmap is added: pixels or the network's input": the scale study's accuracy column returns
+#    towards the accuracy on $x$ as $s$ shrinks, its shuffled control says how much of the loss is the layout's, and
+#    the table "InputXGradient against the other methods" tests whether InputXGradient's own drop is larger.
+#
+# **Discussion prompts.**
+# 1. At deployment there is no label. Which part of the CO gap could a deployed flag still use? *Expected answer*:
+#    only the part that survives $\kappa$ from the prediction (exercise `ex-co-1`); the rest needs the truth, which
+#    is why the paper proposes the score for checking labels. Here: {glue:text}`summary_kappa`
+# 2. Would you ship the CO flag or the model's max softmax probability? *Expected answer*: look at the last column
+#    of the baseline table in exercise `ex-co-2` ("the CO cell"); a CO cell is worth six heatmaps and two forward
+#    passes only where its interval lies above the baseline, and the best cell was chosen on the same images, so
+#    even a "beats it" is optimistic until checked on new images.
+# 3. Why do the softmax variants separate in reverse (wrong predictions score higher)? *Expected answer*: a
+#    confident correct prediction's true-class probability is near 1 and cannot rise, a wrong one's can: a ceiling
+#    of the probabilities, not a property of the heatmaps; and our softmax CO (softmax of both outputs) is not the
+#    reference code's, so these cells do not test the paper's softmax figures.
+#
+# **What to project.**
+# 1. `co_histograms.png`: the gap as the paper draws it; ask where a reviewer would put the flag.
+# 2. The AUROC table "AUROC of the CO score (raw outputs, x + h)" with its sentence: direction, thin cells, no
+#    estimate.
+# 3. The table "Best-separating method and variant per system": the direction column and the softmax column.
+# 4. `wider_gap_when_better_trained.csv` (the twin-pair table): how wide the paired intervals are.
+# 5. `scale_study.csv` (the scale-study table): accuracy against $s$, beside the shuffled control.
+# 6. The reproduction card at the top, read through its test column.
+# ````
+
 # %% tags=["remove-cell"]
 # Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
 # wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
@@ -88,7 +138,7 @@ import numpy as np
 import pandas as pd
 
 import xai_lib
-from xai_lib import parallel, params, report
+from xai_lib import parallel, params, report, teaching
 from xai_lib.experiments import common
 from xai_lib.experiments.co_gap import (
     best_methods,
@@ -583,7 +633,18 @@ else:
         "no system normalises its inputs, so for each the network's input is the pixel and "
         "the two variants are one computation") + ".")  # fmt: skip
 
-# %%
+# %% [markdown]
+# ````{exercise-start}
+# :label: ex-co-predict
+# ````
+# **Predict first.** The next cell adds $s\,h$ for each `ax_scales` value on `show_system` and computes the AUROC of
+# the CO score at each scale. A smaller heatmap moves the model's outputs less. Before you run it, predict for most
+# methods: is the AUROC at the smallest scale larger or smaller than at the largest (the tables' $x + h$ when the
+# largest is $s = 1$)? Write down your answer and one sentence of reasoning. *Time: 5 min.*
+# ````{exercise-end}
+# ````
+
+# %% tags=["answers-prediction"]
 # NBVAL_CHECK_OUTPUT
 within = 0.05  # the scale study: "keeps the accuracy" means within this of the accuracy on x
 sc_all = scaled_table[scaled_table.system == show_system]
@@ -693,8 +754,73 @@ else:
     scale_summary = scale_text
     ixg_scale_text = ""
 report.glue("scale_sentence", scale_text)
+# the predict-first exercise: the CO score's AUROC at the smallest scale against the largest, per method
+if len(scale_df) and s_max > s_min and len(both):
+    n_auc_higher, n_auc_lower = int((both[s_min] > both[s_max]).sum()), int((both[s_min] < both[s_max]).sum())
+    auc_move = ("higher" if n_auc_higher > len(both) / 2 else "lower" if n_auc_lower > len(both) / 2
+                else "mixed")  # fmt: skip
+    predict_scale_text = (
+        f"On {show_system}, the AUROC of the CO score at s = {s_min:g} is larger than at s = {s_max:g} for "
+        f"{n_auc_higher} of {len(both)} methods and smaller for {n_auc_lower} (point estimates): "
+        + {"higher": "by these, the smaller perturbation separates correct from wrong predictions better.",
+           "lower": "by these, the larger perturbation separates correct from wrong predictions better.",
+           "mixed": "by these, neither scale separates better for most methods."}[auc_move]
+    )  # fmt: skip
+else:
+    auc_move = "not measured"
+    predict_scale_text = "The AUROC across scales is " + report.not_measured(
+        f"one scale only, or fewer than five wrong predictions on {show_system}") + "."  # fmt: skip
+report.glue("predict_scale_sentence", predict_scale_text)
 
 # %% [markdown]
+# ````{solution-start} ex-co-predict
+# :class: dropdown
+# ````
+# {glue:text}`predict_scale_sentence` {glue:text}`predict_scale_tested`
+#
+# Why the size matters: for a small $s$ the CO score is, to first order, $s\,\kappa^\top J(x)\,h$, with $J$ the
+# Jacobian of the outputs at $x$: the derivative of the true-class margin along the heatmap, a quantity that needs
+# no large step. For Saliency $h$ is the predicted class's gradient, so on a correct prediction this term holds the
+# squared norm of the true class's gradient, and on a wrong one the inner product of two different classes'
+# gradients: a signal about the label. As $s$ grows towards the image's whole range, the outputs on $x + s\,h$ are
+# more and more the model's response to a damaged image (the accuracy column), a response that carries no such
+# signal and can swamp the first-order term. The paired test compares the two AUROCs on the same images, each right
+# or wrong on $x$, so the images' own difficulty cancels.
+
+# %% tags=["solution"]
+# NBVAL_CHECK_OUTPUT
+# the glued direction, recomputed from the scale study's table; then, per method, the AUROC at the smallest scale
+# minus the AUROC at the largest on the same images (paired bootstrap: the images are resampled once for both)
+auc_at = (scale_df.pivot(index="method", columns="scale", values="AUROC")[[s_min, s_max]].dropna()
+          if len(scale_df) and s_max > s_min else pd.DataFrame())  # fmt: skip
+if len(auc_at):
+    n_up = int((auc_at[s_min] > auc_at[s_max]).sum())
+    assert (auc_move == "higher") == (n_up > len(auc_at) / 2), (auc_move, n_up, len(auc_at))
+    scale_tests = []
+    for method in auc_at.index:
+        at_small = paired_sc[(paired_sc.method == method) & (paired_sc.scale == s_min)]
+        at_large = paired_sc[(paired_sc.method == method) & (paired_sc.scale == s_max)][["image", "co"]]
+        pair = at_small.merge(at_large, on="image", suffixes=("", " at the largest s"))
+        d_auc = paired_auroc_difference_ci(pair.co.to_numpy(float), pair["co at the largest s"].to_numpy(float),
+                                           pair.correct.to_numpy(bool), n_boot=prof.n_boot, seed=seed)  # fmt: skip
+        # the same images as the table's AUROCs: the paired estimate is their difference
+        assert abs(d_auc[0] - (auc_at.loc[method, s_min] - auc_at.loc[method, s_max])) < 1e-9, (method, d_auc)
+        scale_tests.append(report.interval_verdict(d_auc[1], d_auc[2], 0.0, "above"))
+    n_sig_up, n_sig_down = scale_tests.count("reproduced"), scale_tests.count("not reproduced")
+    tested_text = (f"Tested on the same images (a paired bootstrap interval of the AUROC at s = {s_min:g} minus the "
+                   f"AUROC at s = {s_max:g}), it is larger for {n_sig_up} of {len(scale_tests)} methods, smaller for "
+                   f"{n_sig_down}, and undecided for {len(scale_tests) - n_sig_up - n_sig_down}.")  # fmt: skip
+else:
+    tested_text = "The paired test is " + report.not_measured("one scale only, or no AUROC at both ends") + "."
+report.glue("predict_scale_tested", tested_text)
+print(predict_scale_text, tested_text)
+if book_run:
+    assert auc_move == "higher", predict_scale_text
+
+# %% [markdown]
+# ````{solution-end}
+# ````
+#
 # {glue:text}`space_sentence` {glue:text}`scale_sentence`
 #
 # Every other table of this chapter uses the pixel variant: $x + h$ with $h$ in pixel units ($s = 1$).
@@ -791,6 +917,14 @@ report.glue("summary_ax", f"InputXGradient with x + h lowers the accuracy on {n_
 #   its later (v2) code, for ImageNet and the chest X-rays, adds it to the network's normalised input, a smaller
 #   perturbation.
 #
+# ## Self-check
+#
+# Answer before you open the exercises; each choice explains itself.
+
+# %% tags=["remove-input"]
+teaching.quiz("07_gax_co_gap", "quizzes/07_gax_co_gap.json")
+
+# %% [markdown]
 # ## Exercises
 #
 # ````{exercise-start}
@@ -856,7 +990,7 @@ else:
     )  # fmt: skip
     summary_kappa = (f"How much of it the label brings: with kappa from the prediction instead of the truth, the AUROC "
                      f"of Saliency on {show_system} is {auc_pred[0]:.3f} instead of {auc_truth[0]:.3f} (the gap "
-                     f"{kappa_outcome}, exercise 1).")  # fmt: skip
+                     f"{kappa_outcome}; see the exercise on kappa from the prediction).")  # fmt: skip
     print(kappa_text)
 report.glue("kappa_sentence", kappa_text)
 kappa_reason = {
@@ -1012,13 +1146,45 @@ if book_run:
 # reviewer catch, and how many correct ones would they re-check? *Time: 10 min.*
 # ````{exercise-end}
 # ````
-#
+
+
+# %% tags=["exercise"]
+def my_answer(co: np.ndarray, correct: np.ndarray, threshold: float, flag_if: str) -> np.ndarray:
+    """[share of the wrong predictions flagged, share of the correct ones flagged], flagging the CO scores strictly
+    below ``threshold`` when ``flag_if`` is "below" and strictly above it when it is "above"."""
+    raise NotImplementedError("compute the two shares here")
+
+
+# the flag cell of the system drawn above: its row in the table "Best-separating method and variant per system"
+flag_top = best[best.system == show_system]
+if len(flag_top):
+    flag_top = flag_top.iloc[0]
+    flag_rows = co_table[(co_table.system == show_system) & (co_table.method == flag_top.method)
+                         & (co_table.AX == flag_top.AX) & (co_table.softmax == flag_top.softmax)]  # fmt: skip
+    co_f, right_f = flag_rows.co.to_numpy(float), flag_rows.correct.to_numpy(bool)
+    flag_args = (co_f, right_f, float(flag_top.threshold), str(flag_top["flag if CO is"]))
+    flagged_f = co_f < flag_args[2] if flag_args[3] == "below" else co_f > flag_args[2]
+    flag_expected = np.array([flagged_f[~right_f].mean(), flagged_f[right_f].mean()])
+    answer = teaching.attempt(my_answer, *flag_args)
+    if answer is not None:
+        teaching.check(answer, flag_expected, rtol=0.0, atol=1e-9, what="[caught, re-checked]")
+else:
+    print("The flag threshold is " + report.not_measured(f"{show_system} has fewer than {few_wrong} wrong predictions"))
+
+# %% [markdown]
 # ````{solution-start} ex-co-3
 # :class: dropdown
 # ````
 
+
 # %% tags=["solution"]
 # NBVAL_CHECK_OUTPUT
+def my_answer(co: np.ndarray, correct: np.ndarray, threshold: float, flag_if: str) -> np.ndarray:
+    """[share of the wrong predictions flagged, share of the correct ones flagged]."""
+    flagged = co < threshold if flag_if == "below" else co > threshold
+    return np.array([flagged[~correct].mean(), flagged[correct].mean()])
+
+
 b = best[best.system == show_system]
 if len(b):
     b = b.iloc[0]
@@ -1063,6 +1229,9 @@ else:
     flag_text = report.not_measured(f"{show_system} has fewer than {few_wrong} wrong predictions")
 report.glue("flag_sentence", flag_text)
 print(flag_text)
+if len(flag_top):  # the starter's check, with the function written out; the sentence quotes the same two shares
+    assert np.allclose([caught, rechecked], flag_expected, rtol=0.0, atol=1e-12), (caught, rechecked, flag_expected)
+    assert teaching.check(my_answer(*flag_args), flag_expected, rtol=0.0, atol=1e-9, what="[caught, re-checked]")
 
 # %% [markdown]
 # {glue:text}`flag_sentence` Youden's threshold maximises the share of wrong predictions caught minus the share of
@@ -1093,9 +1262,9 @@ print(flag_text)
 #   "softmax" CO mixes `softmax(DNN(x + h))` with the raw `DNN(x)`. We apply softmax to both outputs: our choice, so
 #   that both terms of the difference are probabilities; our softmax cells are therefore not comparable with the
 #   paper's softmax figures.
-# * **Max-softmax baseline** (ex. 2 and 3): the AUROC of the model's largest softmax probability on $x$ as a detector of
-#   its correct predictions, against the best CO cell's AUROC (oriented to be at least $0.5$) on the same images, with
-#   the paired bootstrap of `paired_auroc_difference_ci`.
+# * **Max-softmax baseline** (the exercises on the variants and on the flag threshold): the AUROC of the model's
+#   largest softmax probability on $x$ as a detector of its correct predictions, against the best CO cell's AUROC
+#   (oriented to be at least $0.5$) on the same images, with the paired bootstrap of `paired_auroc_difference_ci`.
 # * **$\kappa$** is built in the outputs' dtype over all the model's outputs (a model with more outputs than the data
 #   has classes uses its full output vector, as the paper's ImageNet models do).
 # * **Heatmaps** are computed for the predicted class and normalised by their maximum absolute value; Saliency is

@@ -39,6 +39,56 @@
 # ```{glue:} card_claims
 # ```
 
+# %% [markdown] tags=["instructor"]
+# ````{admonition} Instructor notes
+# :class: dropdown
+# **Learning goals in practice.**
+# * Write GAX's loss {eq}`eq-gax-loss` on the board and say what each term does to one pixel, including a black one
+#   ($x = 0$: $h = \tanh(w \cdot 0) = 0$ whatever $w$).
+# * Read a GAX run as a table, not as pictures: how many images reach the target, in how many iterations, and whether
+#   those stopped by the cap were still rising.
+# * Separate what a heatmap *is* from what the optimisation *changed* ($h$ against $|h - \tanh(x)|$), and use a
+#   clean twin model as the control for a claim about a spurious feature.
+#
+# **Common misconceptions.**
+# 1. "Where a GAX heatmap is intense is where the model looks." Every run starts from $h = \tanh(x)$, already intense
+#    wherever the image is bright, and the two models of the study share that start. *Exposed by*: section "False
+#    distinct feature: does GAX point at the spurious mark?": the enrichment of $h$ and the enrichment of the change
+#    $|h - \tanh(x)|$ can point in opposite directions. Here: {glue:text}`predict_fdf_sentence`
+# 2. "The change of $h$ shows which intensities the model prefers." The parametrisation decides it first: a step of
+#    $w$ moves a pixel by about $x\,(1 - \tanh^2(w x))$ times the step, so dark pixels can hardly move in $h$, and
+#    $|w - 1|$ under Adam says how consistently a pixel was pushed, not how sensitive the model is there. *Exposed
+#    by*: section "Optimised through extreme intensities (sec. 4.3), measured": compare the table's columns
+#    "sensitivity at start", "change of h", "change of w" and "model sensitivity" for the dark side.
+# 3. "The similarity term keeps the heatmap from resembling the image." It keeps one distance,
+#    $\langle (h - x + \epsilon)^2 / (x + \epsilon) \rangle$, away from 0; correlation with the image is a different
+#    closeness that it does not penalise. *Exposed by*: exercise `ex-gax-2` ($l_s = 0$), whose sentence reports both
+#    measures and says whether they agree.
+#
+# **Discussion prompts.**
+# 1. GAX runs until its CO score passes the `target_quantile` of the existing methods' scores. Is a heatmap that
+#    gets there a better explanation than theirs?
+#    *Expected answer*: no: it is optimised for the score, a bounded perturbation that raises the true class's output
+#    (close in spirit to an adversarial perturbation), with no term for localisation or for what a person can read;
+#    with $l_s = 0$ the target comes even sooner ({glue:text}`free_sentence`).
+# 2. Why compare the spurious model with the same architecture trained on clean images, instead of looking at the
+#    spurious model's heatmap alone? *Expected answer*: the magenta mark is bright in red and blue, so the starting
+#    map already singles it out; only a paired comparison under the same target and start shows what the model's
+#    reliance on the mark adds; the painted-over control measures that reliance first: {glue:text}`reliance_sentence`
+# 3. Why does a bias of $0.01$ matter so much on images with many black pixels? *Expected answer*: without it,
+#    $h = x = 0$ on a black pixel, the mean of the similarity distance is tiny and the term $l_s / \langle\cdot\rangle$
+#    huge, so its gradient can outweigh the score's; with a fixed bias $w$ still cannot move those pixels, a trained
+#    bias can. Read it off the bias table in exercise `ex-gax-3`.
+#
+# **What to project.**
+# 1. `co_curves.png`: one curve per image to the target; point at the curves stopped by the cap.
+# 2. The summary table (`gax_summary.csv`): reached, still rising, stalled.
+# 3. The `rgb_heatmaps_*.png` figures and the slider: what Fig. 5 shows, and why it cannot be read alone.
+# 4. `extreme_intensities.csv` (the extreme-intensity table): the dark and the bright side, both ratios.
+# 5. `mark_reliance.csv`, then the enrichment table (`mark_enrichment.csv`) and `false_distinct_feature.png`.
+# 6. The reproduction card at the top, read through its test column.
+# ````
+
 # %% tags=["remove-cell"]
 # Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
 # wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
@@ -84,7 +134,7 @@ import torch
 from IPython.display import HTML, display
 
 import xai_lib
-from xai_lib import params, report
+from xai_lib import params, report, teaching
 from xai_lib.experiments.co_gap import cells_verdict
 from xai_lib.gax import (
     auto_target,
@@ -550,7 +600,18 @@ report.glue("summary_reliance", summary_reliance)
 # $(1, 0, 1)$, and on its green channel, 0, $h = \tanh(w \cdot 0) = 0$ whatever $w$ (the gradient
 # $\partial h / \partial w = (1 - \tanh^2)\,x$ is 0 there), so only red and blue can move.
 
-# %%
+# %% [markdown]
+# ````{exercise-start}
+# :label: ex-gax-predict
+# ````
+# **Predict first.** The next cell runs GAX under both models on the same marked images, to the same target, from
+# the same start $h = \tanh(x)$. Before you run it, predict two signs of the paired difference (spurious model minus
+# clean model): is the enrichment of the heatmap $h$ on the mark larger or smaller under the spurious model? And the
+# enrichment of the change $|h - \tanh(x)|$? Mind that the mark is bright in red and blue. *Time: 5 min.*
+# ````{exercise-end}
+# ````
+
+# %% tags=["answers-prediction"]
 # NBVAL_CHECK_OUTPUT
 enrich_columns = ["enrichment", "enrichment of change", "h on mark (R)", "h on mark (B)", "h on mark - start (R, B)"]
 if study_ok:
@@ -646,8 +707,49 @@ else:
     h_text = ""
 report.glue("enrich_sentence", enrich_text)
 report.glue("h_sentence", h_text)
+# the predict-first exercise: the two directions, decided by the paired intervals of the enrichment sentence
+if study_ok:
+    predict_fdf_text = (f"Compared with the clean model's, the spurious model's heatmap h shows the mark "
+                        f"{more_less[fdf_cells['enrichment']]} (the sign of the first difference), and its optimisation "
+                        f"changes the heatmap {more_less[fdf_cells['enrichment of change']]} on the mark (the sign of "
+                        f"the second), by paired 95% intervals over the {len(study)} images.")  # fmt: skip
+else:
+    predict_fdf_text = "The comparison is " + report.not_measured(study_reason) + "."
+report.glue("predict_fdf_sentence", predict_fdf_text)
 
 # %% [markdown]
+# ````{solution-start} ex-gax-predict
+# :class: dropdown
+# ````
+# {glue:text}`predict_fdf_sentence`
+#
+# Why the two measures can disagree: both runs start from the same map $\tanh(x)$, and on the magenta mark,
+# $x = (1, 0, 1)$, that map is already large in red and blue ($\tanh 1$), so $h$ carries the mark before any step.
+# The enrichment of $h$ mixes that start with what the optimisation did; the enrichment of the change removes the
+# start, which both models share, and keeps only what each model's gradients did. The mark can stand out more in one
+# model's heatmap because its optimisation removed *less* of the starting map there, without adding anything to the
+# mark: the sentence after the table says whether that is what happened here. A heatmap judged by eye, as in
+# Fig. 5F, sees only the first measure.
+
+# %% tags=["solution"]
+# the glued words against the per-image differences they summarise: a paired interval above 0 (more) goes with a
+# positive mean difference, one below 0 (less) with a negative one
+if study_ok:
+    for col in ("enrichment", "enrichment of change"):
+        mean_diff = float((per_image["spurious"][col] - per_image["clean"][col]).mean())
+        if fdf_cells[col] == "reproduced":
+            assert mean_diff > 0, (col, mean_diff, predict_fdf_text)
+        elif fdf_cells[col] == "not reproduced":
+            assert mean_diff < 0, (col, mean_diff, predict_fdf_text)
+    if book_run:
+        assert (fdf_cells["enrichment"], fdf_cells["enrichment of change"]) == ("reproduced", "not reproduced"), (
+            predict_fdf_text
+        )
+
+# %% [markdown]
+# ````{solution-end}
+# ````
+#
 # {glue:text}`enrich_sentence` {glue:text}`h_sentence`
 #
 # Paper Fig. 5F analogue: the red channel of the GAX heatmaps of the same marked images under both models, with the
@@ -746,6 +848,14 @@ report.glue("summary_fdf", enrich_text)
 # * {glue:text}`summary_reliance` Whether GAX's heatmap points at the mark is a paired measurement against the same
 #   architecture trained on clean data. {glue:text}`summary_fdf`
 #
+# ## Self-check
+#
+# Answer before you open the exercises; each choice explains itself.
+
+# %% tags=["remove-input"]
+teaching.quiz("08_gax_generative", "quizzes/08_gax_generative.json")
+
+# %% [markdown]
 # ## Exercises
 #
 # ````{exercise-start}
@@ -817,13 +927,36 @@ if book_run:  # a lower target is met on the way to a higher one (up to the batc
 # *Time: 15 min.*
 # ````{exercise-end}
 # ````
-#
+
+
+# %% tags=["exercise"]
+def my_answer(h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Per image, shape (B,): the mean over channels and pixels of (h - x + eps)^2 / (x + eps), eps = 1e-4, the
+    distance that the similarity term of eq. (6) divides l_s by (small when h copies x)."""
+    raise NotImplementedError("compute the similarity distance of each image here")
+
+
+# first the distance of the chapter's own GAX heatmaps (l_s as set above) from their images; then run
+# gax(..., similarity=0.0) on the same images and compare the iterations and this distance
+kept_h, kept_x = runs[first]["result"].heatmaps.cpu(), runs[first]["data"].inputs
+answer = teaching.attempt(my_answer, kept_h, kept_x)
+if answer is not None:
+    teaching.check(answer, similarity_distance(kept_h, kept_x), rtol=1e-4, atol=1e-9, what="the distance per image")
+
+# %% [markdown]
 # ````{solution-start} ex-gax-2
 # :class: dropdown
 # ````
 
+
 # %% tags=["solution"]
 # NBVAL_CHECK_OUTPUT
+def my_answer(h: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Per image: the mean of (h - x + eps)^2 / (x + eps) over its values."""
+    d = h - x + 1e-4
+    return (d * d / (x + 1e-4)).flatten(1).mean(1)
+
+
 x0 = run0["data"].inputs
 free = gax(run0["system"].model, x0.to(dev), run0["data"].targets.to(dev), run0["target"],
            max_steps=prof.gax_max_steps, similarity=0.0)  # fmt: skip
@@ -884,6 +1017,9 @@ report.glue("free_sentence", free_text)
 if book_run:
     assert m_free < m_kept, free_text
     assert (nearer, closer) == ("reproduced", "not reproduced"), free_text  # the reason is undecided here
+# the starter's check, with the function written out (the distances above are the library's)
+assert teaching.check(my_answer(kept.heatmaps.cpu(), x0), similarity_distance(kept.heatmaps.cpu(), x0), rtol=1e-4,
+                      atol=1e-9, what="the distance per image")  # fmt: skip
 
 # %% [markdown]
 # {glue:text}`free_sentence` The similarity term adds $l_s$ divided by the distance of $h$ from $x$, so it grows
@@ -1013,7 +1149,8 @@ if np.isfinite(moved_background):  # d h / d b = 1 - tanh^2 != 0: a trained bias
 #   $b$ as a per-pixel parameter initialised to $0.01$, inside the tanh. Our option `bias` sits inside the tanh,
 #   $\tanh(w x + b)$ (the default), or outside, $\tanh(w x) + b$; it is a fixed constant unless `train_bias=True`,
 #   which trains it per pixel with its own Adam (the same settings as $w$'s), as the authors' code does. The default is
-#   no bias, as eq. (6) is written. On a zero pixel $w$ cannot move $h$; only a trained $b$ can (exercise 3).
+#   no bias, as eq. (6) is written. On a zero pixel $w$ cannot move $h$; only a trained $b$ can (the exercise on the
+#   bias).
 # * **Extremes**: a pixel's intensity is its mean over channels; the dark and the bright side are its image's darkest
 #   and brightest $20\%$, each compared with the middle $60\%$ on its own. `GAXResult.weights` holds the final $w$;
 #   each side is a claim of its own, decided on two ratios that must both exceed 1: GAX's change $|w - 1|$ and the
@@ -1026,13 +1163,13 @@ if np.isfinite(moved_background):  # d h / d b = 1 - tanh^2 != 0: a trained bias
 #   fills it with the mean colour of the rest of the image. The false-distinct-feature verdict uses both the enrichment
 #   of $h$ (what the paper's figure shows) and that of the change (the starting map $\tanh(x)$ is the same under both
 #   models).
-# * **Similarity distance** (`similarity_distance`, ex. 2 and 3): $\langle (h - x + \epsilon)^2 / (x + \epsilon)
-#   \rangle$ per image, the mean that eq. (6) divides $l_s$ by.
+# * **Similarity distance** (`similarity_distance`, the exercises on $l_s$ and on the bias):
+#   $\langle (h - x + \epsilon)^2 / (x + \epsilon) \rangle$ per image, the mean that eq. (6) divides $l_s$ by.
 # * **Where the heatmap is added**: GAX needs inputs in $[0, 1]$ (eq. 6 divides by $x + \epsilon$) and adds $h$ to those
 #   pixels, as the paper's GAX does; a system's normalisation is part of its model, so $\mathrm{DNN}(x)$ and
 #   $\mathrm{DNN}(x + h)$ are the same model on pixels. (The reference code's ImageNet GAX computes $\mathrm{DNN}(x)$ on
 #   the normalised image but $\mathrm{DNN}(x + h)$ on the un-normalised one; we do not.) The book's own models take
 #   pixels, so their input is the network's input. {doc}`07_gax_co_gap` compares the two places for the existing
 #   methods' heatmaps.
-# * **Correlation with the image** (ex. 2): Pearson's correlation of $h$ and $x$ over each image's pixels and
-#   channels (`pixel_correlation`).
+# * **Correlation with the image** (the exercise on $l_s$): Pearson's correlation of $h$ and $x$ over each image's
+#   pixels and channels (`pixel_correlation`).

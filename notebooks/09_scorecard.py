@@ -32,6 +32,47 @@
 # trains no model (the rotation toy) they say *not applicable*: no seed can change it. This page gathers the
 # cards of the executed chapters in one table.
 
+# %% [markdown] tags=["instructor"]
+# ````{admonition} Instructor notes
+# :class: dropdown
+# **Learning goals in practice.**
+# * For any row of the table, say which test and which tolerance produced its verdict (the *test* column), and what
+#   result would have changed it.
+# * Tell a verdict that is evidence (reproduced and stable across seeds) from one that is not yet (unstable,
+#   inconclusive, by construction, not comparable), and say what would make an inconclusive claim decidable.
+# * Read the seed columns: which claims change with the training seed, and why a chapter without a trained model
+#   has no seed study.
+#
+# **Common misconceptions.**
+# 1. "*Reproduced* means we matched the paper's number." The book runs small models on small datasets; a verdict
+#    tests the claim's direction or threshold under the stated rule, never the paper's value. *Exposed by*: the full
+#    table's *paper*, *ours* and *test* columns side by side: the numbers differ, the test says what had to agree.
+# 2. "*Inconclusive* is a polite *not reproduced*." It means the statistic's interval spans the decision threshold:
+#    the data cannot decide, in either direction. *Exposed by*: the counts table "claims per verdict", which keeps
+#    the two apart ({glue:text}`n_inconclusive` inconclusive against {glue:text}`n_not_reproduced` not reproduced);
+#    read the *ours* column of an inconclusive row for the interval that spans the threshold.
+# 3. "A verdict with seed 0 is a finding." A verdict can flip when the same models are trained from another seed.
+#    *Exposed by*: the *seeds* and *across seeds* columns, and the sentence above the table:
+#    {glue:text}`seed_summary`
+#
+# **Discussion prompts.**
+# 1. Which claims would you cite as reproduced in a report? *Expected answer*: those reproduced and stable across
+#    seeds ({glue:text}`n_reproduced_stable` here), and among them only those whose *test* decides the paper's own
+#    claim rather than a weaker one (e.g. "beyond chance" where the paper says "distinct gaps"); the
+#    {glue:text}`n_reproduced_unstable` reproduced only with seed 0 need more seeds first.
+# 2. Why are *by construction* claims not counted as evidence? *Expected answer*: they hold by the method's
+#    definition (completeness of an attribution, a bound that any model satisfies): a failure would be a bug in the
+#    code, so a pass tests the implementation, not the paper's empirical claim.
+# 3. An inconclusive claim: what would you change to decide it, and what must you not change? *Expected answer*:
+#    more images or more wrong predictions (a narrower interval), fixed in advance; not the threshold, the tolerance
+#    or the subset of cells after seeing the result.
+#
+# **What to project.**
+# 1. The counts table "claims per verdict (seed 0)": the shape of the evidence per chapter.
+# 2. The full table, filtered to the rows whose *across seeds* is unstable: what changes with the seed.
+# 3. One row per verdict word, read through its *test* column.
+# ````
+
 # %% tags=["remove-cell"]
 # Colab, Binder or a fresh kernel: install xai_lib when it is missing, from XAI_LIB_SOURCE (a git URL, checkout or
 # wheel) or else from the clone this notebook sits in; where xai_lib is installed this cell does nothing.
