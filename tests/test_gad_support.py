@@ -333,3 +333,32 @@ def test_share_inside_and_bad_inputs():
         train_support(small_model(), *pair_data(), 5, 6, 1.0)
     with pytest.raises(ValueError, match="lr"):
         SupportConfig(lr=0)
+
+
+def test_gad_class_is_captum_shaped_and_equals_the_kernels():
+    """``GAD(model, supports, base).attribute(inputs, target)``: the original map where every map's top half agrees,
+    zero elsewhere; one target per input is the same as one call per class."""
+    from xai_lib.gad import gad_attribution
+    from xai_lib.gad_support import GAD
+
+    model, x = small_model(), pair_data(n=6)[0]
+    supports = [small_model(seed=5), small_model(seed=6)]
+    ours = GAD(model, supports, "Saliency").attribute(x, target=1)
+    res = gad_maps(model, supports, x, 1, "Saliency")
+    assert ours.shape == x.shape
+    for i in range(len(x)):
+        from xai_lib.captum_glue import attributions
+
+        maps = [attributions(m, x[i : i + 1], "Saliency", 1)[0].cpu() for m in supports]
+        torch.testing.assert_close(ours[i], gad_attribution(res.original[i], maps), rtol=0, atol=0)
+    assert ((ours != 0).any(1) <= res.important).all()  # never outside the original's important pixels
+    mixed = torch.tensor([0, 1, 2, 1, 0, 2])
+    together, maps = GAD(model, supports, "Saliency").attribute(x, target=mixed, return_maps=True)
+    assert sorted(maps) == [0, 1, 2]
+    for c in (0, 1, 2):
+        rows = torch.nonzero(mixed == c).flatten()
+        torch.testing.assert_close(together[rows], GAD(model, supports, "Saliency").attribute(x[rows], c))
+    with pytest.raises(ValueError, match="base_method"):
+        GAD(model, supports, "DeepLift")
+    with pytest.raises(ValueError, match="target"):
+        GAD(model, supports).attribute(x, target=torch.tensor([0, 1]))

@@ -526,3 +526,23 @@ def test_only_a_trained_bias_moves_the_heatmap_on_zero_pixels():
     torch.testing.assert_close(trained.heatmaps, torch.tanh(trained.weights * x + trained.biases))
     with pytest.raises(ValueError, match="train_bias"):
         gax(m, x, y, target_co=1.0, train_bias=True)
+
+
+def test_gax_class_is_captum_shaped_and_equals_the_function():
+    from xai_lib.gax import GAX
+
+    torch.manual_seed(9)
+    m = linear(torch.randn(3, 6))
+    x, y = torch.rand(4, 6), torch.tensor([0, 1, 2, 1])
+    ref = gax(m, x, y, target_co=0.5, max_steps=30, similarity=1e-3, bias=0.01, train_bias=True)
+    explainer = GAX(m, max_steps=30, similarity=1e-3, bias=0.01, train_bias=True)
+    h = explainer.attribute(x, target=y, target_co=0.5)
+    assert torch.equal(h, ref.heatmaps)
+    h2, res = explainer.attribute(x, target=y, target_co=0.5, return_result=True)
+    assert torch.equal(h2, ref.heatmaps) and torch.equal(res.reached, ref.reached) and torch.equal(res.co, ref.co)
+    with pytest.raises(ValueError, match="target: GAX needs"):
+        explainer.attribute(x, target=None, target_co=0.5)
+    with pytest.raises(ValueError, match="target_co"):
+        explainer.attribute(x, target=y, target_co=float("nan"))
+    with pytest.raises(ValueError, match="combine"):
+        GAX(m, combine="max")

@@ -428,3 +428,44 @@ def share_inside(masks: torch.Tensor, region: torch.Tensor) -> np.ndarray:
     n = masks.flatten(1).sum(1).double()
     inside = (masks & region).flatten(1).sum(1).double()
     return torch.where(n > 0, inside / n.clamp_min(1), torch.full_like(n, float("nan"))).numpy()
+
+
+class GAD:
+    """GAD in captum's shape: ``GAD(model, supports, base_method).attribute(inputs, target=...)``.
+
+    The base method's map of output ``target`` on the original model, restricted to the pixels important in every
+    map (the original's and each support model's, sec. 4.3; :func:`gad_maps`), zero elsewhere: a tensor of the
+    inputs' shape, like captum's ``attribute``. ``supports`` are the support regressions (:func:`support_models`);
+    with ``return_maps=True`` the :class:`GADMaps` (original maps, masks and convex hulls) come with it, one per
+    target class present in the batch."""
+
+    def __init__(self, model: nn.Module, supports: list[nn.Module], base_method: str = "Saliency", *,
+                 keep: float = 0.5, n_steps: int = 20, batch_size: int | None = None) -> None:  # fmt: skip
+        if not isinstance(model, nn.Module):
+            raise ValueError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+        if not isinstance(supports, list | tuple) or not all(isinstance(s, nn.Module) for s in supports):
+            raise ValueError("supports: expected a list of torch.nn.Module support models")
+        if base_method not in GAD_METHODS:
+            raise ValueError(f"base_method: expected one of {list(GAD_METHODS)}, got {base_method!r}")
+        if not 0 < keep <= 1:
+            raise ValueError(f"keep: expected a share in (0, 1], got {keep!r}")
+        self.model, self.supports, self.base_method = model, list(supports), base_method
+        self.keep, self.n_steps, self.batch_size = keep, n_steps, batch_size
+
+    def attribute(self, inputs: torch.Tensor, target, *, return_maps: bool = False):
+        """GAD attributions ``(B, C, H, W)`` of output ``target`` (an int or one per input)."""
+        if not torch.is_tensor(inputs) or inputs.dim() != 4:
+            raise ValueError(f"inputs: expected images (B, C, H, W), got {tuple(getattr(inputs, 'shape', ()))}")
+        t = torch.as_tensor(target).long().reshape(-1)
+        t = t.expand(len(inputs)) if t.numel() == 1 else t
+        if t.shape != (len(inputs),):
+            raise ValueError(f"target: expected an int or one per input ({len(inputs)}), got {tuple(t.shape)}")
+        out = torch.zeros(inputs.shape, dtype=inputs.dtype)
+        maps = {}
+        for c in t.unique().tolist():
+            rows = torch.nonzero(t == c).flatten()
+            m = gad_maps(self.model, self.supports, inputs[rows.to(inputs.device)], int(c), self.base_method,
+                         self.keep, self.n_steps, self.batch_size)  # fmt: skip
+            out[rows] = (m.original * m.gad[:, None]).to(out.dtype)
+            maps[int(c)] = m
+        return (out, maps) if return_maps else out

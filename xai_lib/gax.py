@@ -315,6 +315,36 @@ def gax(
     return GAXResult(final, co_final, steps, reached.cpu(), history[: t + 1], snaps, final_w, final_b)
 
 
+class GAX:
+    """GAX in captum's shape: ``GAX(model).attribute(inputs, target=..., target_co=...)`` returns the heatmaps ``h``
+    (the inputs' shape) that raise each input's CO score to ``target_co`` (:func:`gax`, eq. 6); ``target`` is the
+    ground truth of the CO score (eq. 5). ``return_result=True`` also returns the :class:`GAXResult` (CO scores,
+    steps, whether each input reached the target, history), as captum's ``return_convergence_delta`` does its
+    delta. The optimiser's settings are the constructor's."""
+
+    def __init__(self, model: nn.Module, *, max_steps: int = 200, lr: float = 0.1, similarity: float = 100.0,
+                 eps: float = 1e-4, bias: float | None = None, bias_inside: bool = True, train_bias: bool = False,
+                 combine: str = "sum", batch_size: int | str | None = None) -> None:  # fmt: skip
+        if not isinstance(model, nn.Module):
+            raise ValueError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+        if combine not in COMBINE:
+            raise ValueError(f"combine: expected one of {list(COMBINE)}, got {combine!r}")
+        self.model = model
+        self.settings = {
+            "max_steps": max_steps, "lr": lr, "similarity": similarity, "eps": eps, "bias": bias,
+            "bias_inside": bias_inside, "train_bias": train_bias, "combine": combine, "batch_size": batch_size,
+        }  # fmt: skip
+
+    def attribute(self, inputs: torch.Tensor, target, *, target_co: float, return_result: bool = False):
+        """GAX heatmaps of ``inputs`` (in [0, 1]) for the classes ``target`` (an int or one per input)."""
+        if target is None:
+            raise ValueError("target: GAX needs each input's class (the CO score's ground truth), got None")
+        if not isinstance(target_co, int | float) or isinstance(target_co, bool) or not np.isfinite(target_co):
+            raise ValueError(f"target_co: expected a finite number, got {target_co!r}")
+        res = gax(self.model, inputs, target, float(target_co), **self.settings)
+        return (res.heatmaps, res) if return_result else res.heatmaps
+
+
 def _loss_grad(
     g: torch.Tensor, x: torch.Tensor, h: torch.Tensor, th: torch.Tensor, going: torch.Tensor, combine: str,
     similarity: float, eps: float, per_image: float, bias_grad: str | None = None,
