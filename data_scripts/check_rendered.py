@@ -8,10 +8,12 @@ Static checks on every page's HTML:
 * every internal link points to an existing page and, with a ``#fragment``, to an existing anchor in it;
 * no result table is printed as monospace text (a cell output of three or more lines that split into aligned
   columns with at least one number): tables are HTML;
-* every solution is a collapsed dropdown.
+* every solution is a collapsed dropdown;
+* every chapter 01-08 has its instructor notes as a collapsed dropdown and a self-check quiz.
 
 In headless Chromium (the system package; skipped with a message where it is absent), after the page's scripts
-ran: every display equation is typeset by MathJax (no "[Math Processing Error]"), and every solution is hidden.
+ran: every display equation is typeset by MathJax (no "[Math Processing Error]"), every solution is hidden, and
+every self-check quiz has its questions and answer buttons (jupyterquiz builds them from the page's own script).
 Exit status 1 on any failure.
 """
 
@@ -32,13 +34,16 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 
 
 class _Page(HTMLParser):
-    """Links, ids, solution blocks, display-math blocks and plain-text cell outputs of one page."""
+    """Links, ids, solution blocks, admonitions, quizzes, display-math blocks and plain-text cell outputs of a page."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.links: list[str] = []
         self.ids: set[str] = set()
         self.solutions: list[set[str]] = []
+        self.admonitions: list[tuple[set[str], str]] = []  # (classes, title) of each admonition
+        self._title: list[str] | None = None
+        self.quizzes = 0  # jupyterquiz containers (built by the page's script)
         self.display_math = 0
         self.text_outputs: list[str] = []
         self._stack: list[tuple[str, set[str]]] = []
@@ -54,6 +59,12 @@ class _Page(HTMLParser):
             self.links.append(a["href"])
         if tag == "div" and "solution" in classes:
             self.solutions.append(classes)
+        if tag == "div" and "admonition" in classes:
+            self.admonitions.append((classes, ""))
+        if tag == "p" and "admonition-title" in classes and self.admonitions:
+            self._title = []
+        if tag == "div" and "data-shufflequestions" in a:
+            self.quizzes += 1
         if tag == "div" and "math" in classes:
             self.display_math += 1
         in_output = any("cell_output" in c or "output" in c for _t, c in self._stack)
@@ -63,6 +74,10 @@ class _Page(HTMLParser):
             self._stack.append((tag, classes))
 
     def handle_endtag(self, tag):
+        if tag == "p" and self._title is not None:
+            classes, _ = self.admonitions[-1]
+            self.admonitions[-1] = (classes, "".join(self._title))
+            self._title = None
         if tag == "pre" and self._pre is not None:
             self.text_outputs.append("".join(self._pre))
             self._pre = None
@@ -72,6 +87,8 @@ class _Page(HTMLParser):
                 break
 
     def handle_data(self, data):
+        if self._title is not None:
+            self._title.append(data)
         if self._pre is not None:
             self._pre.append(data)
         self.text.append(data)
@@ -129,6 +146,12 @@ def static_problems(html: Path, path: Path, pages: dict[Path, _Page]) -> list[st
     for classes in page.solutions:
         if "dropdown" not in classes:
             problems.append("a solution that is not a collapsed dropdown")
+    if chapter:
+        notes = [classes for classes, title in page.admonitions if title.strip() == "Instructor notes"]
+        if len(notes) != 1 or "dropdown" not in notes[0]:
+            problems.append("no collapsed 'Instructor notes' dropdown")
+        if "Self-check" not in text or not page.quizzes:
+            problems.append("no self-check quiz")
     return problems
 
 
@@ -151,6 +174,11 @@ def rendered_problems(exe: str, path: Path, page: _Page) -> list[str]:
     typeset = len(re.findall(r'class="MathJax_Display"', dom))
     if typeset < page.display_math:
         problems.append(f"{page.display_math} display equations, {typeset} typeset")
+    if page.quizzes:
+        built = len(re.findall(r'class="Quiz"', dom))
+        buttons = len(re.findall(r'class="MCButton', dom))
+        if built < 1 or buttons < 2:
+            problems.append(f"the self-check quiz did not render ({built} questions, {buttons} answer buttons)")
     shown = re.findall(r'<div class="([^"]*\bsolution\b[^"]*)"', dom)
     visible = [c for c in shown if "toggle-hidden" not in c.split()]
     if visible:
@@ -176,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for path in paths:
         problems = static_problems(html, path, pages)
-        if exe is not None and (pages[path].display_math or pages[path].solutions):
+        if exe is not None and (pages[path].display_math or pages[path].solutions or pages[path].quizzes):
             problems += rendered_problems(exe, path, pages[path])
         rel = path.relative_to(html)
         if problems:
