@@ -395,7 +395,7 @@ display(HTML(animation_html(fig, update, frames=len(snaps), interval=300)))
 # $|\partial s_{co} / \partial (x + h)|$ (summed over channels) at GAX's start $h = \tanh(x)$, side over middle.
 # Each side of each system gets a $95\%$ bootstrap interval over the images for both ratios; the side agrees with the
 # paper when both lie above 1 (GAX changes the extreme pixels more, and the model is more sensitive there), contradicts
-# it when either lies below 1, and is undecided otherwise. The dark and the bright side are separate claims: the
+# it when both lie below 1, and is undecided otherwise (the two measures disagree, or an interval spans 1). The dark and the bright side are separate claims: the
 # paper's examples are one of each. (A channel value of exactly 0 has a zero gradient for $w$, so its $w$ never moves.
 # The similarity term divides by $x + \epsilon$ and so weighs dark pixels up: on the dark side a change of $w$ may come
 # from that term as well as from the model.)
@@ -414,12 +414,13 @@ extreme_words = {"reproduced": "more", "not reproduced": "less", "inconclusive":
 
 
 def both_above(cell_w: str, cell_g: str) -> str:
-    """A side agrees when both intervals lie above 1, contradicts when either lies below, else is undecided."""
+    """A side agrees when both intervals lie above 1, contradicts when both lie below, else (the two measures
+    disagree, or an interval spans 1) is undecided: one rule in both directions."""
     if "not comparable" in (cell_w, cell_g):
         return "not comparable"
-    if "not reproduced" in (cell_w, cell_g):
-        return "not reproduced"
-    return "reproduced" if cell_w == cell_g == "reproduced" else "inconclusive"
+    if cell_w == cell_g and cell_w in ("reproduced", "not reproduced"):
+        return cell_w
+    return "inconclusive"
 
 
 extreme_rows = []
@@ -482,17 +483,20 @@ def side_summary(side_name: str) -> str:
     if total == 0:
         return f"the {side_name} side is " + report.not_measured("no optimised image")
     return (f"the {side_name} side agrees with the paper (GAX changes it more and the model is more sensitive there) "
-            f"on {more} of {total} systems and contradicts it (either less) on {less}")  # fmt: skip
+            f"on {more} of {total} systems and contradicts it (both less) on {less}")  # fmt: skip
 
 
 dark_more, dark_less, n_dark = side_counts["dark"]
 bright_more, bright_less, n_bright = side_counts["bright"]
 if n_dark and n_bright:
     halves = (("the dark half of the observation (X-ray dark regions) holds" if dark_more == n_dark
-               else "the dark half is contradicted" if dark_less == n_dark else "the dark half is mixed")
+               else "the dark half is contradicted" if dark_less == n_dark
+               else "the dark half is undecided" if dark_more == dark_less == 0 else "the dark half is mixed")
               + ", "
               + ("the bright half (the dog's white hair) holds" if bright_more == n_bright
                  else "the bright half (the dog's white hair) is contradicted" if bright_less == n_bright
+                 else "the bright half is undecided (its two measures disagree or an interval spans 1)"
+                 if bright_more == bright_less == 0
                  else "the bright half is mixed"))  # fmt: skip
     sides_text = f"Dark and bright apart: {side_summary('dark')}; {side_summary('bright')}: {halves}. "
 else:
@@ -802,9 +806,11 @@ claims = [
        "test": f"per system: the {side_name}est 20% of each image's pixels against the middle 60%, two ratios per "
                "image, each with a 95% bootstrap CI over the images against 1: GAX's change |w - 1| (what the "
                "optimisation did) and the model's sensitivity |d s_co / d(x + h)| at GAX's start h = tanh(x) (the "
-               "paper's reason); a system agrees if both lie above 1, contradicts if either lies below, else is "
+               "paper's reason); a system agrees if both lie above 1, contradicts if both lie below, else is "
                "undecided; reproduced if every system agrees, partly if at least half, not reproduced if fewer than "
-               "half agree and at least half contradict, else inconclusive"}
+               "half agree and at least half contradict, else inconclusive"
+               + ("; on the dark side the similarity term, which divides by x + eps, also pushes w: the |w - 1| "
+                  "excess is not the model's alone" if side_name == "dark" else "")}
       for side_name in ("dark", "bright")],
     {"artefact": "Fig. 5F, sec. 4.3", "claim": "GAX can reveal a false distinct feature",
      "paper": "one X-ray, by eye",
@@ -1153,7 +1159,8 @@ if np.isfinite(moved_background):  # d h / d b = 1 - tanh^2 != 0: a trained bias
 #   bias).
 # * **Extremes**: a pixel's intensity is its mean over channels; the dark and the bright side are its image's darkest
 #   and brightest $20\%$, each compared with the middle $60\%$ on its own. `GAXResult.weights` holds the final $w$;
-#   each side is a claim of its own, decided on two ratios that must both exceed 1: GAX's change $|w - 1|$ and the
+#   each side is a claim of its own, decided on two ratios that must both exceed 1 (both below 1 contradicts; one
+#   above and one below is undecided, the same rule in both directions): GAX's change $|w - 1|$ and the
 #   model's sensitivity $|\partial s_{co} / \partial (x + h)|$ at $h = \tanh(x)$ (`xai_lib.gax.co_gradient`), with
 #   $|h - \tanh(x)|$ and the parametrisation's sensitivity $x\,(1 - \tanh^2(x))$ shown. The paper names no measure;
 #   the model's gradient at the start is our choice (along the run it changes as $h$ does).
