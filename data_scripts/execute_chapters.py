@@ -6,10 +6,10 @@
 
 A chapter's source of truth is its jupytext file ``notebooks/<name>.py``. With the default profile and no
 ``--output-dir`` the executed notebook replaces ``notebooks/<name>.ipynb`` (the committed, rendered one), and
-records in its metadata (``xai_lib.inputs_sha256``) the digest of everything it was computed from: its source, the
-library's files (sources, reference tables, the shipped models' manifest), this script and the parameters (for the
-scorecard, also the chapters whose cards it reads). A chapter is re-run only when that digest changed: a fresh
-clone whose committed notebooks match their sources executes nothing and changes no tracked file.
+records in its metadata (``xai_lib.inputs_sha256``) the digest of everything it was computed from: its source, its
+quiz file, the library's files (sources, reference tables, the shipped models' manifest), this script and the
+parameters (for the scorecard, also the chapters whose cards it reads). A chapter is re-run only when that digest
+changed: a fresh clone whose committed notebooks match their sources executes nothing and changes no tracked file.
 With ``-p`` parameters or ``--output-dir`` the result goes to the output folder and the committed notebooks
 are left untouched. Run times are recorded in ``book/execution_times.csv``.
 """
@@ -55,7 +55,8 @@ def content_key(name: str, parameters: dict, exclude: tuple[str, ...] = ()) -> s
         if p.suffix in LIBRARY_SUFFIXES and "__pycache__" not in p.parts
         and p.relative_to(ROOT).as_posix() not in exclude
     )  # fmt: skip
-    files = [NOTEBOOKS / f"{name}.py", Path(__file__).resolve(), *library]
+    quiz = NOTEBOOKS / "quizzes" / f"{name}.json"  # a chapter's self-check quiz is embedded in its output
+    files = [NOTEBOOKS / f"{name}.py", *([quiz] if quiz.exists() else []), Path(__file__).resolve(), *library]
     if name in READS_OTHER_CHAPTERS:
         files += [NOTEBOOKS / f"{c}.ipynb" for c in chapters() if c != name and (NOTEBOOKS / f"{c}.ipynb").exists()]
     for f in files:

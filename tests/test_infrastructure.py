@@ -187,7 +187,8 @@ def test_executor_key_covers_every_input_of_a_chapter(tmp_path, monkeypatch):
     monkeypatch.setattr(ex, "NOTEBOOKS", root / "notebooks")
     monkeypatch.setattr(ex, "__file__", str(root / "data_scripts" / "execute_chapters.py"))
     before = {n: ex.content_key(n, {}) for n in ("02_idgi_noise", "09_scorecard")}
-    for path in ("xai_lib/reference/idgi_tables.csv", "xai_lib/models/shipped/manifest.json", "xai_lib/gad.py"):
+    quiz = "notebooks/quizzes/02_idgi_noise.json"  # the chapter's quiz is embedded in its output
+    for path in ("xai_lib/reference/idgi_tables.csv", "xai_lib/models/shipped/manifest.json", "xai_lib/gad.py", quiz):
         original = (root / path).read_bytes()
         (root / path).write_bytes(original + b"\n")
         assert ex.content_key("02_idgi_noise", {}) != before["02_idgi_noise"], path

@@ -127,8 +127,8 @@ def quiz(name: str, questions: Sequence[Mapping[str, Any]] | str | Path) -> None
     """Show a self-check quiz: ``questions`` in jupyterquiz's format (``question``, ``type``, ``answers`` with
     ``answer`` or ``value``, ``correct`` and ``feedback``), or the path of a JSON file of them (the chapters keep
     theirs in ``notebooks/quizzes/``, out of the students' sight). The quiz's element id comes from ``name``, so a
-    re-run writes the same output; the questions are embedded, so the rendered book needs no network. Without
-    jupyterquiz the questions are printed as text."""
+    re-run writes the same output; the questions are embedded, so the rendered book needs no network; the browser
+    shuffles each question's choices when it shows them. Without jupyterquiz the questions are printed as text."""
     questions = load_questions(questions) if isinstance(questions, (str, Path)) else list(questions)
     _validate(questions)
     try:
@@ -139,6 +139,6 @@ def quiz(name: str, questions: Sequence[Mapping[str, Any]] | str | Path) -> None
     state = random.getstate()
     random.seed(f"xai_lib.teaching.quiz:{name}")  # jupyterquiz draws its element id from the global generator
     try:
-        display_quiz([dict(q) for q in questions], shuffle_answers=False)
+        display_quiz([dict(q) for q in questions], shuffle_answers=True)  # shuffled by the reader's browser
     finally:
         random.setstate(state)
