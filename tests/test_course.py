@@ -123,4 +123,8 @@ def test_each_chapter_has_a_starter_with_a_checker_and_a_quiz(name):
     assert len(quizzes) == 1, f"{name}: expected one self-check quiz"
     files = re.findall(r"teaching\.quiz\(\s*\"[^\"]+\",\s*\"([^\"]+\.json)\"", quizzes[0])
     assert files, f"{name}: the quiz reads its questions from a file in notebooks/quizzes/"
-    assert len(teaching.load_questions(ROOT / "notebooks" / files[0])) >= 3, f"{name}: at least three questions"
+    questions = teaching.load_questions(ROOT / "notebooks" / files[0])
+    assert len(questions) >= 3, f"{name}: at least three questions"
+    # the browser shuffles the choices, and the file does not give the answer away by position either
+    firsts = {next(i for i, a in enumerate(q["answers"]) if a.get("correct")) for q in questions}
+    assert len(firsts) > 1, f"{name}: the correct choice sits at the same position in every question"
