@@ -58,13 +58,15 @@
 # **Common misconceptions.**
 # 1. "A larger number in the table means IDGI wins on the images." *Exposed by*: the sentence under the four tables
 #    and section "Does IDGI improve its base method? Per cell, on the same images": a SIC/AIC cell of the tables is
-#    the area under one curve that pools every image's bokeh images, while the test compares each image's own area by
-#    signed ranks. {glue:text}`conflict_sentence`
+#    the area under one curve that pools every image's bokeh images, and an insertion or localisation cell a mean,
+#    while the test compares each image's own area or score by signed ranks, so the two can point opposite ways.
+#    {glue:text}`conflict_count_sentence`
 # 2. "How a map's channels are combined is an implementation detail." *Exposed by*: section "The channel convention"
 #    (its table) and exercise `ex-tables-predict`: ranking pixels by $|\sum_c a_c|$ instead of $\sum_c a_c$ can move
 #    a base method's score, and with it IDGI's win count. {glue:text}`sign_example`
-# 3. "Where IDGI loses insertion cells, its map is worse." *Exposed by*: "What the verdicts stand on", on pixels equal
-#    to the black image: IG gives them exactly zero (its factor $x_i - x'_i$ vanishes), IDGI's weight
+# 3. "IDGI's lost insertion cells prove its map is worse." The chapter shows an explanation (mass on pixels equal to
+#    the black baseline and canvas) that its tests cannot separate from a worse map: in "What the verdicts stand on",
+#    IG gives such pixels exactly zero (its factor $x_i - x'_i$ vanishes), IDGI's weight
 #    $g_i^2 / \lVert g \rVert^2$ need not, and inserting such a pixel onto the black canvas changes nothing.
 #    {glue:text}`baseline_sentence`
 #
@@ -72,17 +74,21 @@
 # 1. The paper's tables have IDGI ahead in {glue:text}`paper_better` of {glue:text}`paper_cells` cells. Name
 #    reasons, other than "the paper is wrong", why per-cell tests here can find fewer. *Expected answer*: other data
 #    and models; paired tests per image instead of means; the channel convention the paper leaves open; saturated
-#    SIC/AIC rows left out; pixels equal to the black baseline on insertion; Blur IG's base map carrying Riemann error
-#    at the profile's steps ({glue:text}`blur_riemann_sentence`).
+#    SIC/AIC rows left out; pixels equal to the black baseline on insertion. A further difference between the setups,
+#    whose direction on the counts is not measured: Blur IG's base map carries Riemann error at the profile's steps
+#    ({glue:text}`blur_riemann_sentence`).
 # 2. Why does the book mark a SIC/AIC row saturated, and what would the counts do without the rule? *Expected
 #    answer*: when the blurred base is already classified as the target, every curve starts near the top and any map,
 #    a poor one too, scores near the maximum; such cells would enter the counts as "no difference" (or, by chance, as
 #    either verdict) without measuring the maps. See the column `blurred base correct` and
 #    {glue:text}`saturation_sentence`
-# 3. Why does the MAE at the best threshold hardly separate the methods? *Expected answer*: the best threshold can
-#    always be the map's maximum, which leaves a nearly empty mask whose MAE is the object's share of the image, so
-#    that MAE stays near an empty mask's whatever the map ({glue:text}`mae_reference_sentence`); the continuous MAE
-#    has no such floor.
+# 3. Why does the best-threshold MAE stay at or below about an empty mask's, and what does that do to its
+#    differences? *Expected answer*: the best threshold can always be the map's maximum, which leaves a nearly empty
+#    mask whose MAE is about the object's share of the image, so the minimum over the thresholds is never much above
+#    that share, whatever the map; a perfect map reaches 0. Maps differ only below that ceiling, and a poor map scores
+#    about as an empty mask at worst, so the differences are compressed from above and must be read against the object
+#    share ({glue:text}`mae_reference_sentence`). The paired tests compare each image's own MAE, so they can still
+#    separate methods below the ceiling: {glue:text}`mae_sentence` The continuous MAE has no such ceiling.
 #
 # **What to project.**
 # 1. The table of images per system and table: what each table stands on, and the saturated rows.
@@ -349,7 +355,7 @@ for title, table in tables.items():
     if len(table):
         report.show(table, "{:.3f}", caption=captions[title])
 # a reference for the MAE at the best threshold: an empty mask's MAE is the object's share of the image, and the best
-# threshold can always be the map's maximum (a mask of almost no pixel), so that MAE stays close to it or below
+# threshold can always be the map's maximum (a mask of almost no pixel), so that MAE is never much above it
 object_share = {}
 for s in loaded:
     if s.data("test").masks is not None:
@@ -367,8 +373,8 @@ if object_share and np.isfinite(mae_values).any():
                      f"{empty_mae:.3f} on average over the scored images of {', '.join(object_share)}. The seven "
                      f"methods' MAE at the best threshold lies between {mae_lo:.3f} and {mae_hi:.3f}, {below}. The "
                      "best threshold can always be set at the map's maximum, where the binary map keeps almost no "
-                     "pixel, so this MAE stays close to an empty mask's or below it whatever the map: read its "
-                     "differences against that reference.")  # fmt: skip
+                     "pixel, so this MAE can never be much above an empty mask's, whatever the map (a perfect map "
+                     "reaches 0): read its differences against that reference.")  # fmt: skip
 else:
     mae_reference = ("The MAE of an empty mask, the reference for the MAE at the best threshold, is "
                      + report.not_measured("no system with object masks has a localisation row") + ".")  # fmt: skip
@@ -486,6 +492,18 @@ else:
         "signed ranks of the differences (many small gains can outweigh a few large losses)."
     )
 report.glue("conflict_sentence", conflict_text)
+# the count alone, for the instructor notes: how often the table and the test point opposite ways in this run
+if n_significant == 0:
+    conflict_count = ("How often the two disagree here is "
+                      + report.not_measured("no cell has a significant verdict") + ".")  # fmt: skip
+elif len(conflicts) == 0:
+    conflict_count = (f"Here they never do: in each of the {n_significant} cells with a significant verdict, the "
+                      "table's difference points the way of the test.")  # fmt: skip
+else:
+    conflict_count = (f"Here such conflicts are {'rare' if 10 * len(conflicts) <= n_significant else 'not rare'}: "
+                      f"{len(conflicts)} of the {n_significant} cells with a significant verdict, listed under "
+                      "the four tables.")  # fmt: skip
+report.glue("conflict_count_sentence", conflict_count)
 report.show(by_base.reset_index(), None, caption="cells per verdict and base method")
 report.show(by_metric.reset_index(), None, caption="cells per verdict and metric")
 
@@ -840,15 +858,16 @@ report.glue("blur_riemann_sentence", (
 # examines. First: is IDGI significantly worse
 # than its base method in some cell, after Holm's step-down correction over all tested cells? Second: is IDGI better
 # in fewer cells on a ResNet than on the VGG-style model of the same dataset? Every tested cell of a VGG-style system
-# is matched with the ResNet cell of the same dataset, training level, metric and base method. Some metrics score the
-# same evidence twice (insertion's probability and ratio read one curve; SIC and AIC one set of bokeh images; the two
-# MAEs one map), so the matched cells are grouped, one group per (training level, base method, metric family), and a
-# group is won by the side whose cells win more of it. Per dataset, {term}`McNemar's exact test <McNemar's test>`
-# compares the groups that only one side wins; the count of single cells is given beside it. Two limits: there is one
-# model per family, dataset and training level, so the comparison is between these models, not between architectures;
-# and the groups share images, so the test treats dependent groups as independent and its p-value is optimistic. The
-# step count is not varied here (one step count per method); {doc}`02_idgi_noise` measures how the maps change with
-# it, not how these metrics do.
+# is matched with the ResNet cell of the same dataset, training level, metric and base method. The same metric
+# computed two ways (insertion's probability and ratio of one curve, SIC and AIC of one set of bokeh images, the two
+# MAEs of one map) counts once: the matched cells are grouped, one group per (training level, base method, metric
+# family), and a group is won by the side whose cells win more of it. Every other metric is its own family, so F1 and
+# ROC-AUC of one map, and SIC/AIC at the two information levels, count separately. Per dataset,
+# {term}`McNemar's exact test <McNemar's test>` compares the groups that only one side wins; the count of single
+# cells is given beside it. Two limits: there is one model per family, dataset and training level, so the comparison
+# is between these models, not between architectures; and the groups share images, so the test treats dependent
+# groups as independent and its p-value is optimistic. The step count is not varied here (one step count per method);
+# {doc}`02_idgi_noise` measures how the maps change with it, not how these metrics do.
 
 # %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
@@ -952,8 +971,8 @@ claims = [
     *table_claim("Table 3", TABLES["Table 3: SIC/AIC (MS-SSIM)"], comparison, "SIC/AIC (MS-SSIM); signed channel sum"),
     *table_claim("Table 4", ["F1", "ROC-AUC", "MAE (best threshold)"], comparison,
                  "localisation; absolute channel sum; F1, ROC-AUC and MAE at the best threshold", table4_extra,
-                 "; the MAE at the best threshold stays near an empty mask's (the object share) whatever the map: "
-                 "'ours' gives both"),
+                 "; the MAE at the best threshold can never be much above an empty mask's (the object share): read "
+                 "its differences against it; 'ours' gives both"),
 ]  # fmt: skip
 # VG: the paired test of each Table 1 row (vg_rows, above); VG's mean minus the row's lowest, per dataset
 vg_gap = vg_rows.dropna(subset=["gap"])
@@ -1064,8 +1083,8 @@ family = idgi_tables.family_pairs(comparison, system_info)
 save_table(family, out / "vgg_vs_resnet_cells.csv")
 family_table = idgi_tables.family_by_dataset(family, alpha)
 save_table(family_table, out / "vgg_vs_resnet_by_dataset.csv")
-# near-duplicate cells (one insertion curve as probability and ratio, one set of bokeh images as SIC and AIC, two MAEs)
-# counted once per (training level, base method, metric family): the groups the verdict stands on
+# the same metric computed two ways (insertion's probability and ratio, SIC and AIC of one set of bokeh images, the
+# two MAEs) counted once per (training level, base method, metric family): the groups the verdict stands on
 family_once = idgi_tables.family_groups(family, alpha).set_index("dataset")
 save_table(family_once.reset_index(), out / "vgg_vs_resnet_by_dataset_once.csv")
 per_cell = family_table.set_index("dataset")
@@ -1093,8 +1112,9 @@ claims.append({
              "among its ImageNet models",
     "ours": family_ours, "verdict": family_verdict,
     "test": "per dataset, matched (training level, metric, base) cells of the VGG-style and the ResNet model, both "
-            "tested, grouped by (training level, base, metric family) so that near-duplicate cells (insertion's "
-            "probability and ratio, SIC and AIC of one information level, the two MAEs) count once, a group won by "
+            "tested, grouped by (training level, base, metric family) so that the same metric computed two ways "
+            "(insertion's probability and ratio of one curve, SIC and AIC of one set of bokeh images, the two MAEs "
+            "of one map) counts once, a group won by "
             f"the side whose cells win more of it: McNemar's exact test on the groups won by one side only, at "
             f"{alpha:g} (optimistic: the groups share images; one model per family, dataset and training level; "
             "'ours' also gives the count per cell); reproduced if significant towards fewer ResNet wins, inconclusive "
@@ -1135,7 +1155,7 @@ settings = [
 ]  # fmt: skip
 print(report.card("03_idgi_tables", settings, claims, out, seed=seed).verdict.value_counts().to_string())
 
-# what the verdicts stand on: tables reversed on a dataset, VG's distance to the lowest, near-duplicate cells
+# what the verdicts stand on: tables reversed on a dataset, VG's distance to the lowest, the metrics computed two ways
 if reversals:
     reversal_text = "Per dataset the tables can point opposite ways: " + "; ".join(
         f"{t} ({what}) is reversed on {d}, where IDGI is worse than its base method in {w} of {n} tested cells"
@@ -1171,11 +1191,12 @@ if all_cells["tested"] and len(family_once):
     changed = [d for d, r in family_once.iterrows() if per_cell.loc[d, "verdict"] != r["verdict"]]
     family_once_text = (
         "The residual-network verdict counts the matched cells once per (training level, base method, metric "
-        "family), since insertion's probability and ratio score one curve, SIC and AIC one set of bokeh images and "
-        "the two MAEs one map. Counted cell by cell instead, the cells won on one side only are "
+        "family): the same metric computed two ways (insertion's probability and ratio of one curve, SIC and AIC of "
+        "one set of bokeh images, the two MAEs of one map) counts once, every other metric on its own. Counted cell by "
+        "cell instead, the cells won on one side only are "
         + "; ".join(f"{d}: {r['VGG only']} VGG-style and {r['ResNet only']} ResNet of {r['cells']} (exact p = "
                     f"{r['p']:.2g}, {r['verdict']} by the same rule)" for d, r in per_cell.iterrows())
-        + (f". Counting the same evidence more than once would change the verdict on {', '.join(changed)}."
+        + (f". Counting each of the two ways separately would change the verdict on {', '.join(changed)}."
            if changed else ". The count per cell gives every dataset the same verdict.")
     )  # fmt: skip
 else:
@@ -1194,8 +1215,8 @@ if all_cells["tested"] == 0 or len(family_once) == 0:
     family_short = (f"Whether IDGI wins fewer cells on the ResNet than on the VGG-style model of a dataset is "
                     f"{family_ours}.")  # fmt: skip
 else:
-    family_short = (f"Fewer wins on the ResNet than on the VGG-style model of a dataset, near-duplicate cells counted "
-                    f"once: {family_verdict} ("
+    family_short = (f"Fewer wins on the ResNet than on the VGG-style model of a dataset, the same metric computed two "
+                    f"ways counted once: {family_verdict} ("
                     + "; ".join(f"{d}: {r['verdict']} ({r['VGG only']} to {r['ResNet only']} groups won on one side "
                                 f"only, p = {r['p']:.2g})" for d, r in family_once.iterrows())
                     + "), a comparison of these models, not of architectures; counted cell by cell, the same rule "
@@ -1568,7 +1589,9 @@ if book_run:
 #   worse-cell claim uses Holm's step-down correction over all tested cells (`idgi_tables.holm`, the column
 #   `p (Holm)` of `idgi_vs_base.csv`); bootstrap CIs with `n_boot` resamples. The VGG/ResNet comparison of the card is
 #   McNemar's exact test (a two-sided binomial test of the groups won on one side only) per dataset, on the matched
-#   cells grouped by (training level, base method, metric family) (`idgi_tables.family_groups`,
+#   cells grouped by (training level, base method, metric family) (`idgi_tables.family_groups`: the same metric
+#   computed two ways, insertion's probability and ratio of one curve, SIC and AIC of one set of bokeh images, the two
+#   MAEs of one map, counts once; every other metric is its own family;
 #   `vgg_vs_resnet_by_dataset_once.csv`; per cell: `vgg_vs_resnet_by_dataset.csv`); the groups share images, so its
 #   p-value is optimistic. Whether VG is the lowest of a Table 1 row is the same paired test of VG against its nearest
 #   rival by the means (`idgi_tables.lowest_rows`, `vg_lowest.csv`).
