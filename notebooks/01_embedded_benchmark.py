@@ -65,8 +65,11 @@
 #    predictions (the CO-score chapters) is not measured on them; their `_sub` snapshots make mistakes.
 #    {glue:text}`wrong_sentence`
 # 2. The `shapes_spurious` ResNet is accurate. Does its accuracy say whether it looks at the object? *Expected
-#    answer*: no: the accuracy is the same whether the model uses the shape or the corner mark. Exercise `ex-bench-2`
-#    separates the two with class-0 images with and without the mark ({glue:text}`mark_sentence`).
+#    answer*: no: {glue:text}`cue_rate_class`% of class-0 images carry the corner mark and
+#    {glue:text}`cue_rate_other`% of the others do, so a model that relied on the mark would lose only the few images
+#    where mark and class disagree, and its accuracy could be nearly as high as one that reads the shape; accuracy
+#    alone cannot tell which cue it uses. Exercise `ex-bench-2` separates the two with class-0 images with and
+#    without the mark ({glue:text}`mark_sentence`).
 # 3. An ImageNet model reaches near-chance accuracy on your folder (a CAUTION line). What do you check first?
 #    *Expected answer*: the preprocessing the system spec carries: `normalize` (mean and std, folded into the model),
 #    `image_size`, and `class_index` (which outputs stand for the folder's classes), before suspecting the model.

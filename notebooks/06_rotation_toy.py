@@ -51,7 +51,10 @@
 # **Common misconceptions.**
 # 1. "The closed form approximates gradient ascent, like a first-order step." *Exposed by*: section "The closed form
 #    of eq. (4), checked by autograd": the two agree to round-off because the gradient of $\Delta$ does not depend on
-#    $w$; the third exercise shows that ascending the CO score itself is not linear in $k\eta$.
+#    $w$. The third exercise ascends the CO score itself, whose gradient passes through $\sigma'$: linearity in
+#    $k\eta$ is no longer exact, yet that ascent is {glue:text}`co_linearity` (largest deviation
+#    {glue:text}`nonlinear_co_share:.1%` of the largest move); what mainly differs is the step, which
+#    $\sigma' \leq 1/4$ shrinks ({glue:text}`step_ratio_text` times as far as on $\Delta$).
 # 2. "At the homogeneous rotations the heatmap equals the input." *Exposed by*: the table "Where the heatmap fades"
 #    under section "The CO score along $\theta$" (compare $|h - x|$ at $(2k+1)\pi/4$ with $|x|$ and with its value at
 #    $k\pi/2$) and the first exercise: $g$ vanishes there only for $a_1 = 1/2$ exactly.
@@ -66,8 +69,11 @@
 # 2. Why does the CO score have period $\pi/2$ in $\theta$? *Expected answer*: a rotation by $\pi/2$ maps the sample,
 #    its heatmap and the classifier onto rotated copies of themselves, which leaves the score unchanged.
 # 3. Why would barely distinct classes give faint heatmaps, and what is the image analogue? *Expected answer*: their
-#    sample lies near the decision boundary, where $g$ is small (zero at the homogeneous rotations when $a_1 = 1/2$);
-#    in images, classes that differ only in a small detail leave the ascent little to push.
+#    sample lies near the decision boundary, where $g$ is smaller (the first exercise: for $a_1 = 0.51$, $|g|$ is at
+#    most {glue:text}`g051_max:.3f`, against up to {glue:text}`g_one_max:.3f` for $a_1 = 1$) and comes close to zero
+#    only near the homogeneous rotations (down to {glue:text}`g051_min:.3f`; exactly zero there when $a_1 = 1/2$);
+#    in images, classes that differ only in a small detail give the ascent a weaker push, and none where their
+#    evidence balances exactly.
 #
 # **What to project.**
 # 1. `fig1_heatmaps.png`: the components of $x$ and $h$ over $\theta$ for each $a_1$ (paper Fig. 1 and 6).
@@ -418,7 +424,9 @@ report.show(fade, "{:.3f}", caption="Where the heatmap fades: |h - x| over theta
 # components. At $\theta = 0$, for instance, $x = (a_1, a_2)$ and $g * x = (a_1^2, -a_2^2)$, so
 # $|h - x| = k\eta \sqrt{a_1^4 + a_2^4}$, smallest at $a_1 = a_2 = 1/2$ and growing as the classes separate; the
 # rotation moves where over $\theta$ the largest value lies. Barely distinct classes put the sample near the decision
-# boundary, where the ascent has little to push.
+# boundary, where $g$ is smaller (the first exercise: for $a_1 = 0.51$, $|g|$ is at most {glue:text}`g051_max:.3f`,
+# against up to {glue:text}`g_one_max:.3f` for $a_1 = 1$) and comes close to zero only near the homogeneous rotations
+# (exactly zero there for $a_1 = 1/2$).
 
 # %% tags=["solution"]
 if prominent_a1 is not None:  # the glued a1 holds the largest |h - x|, and its kind is the one the text names

@@ -47,10 +47,14 @@
 # 1. "*Reproduced* means we matched the paper's number." The book runs small models on small datasets; a verdict
 #    tests the claim's direction or threshold under the stated rule, never the paper's value. *Exposed by*: the full
 #    table's *paper*, *ours* and *test* columns side by side: the numbers differ, the test says what had to agree.
-# 2. "*Inconclusive* is a polite *not reproduced*." It means the statistic's interval spans the decision threshold:
-#    the data cannot decide, in either direction. *Exposed by*: the counts table "claims per verdict", which keeps
-#    the two apart ({glue:text}`n_inconclusive` inconclusive against {glue:text}`n_not_reproduced` not reproduced);
-#    read the *ours* column of an inconclusive row for the interval that spans the threshold.
+# 2. "*Inconclusive* is a polite *not reproduced*." It means the chapter's stated rule cannot decide the claim, in
+#    either direction; the row's *test* column says what left it undecided: an interval that spans the decision
+#    threshold (the fit claim of {doc}`04_gad_alpha_sweep`), a lean in the claimed direction without significance
+#    ({doc}`03_idgi_tables`), too few decidable cells or datasets ({doc}`07_gax_co_gap`), or an optimisation still
+#    rising at the iteration cap ({doc}`08_gax_generative`). *Exposed by*: the counts table "claims per verdict",
+#    which keeps the two apart ({glue:text}`n_inconclusive` inconclusive against {glue:text}`n_not_reproduced` not
+#    reproduced); read the *test* column of an inconclusive row for its rule, then its *ours* column for the numbers
+#    that rule could not decide.
 # 3. "A verdict with seed 0 is a finding." A verdict can flip when the same models are trained from another seed.
 #    *Exposed by*: the *seeds* and *across seeds* columns, and the sentence above the table:
 #    {glue:text}`seed_summary`
@@ -58,14 +62,18 @@
 # **Discussion prompts.**
 # 1. Which claims would you cite as reproduced in a report? *Expected answer*: those reproduced and stable across
 #    seeds ({glue:text}`n_reproduced_stable` here), and among them only those whose *test* decides the paper's own
-#    claim rather than a weaker one (e.g. "beyond chance" where the paper says "distinct gaps"); the
-#    {glue:text}`n_reproduced_unstable` reproduced only with seed 0 need more seeds first.
+#    claim rather than a weaker one (e.g. "beyond chance" where the paper says "distinct gaps"); not the
+#    {glue:text}`n_reproduced_unstable` reproduced with seed 0 but not with every seed (the seed study's sentence
+#    above the table). The rotation-toy claims ({doc}`06_rotation_toy`) are a different kind: closed-form
+#    computations on a model that no one trains, so they have no seed study; cite them as computed properties of
+#    the toy, not as results that survived retraining.
 # 2. Why are *by construction* claims not counted as evidence? *Expected answer*: they hold by the method's
 #    definition (completeness of an attribution, a bound that any model satisfies): a failure would be a bug in the
 #    code, so a pass tests the implementation, not the paper's empirical claim.
 # 3. An inconclusive claim: what would you change to decide it, and what must you not change? *Expected answer*:
-#    more images or more wrong predictions (a narrower interval), fixed in advance; not the threshold, the tolerance
-#    or the subset of cells after seeing the result.
+#    more images or more wrong predictions (a narrower interval), or a higher iteration cap for an optimisation
+#    still rising at it, fixed in advance; not the threshold, the tolerance or the subset of cells after seeing the
+#    result.
 #
 # **What to project.**
 # 1. The counts table "claims per verdict (seed 0)": the shape of the evidence per chapter.
