@@ -43,6 +43,8 @@ class _Page(HTMLParser):
         self.solutions: list[set[str]] = []
         self.admonitions: list[tuple[set[str], str]] = []  # (classes, title) of each admonition
         self._title: list[str] | None = None
+        self._title_of: int | None = None  # the admonition whose title is being read
+        self._owner: list[int | None] = []  # per open element: the admonition it is (its index), else None
         self.quizzes = 0  # jupyterquiz containers (built by the page's script)
         self.display_math = 0
         self.text_outputs: list[str] = []
@@ -61,8 +63,8 @@ class _Page(HTMLParser):
             self.solutions.append(classes)
         if tag == "div" and "admonition" in classes:
             self.admonitions.append((classes, ""))
-        if tag == "p" and "admonition-title" in classes and self.admonitions:
-            self._title = []
+        if tag == "p" and "admonition-title" in classes and self._owner and self._owner[-1] is not None:
+            self._title, self._title_of = [], self._owner[-1]  # a title directly inside its admonition's div
         if tag == "div" and "data-shufflequestions" in a:
             self.quizzes += 1
         if tag == "div" and "math" in classes:
@@ -72,17 +74,19 @@ class _Page(HTMLParser):
             self._pre = []
         if tag not in ("br", "img", "meta", "link", "input", "hr"):
             self._stack.append((tag, classes))
+            self._owner.append(len(self.admonitions) - 1 if tag == "div" and "admonition" in classes else None)
 
     def handle_endtag(self, tag):
         if tag == "p" and self._title is not None:
-            classes, _ = self.admonitions[-1]
-            self.admonitions[-1] = (classes, "".join(self._title))
-            self._title = None
+            classes, _ = self.admonitions[self._title_of]
+            self.admonitions[self._title_of] = (classes, "".join(self._title))
+            self._title = self._title_of = None
         if tag == "pre" and self._pre is not None:
             self.text_outputs.append("".join(self._pre))
             self._pre = None
         while self._stack:
             t, _ = self._stack.pop()
+            self._owner.pop()
             if t == tag:
                 break
 

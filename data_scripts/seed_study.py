@@ -79,16 +79,21 @@ def run_chapter(seed: int, name: str, profile: str, out: Path, cluster: str) -> 
 
 def run(seeds: list[int], profile: str, out: Path, cluster: str, names: list[str], jobs: int) -> list[dict]:
     """Every (seed, chapter), ``jobs`` at a time (each chapter's kernel then computes with
-    ``XAI_LIB_THREADS / jobs`` threads, at least one: the cores are shared, not oversubscribed)."""
-    from concurrent.futures import ThreadPoolExecutor
+    ``XAI_LIB_THREADS / jobs`` threads, at least one: the cores are shared, not oversubscribed). Chapters run in
+    separate processes, not threads: papermill starts each kernel in ``notebooks/`` by changing the working directory
+    of its whole process, which two threads would race on (a kernel could start elsewhere and miss the chapters'
+    relative files)."""
+    from concurrent.futures import ProcessPoolExecutor
 
     if jobs > 1:
         threads = max(1, int(os.environ.get("XAI_LIB_THREADS", "2")) // jobs)
         os.environ["XAI_LIB_THREADS"] = str(threads)
         print(f"{jobs} at a time, {threads} thread(s) each", flush=True)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(lambda s: build_seed(s, profile), seeds))
-        parts = pool.map(lambda job: run_chapter(*job, profile, out, cluster), [(s, n) for s in seeds for n in names])
+    jobs_list = [(s, n) for s in seeds for n in names]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(build_seed, seeds, [profile] * len(seeds)))
+        parts = pool.map(run_chapter, *zip(*jobs_list, strict=True), [profile] * len(jobs_list),
+                         [out] * len(jobs_list), [cluster] * len(jobs_list))  # fmt: skip
         return [row for part in parts for row in part]
 
 
