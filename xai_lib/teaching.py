@@ -123,13 +123,30 @@ def load_questions(path: str | Path) -> list[dict[str, Any]]:
     return questions
 
 
+def _quiz_path(path: str | Path) -> Path:
+    """``path`` as given, or, when it is relative and not found, relative to the notebooks folder of the source
+    checkout this library sits in (papermill may start a chapter's kernel in another folder)."""
+    p = Path(path)
+    if p.exists() or p.is_absolute():
+        return p
+    beside = Path(__file__).resolve().parents[1] / "notebooks" / p
+    return beside if beside.exists() else p
+
+
 def quiz(name: str, questions: Sequence[Mapping[str, Any]] | str | Path) -> None:
     """Show a self-check quiz: ``questions`` in jupyterquiz's format (``question``, ``type``, ``answers`` with
     ``answer`` or ``value``, ``correct`` and ``feedback``), or the path of a JSON file of them (the chapters keep
     theirs in ``notebooks/quizzes/``, out of the students' sight). The quiz's element id comes from ``name``, so a
     re-run writes the same output; the questions are embedded, so the rendered book needs no network; the browser
     shuffles each question's choices when it shows them. Without jupyterquiz the questions are printed as text."""
-    questions = load_questions(questions) if isinstance(questions, (str, Path)) else list(questions)
+    if isinstance(questions, (str, Path)):
+        path = _quiz_path(questions)
+        if not path.exists():  # a chapter run from another folder: the quiz is a teaching aid, never a failure
+            print(f"Self-check ({name}): the questions file {str(questions)!r} is not found from {Path.cwd()}; run the "
+                  "chapter from the book's notebooks folder to take the quiz.")  # fmt: skip
+            return
+        questions = load_questions(path)
+    questions = list(questions)
     _validate(questions)
     try:
         from jupyterquiz import display_quiz
