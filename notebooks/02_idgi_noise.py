@@ -109,7 +109,7 @@ def _install_xai_lib() -> None:
 _install_xai_lib()
 
 # %% tags=["parameters"]
-profile = "book"  # smoke | book | paper: sets steps and numbers of images
+profile = "book"  # smoke | class | book | paper: sets steps and numbers of images
 system = None  # one system as JSON or a .json/.yaml file (dataset, model, weights, normalize, class_index, ...); overrides the five below
 dataset = "shapes"  # an image dataset: shapes, digits, imagefolder:/abs/path (Blur IG needs images)
 model = "vgg"  # vgg, resnet, vgg_sub, package.module:factory or /path/to/file.py:factory, torchvision:NAME
@@ -754,6 +754,9 @@ teaching.quiz("02_idgi_noise", "quizzes/02_idgi_noise.json")
 
 # %% [markdown]
 # ## Exercises
+#
+# *In class, run this chapter at the `class` profile (`papermill -p profile class`): it computes exactly what the
+# book computes here, on the same shipped models, so your answers should agree with the solutions.*
 #
 # ````{exercise-start}
 # :label: ex-noise-1

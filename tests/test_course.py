@@ -48,6 +48,15 @@ def test_a_session_fits_ninety_minutes_in_class(number):
     assert p["in_class"] == by_hand <= course_plan.SESSION_MINUTES, p
 
 
+def test_every_session_runs_at_class_and_every_chapter_runs_there_in_150_seconds():
+    """The recorded run at ``class`` (the book's models, chapter 3 on fewer images) fits a class: each chapter
+    <= 150 s on 2 cores (``book/execution_times.csv``, written by ``execute_chapters --record``)."""
+    assert {s["profile"] for s in sessions()} == {"class"}
+    chapters = sorted(p.stem for p in (ROOT / "notebooks").glob("0*.py"))
+    seconds = {c: course_plan.run_seconds(ROOT, c, "class") for c in chapters}
+    assert all(t is not None and t <= 150 for t in seconds.values()), seconds
+
+
 def test_every_exercise_is_planned_once_in_its_own_chapters_session():
     known = course_plan.chapter_exercises(ROOT)
     seen = [(e, s["chapters"]) for s in sessions() for e in s["exercises"] + s["homework"]]

@@ -61,7 +61,7 @@ def test_atomic_write_never_exposes_a_partial_file(tmp_path):
 
 
 def test_profiles_are_defined_once_and_ordered_by_size():
-    assert set(PROFILES) == {"smoke", "book", "paper"}
+    assert set(PROFILES) == {"smoke", "book", "class", "paper"}
     s, b, p = PROFILES["smoke"], PROFILES["book"], PROFILES["paper"]
     assert s.n_train < b.n_train < p.n_train and s.epochs < b.epochs < p.epochs
     assert get_profile("book", epochs=3).epochs == 3 and PROFILES["book"].epochs == b.epochs
@@ -69,6 +69,22 @@ def test_profiles_are_defined_once_and_ordered_by_size():
         get_profile("fast")
     with pytest.raises(ValueError, match="unknown field"):
         get_profile("book", epoch=3)
+
+
+def test_the_class_profile_is_the_book_with_fewer_chapter_3_images():
+    from xai_lib.profiles import CLASS_CHANGES, computes_as_book
+
+    book, klass = PROFILES["book"], PROFILES["class"]
+    # the same data and training settings: the shipped book models and supports are the class's (content-keyed)
+    assert klass.training_config() == book.training_config()
+    differs = {k for k, v in klass.to_dict().items() if k != "name" and v != getattr(book, k)}
+    assert differs == set(CLASS_CHANGES) == {"idgi_table_images", "pair_check_images"}
+    assert klass.idgi_table_images < book.idgi_table_images and klass.pair_check_images <= klass.idgi_table_images
+    # chapters that do not read the changed sizes compute at class what they compute at book; chapter 3 does not
+    assert computes_as_book(book) and computes_as_book(book, "idgi_table_images")
+    assert computes_as_book(klass, "gax_images") and not computes_as_book(klass, "idgi_table_images")
+    assert not computes_as_book(PROFILES["smoke"]) and not computes_as_book(get_profile("book", n_boot=10))
+    assert not computes_as_book(get_profile("class", n_boot=10))
 
 
 def test_runtime_helpers():

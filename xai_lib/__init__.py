@@ -24,7 +24,7 @@ from .attribution import IG, BlurIG, GuidedIG, VanillaGradient, idgi
 from .data import load_dataset
 from .gax import co_score
 from .models import load_model
-from .profiles import PROFILES, Profile, get_profile
+from .profiles import PROFILES, Profile, computes_as_book, get_profile
 from .runtime import pin_threads, resolve_device, seed_everything, setup
 from .systems import SystemSpec, load_system, parse_systems
 
@@ -34,6 +34,6 @@ __all__ = [
     "IG", "BlurIG", "GuidedIG", "VanillaGradient", "idgi", "attribution", "co_score", "gad", "gad_support", "gax",
     "metrics", "captum_glue", "stats",
     "cache", "data", "models", "profiles", "runtime", "systems", "toy2d", "SystemSpec", "load_system",
-    "parse_systems", "load_dataset", "load_model", "PROFILES",
-    "Profile", "get_profile", "pin_threads", "resolve_device", "seed_everything", "setup", "__version__",
+    "parse_systems", "load_dataset", "load_model", "PROFILES", "Profile", "computes_as_book",
+    "get_profile", "pin_threads", "resolve_device", "seed_everything", "setup", "__version__",
 ]  # fmt: skip

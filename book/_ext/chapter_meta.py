@@ -67,7 +67,7 @@ def fill_times(app, doctree: nodes.document) -> None:
             para += nodes.Text(f"about {minutes} min. ")
         para += nodes.strong(text="Time to run ")
         para += nodes.Text("(2-core CPU, default models already trained): ")
-        order = [p for p in ("smoke", "book", "paper") if p in runs]
+        order = [p for p in ("smoke", "class", "book", "paper") if p in runs]
         para += nodes.Text(
             ", ".join(f"{p} {_duration(runs[p])}" for p in order) + "." if order else "not recorded yet."
         )

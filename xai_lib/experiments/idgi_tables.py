@@ -129,10 +129,13 @@ def _metrics(p: dict, model, x: torch.Tensor, y: torch.Tensor, object_masks, map
                 for key, label in LOCALISATION.items():
                     values[name, label, sign] = loc[key].values
     out = {"scores": _long(values, images), "bokeh": pd.concat(bokeh, ignore_index=True), "skips": pd.DataFrame(skips)}
-    if p.get("pair_check"):
+    # ``pair_check``: how many of the shard's first images PAIR's own code scores too (``True``: all of them)
+    n_check = len(images) if p.get("pair_check") is True else int(p.get("pair_check") or 0)
+    if n_check:
         h, w = x.shape[-2:]  # each image's random mask from (seed, image): independent of the sharding
+        images = images[:n_check]
         masks = np.stack([pair_random_mask(h, w, 0.01, np.random.default_rng([p["seed"], i])) for i in images])
-        pair = pic_pair(model, x, {m: maps[m] for m in PAIR_MAPS}, y, random_masks=masks)
+        pair = pic_pair(model, x[:n_check], {m: maps[m][:n_check] for m in PAIR_MAPS}, y[:n_check], random_masks=masks)
         rows, curves = [], []
         for name in PAIR_MAPS:
             for kind in ("sic", "aic"):
