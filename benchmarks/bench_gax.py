@@ -77,7 +77,7 @@ def main() -> None:
         pred = batched_logits(net, data.inputs).argmax(1)
         ok = torch.nonzero(pred == data.labels).flatten()[: args.images]
         x, y = data.inputs[ok], data.labels[ok]
-        plan = batching.resolve(None, net, x[:1], backward=True)  # calibrated once, outside the timed runs
+        plan = batching.resolve("auto", net, x[:1], backward=True)  # calibrated once, outside the timed runs
         print(f"shapes/{spec}: calibrated plan {plan}", flush=True)
         t0 = time.perf_counter()
         h_ref, steps_ref = reference_loop(net, x, y, args.target, args.max_steps)

@@ -74,7 +74,7 @@ def main() -> None:
         p.requires_grad_(False)
     data = load_dataset("shapes", "test", args.profile)
     x, y = data.inputs[: args.images], data.labels[: args.images]
-    t_cal, plan = timed(lambda: batching.resolve(None, model, x[:1], backward=True))
+    t_cal, plan = timed(lambda: batching.resolve("auto", model, x[:1], backward=True))
     print(f"calibrated plan {plan} in {t_cal:.1f} s (once per model and shape; not in the timings below)")
     rows = []
 
@@ -116,18 +116,18 @@ def main() -> None:
         ap.error(f"--methods: expected names among ig,idgi,blur,gig, got {args.methods!r}")
     ig, blur, gig = IG(model, args.output), BlurIG(model, args.output), GuidedIG(model, args.output)
     if "ig" in methods:
-        against_floor(f"IG {args.steps} steps", ig, lambda: ig.attribute(x, y, n_steps=args.steps), 1.15)
+        against_floor(f"IG {args.steps} steps", ig, lambda: ig.attribute(x, target=y, n_steps=args.steps), 1.15)
     if "idgi" in methods:
         against_floor(
-            f"IG + IDGI {args.steps} steps", ig, lambda: ig.attribute(x, y, n_steps=args.steps, idgi=True), 1.15
+            f"IG + IDGI {args.steps} steps", ig, lambda: ig.attribute(x, target=y, n_steps=args.steps, idgi=True), 1.15
         )
     if "blur" in methods or not args.no_peers:
         t_blur, a_blur = against_floor(
-            f"Blur IG {args.blur_steps} steps", blur, lambda: blur.attribute(x, y, n_steps=args.blur_steps), 1.15
+            f"Blur IG {args.blur_steps} steps", blur, lambda: blur.attribute(x, target=y, n_steps=args.blur_steps), 1.15
         )
     if "gig" in methods or not args.no_peers:
         t_gig, a_gig = against_floor(
-            f"Guided IG {args.steps} steps", gig, lambda: gig.attribute(x, y, n_steps=args.steps), 1.3, True
+            f"Guided IG {args.steps} steps", gig, lambda: gig.attribute(x, target=y, n_steps=args.steps), 1.3, True
         )
     if not args.no_peers:
         from captum.attr import IntegratedGradients
@@ -135,7 +135,7 @@ def main() -> None:
         fwd = model if args.output == "logit" else (lambda inp: torch.softmax(model(inp), 1))
         captum_ig = IntegratedGradients(fwd)
         t = interleaved(
-            lambda: ig.attribute(x, y, n_steps=args.steps),
+            lambda: ig.attribute(x, target=y, n_steps=args.steps),
             lambda: captum_ig.attribute(
                 x, target=y, n_steps=args.steps, method="riemann_right", internal_batch_size=plan.size
             ),

@@ -227,8 +227,8 @@ finish(fig, out / "fig2_directions.png", tight=False)
 # NBVAL_CHECK_OUTPUT
 rows = []
 for n in (2, 6, 50, 1000):
-    ig_attr = toy_ig.attribute(x_in, 0, n_steps=n)
-    idgi_attr = toy_ig.attribute(x_in, 0, n_steps=n, idgi=True)
+    ig_attr = toy_ig.attribute(x_in, target=0, n_steps=n)
+    idgi_attr = toy_ig.attribute(x_in, target=0, n_steps=n, idgi=True)
     rows.append({"N": n, "IG": str(np.round(ig_attr[0].double().numpy(), 4).tolist()), "IG sum": float(ig_attr.sum()),
                  "IDGI": str(np.round(idgi_attr[0].double().numpy(), 4).tolist()), "IDGI sum": float(idgi_attr.sum())})  # fmt: skip
 toy_table = pd.DataFrame(rows)
@@ -274,8 +274,8 @@ report.show(toy_table, "{:.4f}")
 # %% tags=["solution"]
 # the glued statement against more steps: at four times the table's largest N the gap must be what the text says
 toy_n_more = 4 * toy_n_last
-ig_more = toy_ig.attribute(x_in, 0, n_steps=toy_n_more)[0].double()
-idgi_more = toy_ig.attribute(x_in, 0, n_steps=toy_n_more, idgi=True)[0].double()
+ig_more = toy_ig.attribute(x_in, target=0, n_steps=toy_n_more)[0].double()
+idgi_more = toy_ig.attribute(x_in, target=0, n_steps=toy_n_more, idgi=True)[0].double()
 gap_more = float((ig_more - idgi_more).abs().sum())
 assert toy_apart == (gap_more > 10 * abs(float(ig_more.sum()) - toy_change)), (toy_gap, gap_more)
 assert toy_more == int(torch.argmax(idgi_more - ig_more)) + 1 or not toy_apart
@@ -310,11 +310,11 @@ for name, method in methods.items():
     ref = method.reference(images) if name == "Blur IG" else torch.zeros_like(images)
     delta = method.forward_outputs(images, targets) - method.forward_outputs(ref, targets)
     for n in counts:
-        pairs[name, n] = method.attribute_with_idgi(images, targets, n_steps=n)
+        *pairs[name, n], idgi_report = method.attribute_with_idgi(images, target=targets, n_steps=n, return_report=True)
         for use_idgi, attr in zip((False, True), pairs[name, n], strict=True):
-            lost = method.last_report["lost"] if use_idgi else torch.zeros_like(delta)
+            lost = idgi_report["lost"] if use_idgi else torch.zeros_like(delta)
             err = (attr.flatten(1).sum(1) + lost - delta).abs()
-            skipped = int(method.last_report["skipped_steps"].sum()) if use_idgi else 0
+            skipped = int(idgi_report["skipped_steps"].sum()) if use_idgi else 0
             rows.append({"method": name + (" + IDGI" if use_idgi else ""), "steps": n, "mean |error|": float(err.mean()),
                          "max |error|": float(err.max()), "mean |f(x) - f(x')|": float(delta.abs().mean()),
                          "steps skipped": skipped})  # fmt: skip
@@ -351,7 +351,7 @@ report.phrase(
 # Blur IG's base map at the steps the maps below use (prof.blur_steps): its Riemann error against its output change
 blur = methods["Blur IG"]
 blur_used = (pairs.get(("Blur IG", prof.blur_steps))
-             or blur.attribute_with_idgi(images, targets, n_steps=prof.blur_steps))[0]  # fmt: skip
+             or blur.attribute_with_idgi(images, target=targets, n_steps=prof.blur_steps))[0]  # fmt: skip
 blur_ref = blur.reference(images)
 blur_used_error = float(blur.completeness_error(images, blur_used, targets, baselines=blur_ref).abs().mean())
 blur_used_delta = float((blur.forward_outputs(images, targets) - blur.forward_outputs(blur_ref, targets)).abs().mean())
@@ -414,8 +414,8 @@ show_t = targets[: len(show)]
 maps = {}
 for name, method in methods.items():
     n = prof.blur_steps if name == "Blur IG" else prof.idgi_steps
-    maps[name], maps[name + "\n+ IDGI"] = (a.cpu() for a in method.attribute_with_idgi(show, show_t, n_steps=n))
-maps["VG"] = VanillaGradient(sys_.model, output).attribute(show, show_t).cpu()
+    maps[name], maps[name + "\n+ IDGI"] = (a.cpu() for a in method.attribute_with_idgi(show, target=show_t, n_steps=n))
+maps["VG"] = VanillaGradient(sys_.model, output).attribute(show, target=show_t).cpu()
 fig = saliency_grid(show.cpu(), maps)
 finish(fig, out / "fig3_maps.png", tight=False)
 
@@ -427,7 +427,7 @@ if object_mask is not None:
     obj = object_mask[: len(images)].to(dev)
     for name, method in methods.items():
         n = prof.blur_steps if name == "Blur IG" else prof.idgi_steps
-        base, with_idgi = pairs.get((name, n)) or method.attribute_with_idgi(images, targets, n_steps=n)
+        base, with_idgi = pairs.get((name, n)) or method.attribute_with_idgi(images, target=targets, n_steps=n)
         share = {}
         for label, attr in (("base", base), ("idgi", with_idgi)):
             mass = saliency_2d(attr, absolute=True)
@@ -546,8 +546,8 @@ report.show(rounding, {c: conditioning.order_of for c in rounding.columns if c !
 # on the maps is in its row; its cost is in the first table: at $\tau$ = {glue:text}`guard:.0e`, at most
 # {glue:text}`tiny_image_share:.1e` of an image's output change goes unattributed. The library therefore skips only
 # exactly-zero gradients by default and offers the guard as `min_norm=` on every IDGI call, reporting what it skipped
-# (`last_report["skipped_steps"]`, `["lost"]`) and every step's squared norm and output change (`["step_norms"]`,
-# `["output_changes"]`), so that this table can be made for any model.
+# (with `return_report=True`: `report["skipped_steps"]`, `["lost"]`) and every step's squared norm and output change
+# (`["step_norms"]`, `["output_changes"]`), so that this table can be made for any model.
 #
 # **A second reference.** The TMLR reproducibility study of IDGI {cite}`singhi2024idgi` examines, among other things,
 # how much the maps move when the input is compressed. Its protocol saves each ImageNet image as a JPEG of quality 75,
@@ -575,8 +575,8 @@ def cancellation(maps: torch.Tensor) -> float:
 tmlr_rows = []
 for name, method in methods.items():
     n = prof.blur_steps if name == "Blur IG" else prof.idgi_steps
-    clean = pairs.get((name, n)) or method.attribute_with_idgi(images, targets, n_steps=n)
-    jpeg_maps = method.attribute_with_idgi(lossy, targets, n_steps=n)
+    clean = pairs.get((name, n)) or method.attribute_with_idgi(images, target=targets, n_steps=n)
+    jpeg_maps = method.attribute_with_idgi(lossy, target=targets, n_steps=n)
     change = {k: conditioning.relative_change(jpeg_maps[k], clean[k]) for k in (0, 1)}
     test_ = stats.paired_comparison(change[1], change[0], higher_is_better=False, n_boot=prof.n_boot, seed=seed)
     tmlr_rows.append({"method": name, "steps": n, "L1 / |sum|, base": cancellation(clean[0]),
@@ -713,14 +713,16 @@ print(report.card("02_idgi_noise", settings, claims, out, seed=seed).verdict.val
 # %% [markdown]
 # ## Use it on your model
 #
-# Every method is one call on any module mapping `(B, *F)` to `(B, C)`, with captum's argument names
-# {cite}`kokhlikyan2020captum`:
+# Every method is one call on any module mapping `(B, *F)` to `(B, C)`, with captum's argument names and order
+# (`attribute(inputs, baselines=None, target=None, ...)`) {cite}`kokhlikyan2020captum`:
 #
 # ```python
 # import xai_lib
 # system = xai_lib.load_system(xai_lib.systems.parse_system("my_system.json"))
 # ig = xai_lib.IG(system.model, output="probability")
 # attr = ig.attribute(images, target=labels, n_steps=200, idgi=True)   # shaped like images
+# attr, delta = ig.attribute(images, target=labels, return_convergence_delta=True)  # captum's delta
+# attr, report = ig.attribute(images, target=labels, idgi=True, return_report=True)  # IDGI's skipped steps
 # base, with_idgi = ig.attribute_with_idgi(images, target=labels, n_steps=200)  # both from one pass
 # gig = xai_lib.GuidedIG(system.model).attribute(images, target=labels, idgi=True, fraction=0.25, max_dist=0.02)
 # blur = xai_lib.BlurIG(system.model).attribute(images, target=labels, idgi=True, max_sigma=50.0, grad_step=0.01)
@@ -728,8 +730,8 @@ print(report.card("02_idgi_noise", settings, claims, out, seed=seed).verdict.val
 # ```
 #
 # Or re-run this chapter on it: `papermill notebooks/02_idgi_noise.ipynb out.ipynb --cwd notebooks -p system
-# my_system.json` (see {doc}`../book/how_to_run`). The number of model evaluations per call is calibrated on your
-# model and device (`internal_batch_size="auto"`); an int fixes it.
+# my_system.json` (see {doc}`../book/how_to_run`). The number of model evaluations per call is the profile's (32
+# at `book`); `internal_batch_size="auto"` calibrates it on your model and device, and an int fixes it.
 #
 # ## Summary
 #
@@ -877,7 +879,7 @@ errors = {}
 for name, method in (("logit", logit_ig), (output, prob_ig)):
     delta_f = method.forward_outputs(few, few_t) - method.forward_outputs(torch.zeros_like(few), few_t)
     for use_idgi in (False, True):
-        attr = method.attribute(few, few_t, n_steps=16, idgi=use_idgi)
+        attr = method.attribute(few, target=few_t, n_steps=16, idgi=use_idgi)
         errors[name, use_idgi] = float(method.completeness_error(few, attr, few_t).abs().mean())
     errors[name, "delta"] = float(delta_f.abs().mean())
 bounds = {name: report.ROUNDOFF * max(1.0, errors[name, "delta"]) for name in ("logit", output)}

@@ -56,28 +56,35 @@ def relu_cnn(seed=0):
 def test_linear_ig_and_idgi_by_hand(n):
     m = Linear2()
     x, b = torch.tensor([[3.0, -1.0]]), torch.zeros(1, 2)
-    ig = IG(m).attribute(x, 0, b, n_steps=n)
+    ig = IG(m).attribute(x, b, target=0, n_steps=n)
     torch.testing.assert_close(ig, torch.tensor([[3.0, -2.0]]))  # (x - x') * w, exact for any N
-    ours = IG(m).attribute(x, 0, b, n_steps=n, idgi=True)
+    ours = IG(m).attribute(x, b, target=0, n_steps=n, idgi=True)
     torch.testing.assert_close(ours, torch.tensor([[0.2, 0.8]]))  # w^2 (w.dx) / |w|^2 = (1, 4) * 1 / 5
-    torch.testing.assert_close(IG(m).attribute(x, 1, b, n_steps=n, idgi=True), -torch.tensor([[0.2, 0.8]]))
+    torch.testing.assert_close(IG(m).attribute(x, b, target=1, n_steps=n, idgi=True), -torch.tensor([[0.2, 0.8]]))
 
 
 @pytest.mark.parametrize("n", [2, 10, 200])
 def test_quadratic_ig_and_idgi_by_hand(n):
     m = Quadratic2()
     x = torch.tensor([[1.0, 1.0]])
-    right = IG(m).attribute(x, 0, n_steps=n)  # mean of alpha_k = k/N is (N+1)/(2N): IG_i = (N+1)/N * (x1^2, 3 x2^2)
+    # mean of alpha_k = k/N is (N+1)/(2N): IG_i = (N+1)/N * (x1^2, 3 x2^2)
+    right = IG(m).attribute(x, target=0, n_steps=n)
     torch.testing.assert_close(right, torch.tensor([[1.0, 3.0]]) * (n + 1) / n)
-    mid = IG(m).attribute(x, 0, n_steps=n, method="riemann_middle")  # exact: the integrand is linear in alpha
+    mid = IG(m).attribute(x, target=0, n_steps=n, method="riemann_middle")  # exact: the integrand is linear in alpha
     torch.testing.assert_close(mid, torch.tensor([[1.0, 3.0]]))
-    method = IG(m)
-    ours = method.attribute(x, 0, n_steps=n, idgi=True)
+    # captum's convergence delta: sum(attr) - (f(x) - f(x')) = 4 (N+1)/N - 4 = 4/N; IG without IDGI reports nothing
+    again, delta, report = IG(m).attribute(x, 0.0, 0, n_steps=n, return_convergence_delta=True, return_report=True)
+    torch.testing.assert_close(again, right)
+    torch.testing.assert_close(delta, torch.tensor([4.0 / n]))
+    assert report == {}
+    with pytest.raises(ValueError, match="target: required"):  # a target passed where captum puts baselines
+        IG(m).attribute(x, 0)
+    ours, report = IG(m).attribute(x, target=0, n_steps=n, idgi=True, return_report=True)
     # gradients along the line all point along v = (2, 6); the one at the baseline is zero and is skipped
     f = 4.0
     torch.testing.assert_close(ours, torch.tensor([[0.1, 0.9]]) * f * (1 - 1 / n**2))
-    assert method.last_report["skipped_steps"].tolist() == [1]
-    torch.testing.assert_close(method.last_report["lost"], torch.tensor([f / n**2]))
+    assert report["skipped_steps"].tolist() == [1]
+    torch.testing.assert_close(report["lost"], torch.tensor([f / n**2]))
 
 
 def test_idgi_kernel_matches_accumulator_and_telescopes():
@@ -168,7 +175,7 @@ def test_idgi_moves_with_its_gradients_within_its_condition_bound():
 
 def test_vanilla_gradient_on_linear():
     torch.testing.assert_close(
-        VanillaGradient(Linear2()).attribute(torch.rand(3, 2), 1), -torch.tensor([[1.0, 2.0]]).expand(3, 2)
+        VanillaGradient(Linear2()).attribute(torch.rand(3, 2), target=1), -torch.tensor([[1.0, 2.0]]).expand(3, 2)
     )
 
 
@@ -185,10 +192,10 @@ def test_idgi_is_complete_on_every_path_for_any_n(n, output):
         (GuidedIG(model, output), {}),
         (BlurIG(model, output), {"max_sigma": 8.0}),
     ]:
-        attr = method.attribute(x, target, n_steps=n, idgi=True, **kwargs)
+        attr, report = method.attribute(x, target=target, n_steps=n, idgi=True, return_report=True, **kwargs)
         ref = BlurIG(model).reference(x, 8.0) if isinstance(method, BlurIG) else torch.zeros_like(x)
         expected = method.forward_outputs(x, target) - method.forward_outputs(ref, target)
-        got = attr.flatten(1).sum(1) + method.last_report["lost"]
+        got = attr.flatten(1).sum(1) + report["lost"]
         torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
 
 
@@ -197,7 +204,8 @@ def test_ig_converges_as_n_grows():
     torch.manual_seed(2)
     x = torch.rand(3, 3, 12, 12)
     ig = IG(model)
-    errs = [ig.completeness_error(x, ig.attribute(x, 1, n_steps=n), 1).abs().max().item() for n in (2, 8, 32, 128)]
+    errs = [ig.completeness_error(x, ig.attribute(x, target=1, n_steps=n), 1).abs().max().item()
+            for n in (2, 8, 32, 128)]  # fmt: skip
     assert errs[0] > errs[1] > errs[2] > errs[3]
     assert errs[3] < errs[0] / 20  # right Riemann error is O(1/N)
 
@@ -207,9 +215,9 @@ def test_guided_ig_reduces_to_left_riemann_ig():
     torch.manual_seed(3)
     x = torch.rand(2, 3, 12, 12)
     target = torch.tensor([2, 0])
-    left = IG(model).attribute(x, target, n_steps=20, method="riemann_left")
+    left = IG(model).attribute(x, target=target, n_steps=20, method="riemann_left")
     for kwargs in ({"max_dist": 0.0}, {"fraction": 1.0}):
-        gig = GuidedIG(model).attribute(x, target, n_steps=20, **kwargs)
+        gig = GuidedIG(model).attribute(x, target=target, n_steps=20, **kwargs)
         torch.testing.assert_close(gig, left, atol=1e-8, rtol=1e-6)
 
 
@@ -218,7 +226,7 @@ def test_guided_ig_path_ends_at_the_input_and_is_complete_in_the_limit():
     torch.manual_seed(4)
     x = torch.rand(2, 3, 12, 12)
     gig = GuidedIG(model)
-    errs = [gig.completeness_error(x, gig.attribute(x, 1, n_steps=n), 1).abs().max().item() for n in (10, 200)]
+    errs = [gig.completeness_error(x, gig.attribute(x, target=1, n_steps=n), 1).abs().max().item() for n in (10, 200)]
     assert errs[1] < errs[0] and errs[1] < 2e-2
 
 
@@ -254,7 +262,7 @@ def test_blur_ig_complete_against_most_blurred_image():
     for grad_step in (0.01, 1e-4):  # a small step must not expose the kernel's truncation radius
         errs = []
         for n in (10, 50, 200, 800):  # scipy's truncation radius jumps along the path: convergence is slow
-            attr = blur.attribute(x, 1, n_steps=n, max_sigma=10.0, grad_step=grad_step)
+            attr = blur.attribute(x, target=1, n_steps=n, max_sigma=10.0, grad_step=grad_step)
             errs.append(((attr.flatten(1).sum(1) - diff).abs() / diff.abs()).max().item())
         assert errs[0] > errs[1] > errs[2] > errs[3] and errs[3] < 5e-3, (grad_step, errs)
 
@@ -281,7 +289,7 @@ def test_our_ig_equals_captum_ig():
         b = torch.rand(3, 3, 16, 16) * 0.1
         target = torch.tensor([0, 1, 3])
         for method in ("riemann_right", "riemann_left", "riemann_middle"):
-            ours = IG(model, internal_batch_size=7).attribute(x, target, b, n_steps=30, method=method)
+            ours = IG(model, internal_batch_size=7).attribute(x, b, target=target, n_steps=30, method=method)
             ref = IntegratedGradients(model).attribute(x, b, target=target, n_steps=30, method=method)
             torch.testing.assert_close(ours, ref, atol=1e-5, rtol=1e-4)
     finally:
@@ -296,10 +304,10 @@ def test_batch_equals_one_by_one_and_chunking_is_invisible(idgi_flag):
     target = torch.tensor([1, 0, 2])
     cases = [(IG, {"n_steps": 13}), (GuidedIG, {"n_steps": 9}), (BlurIG, {"n_steps": 11, "max_sigma": 6.0})]
     for cls, kw in cases:
-        batch = cls(model, internal_batch_size=4).attribute(x, target, idgi=idgi_flag, **kw)
+        batch = cls(model, internal_batch_size=4).attribute(x, target=target, idgi=idgi_flag, **kw)
         single = torch.cat(
             [
-                cls(model, internal_batch_size=64).attribute(x[i : i + 1], int(target[i]), idgi=idgi_flag, **kw)
+                cls(model, internal_batch_size=64).attribute(x[i : i + 1], target=int(target[i]), idgi=idgi_flag, **kw)
                 for i in range(3)
             ]
         )
@@ -316,10 +324,10 @@ def test_one_pass_gives_both_base_and_idgi(chunk):
     cases = [(IG, {"n_steps": 12}), (GuidedIG, {"n_steps": 9}), (BlurIG, {"n_steps": 11, "max_sigma": 6.0})]
     for cls, kw in cases:
         method = cls(model, internal_batch_size=chunk)
-        base, with_idgi = method.attribute_with_idgi(x, target, **kw)
-        report = method.last_report
-        torch.testing.assert_close(base, cls(model).attribute(x, target, **kw), atol=1e-10, rtol=1e-8)
-        torch.testing.assert_close(with_idgi, cls(model).attribute(x, target, idgi=True, **kw), atol=1e-10, rtol=1e-8)
+        base, with_idgi, report = method.attribute_with_idgi(x, target=target, return_report=True, **kw)
+        torch.testing.assert_close(base, cls(model).attribute(x, target=target, **kw), atol=1e-10, rtol=1e-8)
+        alone = cls(model).attribute(x, target=target, idgi=True, **kw)
+        torch.testing.assert_close(with_idgi, alone, atol=1e-10, rtol=1e-8)
         assert set(report) == {"skipped_steps", "lost", "step_norms", "output_changes"}
         n = kw["n_steps"]
         assert report["step_norms"].shape == report["output_changes"].shape == (2, n)
@@ -336,25 +344,25 @@ def test_one_pass_gives_both_base_and_idgi(chunk):
 @pytest.mark.parametrize(
     "call,name",
     [
-        (lambda m, x: IG(m).attribute(x * float("nan"), 0), "inputs"),
-        (lambda m, x: IG(m).attribute(x[0, 0, 0], 0), "inputs"),
-        (lambda m, x: IG(m).attribute(x, 0, baselines=torch.zeros(2, 3, 8, 8)), "baselines"),
-        (lambda m, x: IG(m).attribute(x, 0, baselines=torch.full_like(x, float("inf"))), "baselines"),
-        (lambda m, x: IG(m).attribute(x, 4), "target"),
-        (lambda m, x: IG(m).attribute(x, torch.tensor([0, -1])), "target"),
-        (lambda m, x: IG(m).attribute(x, torch.tensor([0.5, 1.0])), "target"),
-        (lambda m, x: IG(m).attribute(x, 0, n_steps=0), "n_steps"),
-        (lambda m, x: IG(m).attribute(x, 0, method="trapezoid"), "method"),
+        (lambda m, x: IG(m).attribute(x * float("nan"), target=0), "inputs"),
+        (lambda m, x: IG(m).attribute(x[0, 0, 0], target=0), "inputs"),
+        (lambda m, x: IG(m).attribute(x, target=0, baselines=torch.zeros(2, 3, 8, 8)), "baselines"),
+        (lambda m, x: IG(m).attribute(x, target=0, baselines=torch.full_like(x, float("inf"))), "baselines"),
+        (lambda m, x: IG(m).attribute(x, target=4), "target"),
+        (lambda m, x: IG(m).attribute(x, target=torch.tensor([0, -1])), "target"),
+        (lambda m, x: IG(m).attribute(x, target=torch.tensor([0.5, 1.0])), "target"),
+        (lambda m, x: IG(m).attribute(x, target=0, n_steps=0), "n_steps"),
+        (lambda m, x: IG(m).attribute(x, target=0, method="trapezoid"), "method"),
         (lambda m, x: IG(m, output="softmax"), "output"),
         (lambda m, x: IG("not a model"), "model"),
-        (lambda m, x: GuidedIG(m).attribute(x, 0, fraction=0.0), "fraction"),
-        (lambda m, x: GuidedIG(m).attribute(x, 0, max_dist=-0.1), "max_dist"),
-        (lambda m, x: BlurIG(m).attribute(x, 0, baselines=torch.zeros_like(x)), "baselines"),
-        (lambda m, x: BlurIG(m).attribute(x, 0, max_sigma=0.0), "max_sigma"),
-        (lambda m, x: BlurIG(m).attribute_with_idgi(x, 0, grad_step=0.0), "grad_step"),
-        (lambda m, x: GuidedIG(m).attribute_with_idgi(x, 0, fraction=1.5), "fraction"),
-        (lambda m, x: IG(m).attribute_with_idgi(x, 0, n_steps=0), "n_steps"),
-        (lambda m, x: BlurIG(Linear2()).attribute(torch.rand(2, 2), 0), "inputs"),
+        (lambda m, x: GuidedIG(m).attribute(x, target=0, fraction=0.0), "fraction"),
+        (lambda m, x: GuidedIG(m).attribute(x, target=0, max_dist=-0.1), "max_dist"),
+        (lambda m, x: BlurIG(m).attribute(x, target=0, baselines=torch.zeros_like(x)), "baselines"),
+        (lambda m, x: BlurIG(m).attribute(x, target=0, max_sigma=0.0), "max_sigma"),
+        (lambda m, x: BlurIG(m).attribute_with_idgi(x, target=0, grad_step=0.0), "grad_step"),
+        (lambda m, x: GuidedIG(m).attribute_with_idgi(x, target=0, fraction=1.5), "fraction"),
+        (lambda m, x: IG(m).attribute_with_idgi(x, target=0, n_steps=0), "n_steps"),
+        (lambda m, x: BlurIG(Linear2()).attribute(torch.rand(2, 2), target=0), "inputs"),
         (lambda m, x: idgi(torch.zeros(3, 4), torch.zeros(3)), "predictions"),
         (lambda m, x: idgi(torch.zeros(3, 4), torch.tensor([0.0, float("nan"), 0.0, 0.0])), "predictions"),
     ],
@@ -388,8 +396,8 @@ def test_analytic_model_attributions_are_complete():
     x = torch.tensor([[1.0, 1.0], [0.2, 0.9]])
     delta = (m(x) - m(torch.zeros_like(x)))[:, 0]
     ig = IG(m)
-    torch.testing.assert_close(ig.attribute(x, 0, n_steps=3, idgi=True).sum(1), delta)
-    assert (ig.completeness_error(x, ig.attribute(x, 0, n_steps=400), 0).abs() < 5e-3).all()
+    torch.testing.assert_close(ig.attribute(x, target=0, n_steps=3, idgi=True).sum(1), delta)
+    assert (ig.completeness_error(x, ig.attribute(x, target=0, n_steps=400), 0).abs() < 5e-3).all()
 
 
 def test_visualise_saliency_range_and_clipping():

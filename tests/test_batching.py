@@ -178,12 +178,35 @@ def test_resolve_explicit_default_and_environment(vgg, monkeypatch):
         with pytest.raises(ValueError, match="evals_per_call"):
             batching.set_default(-3)
     finally:
-        batching.set_default(previous.size if previous else None, previous.channels_last if previous else False)
+        batching.set_default(previous.size if previous else "auto", previous.channels_last if previous else False)
     monkeypatch.setenv("XAI_LIB_EVALS_PER_CALL", "32,channels_last")
     assert batching.env_default() == batching.Plan(32, True)
     monkeypatch.setenv("XAI_LIB_EVALS_PER_CALL", "lots")
     with pytest.raises(ValueError, match="XAI_LIB_EVALS_PER_CALL"):
         batching.env_default()
+
+
+def test_a_call_that_names_no_size_never_calibrates_unless_asked(vgg, monkeypatch):
+    x = torch.rand(1, 3, 16, 16)
+    calls = []
+    monkeypatch.setattr(batching, "calibrate", lambda *a, **k: calls.append(a) or batching.Plan(8, True))
+    previous = batching.default()
+    try:
+        batching.set_default(None)
+        assert batching.default() == batching.LIBRARY_DEFAULT == batching.Plan(32, False)
+        assert batching.resolve(None, vgg, x) == batching.LIBRARY_DEFAULT and not calls
+        assert batching.set_default("auto") is None and batching.resolve(None, vgg, x) == batching.Plan(8, True)
+        assert batching.resolve("auto", vgg, x, channels_last=False) == batching.Plan(8, False) and len(calls) == 2
+    finally:
+        batching.set_default(previous.size if previous else "auto", previous.channels_last if previous else False)
+    # the process's starting default, by the environment: unset -> the library's; "auto" -> calibrate; N -> N
+    for value, expected in (("", batching.LIBRARY_DEFAULT), ("auto", None), ("16", batching.Plan(16, False))):
+        monkeypatch.setenv("XAI_LIB_EVALS_PER_CALL", value)
+        assert batching._initial_default() == expected
+    # the profiles: the book's fix their plan, paper calibrates
+    from xai_lib.profiles import PROFILES
+
+    assert {n: p.evals_per_call for n, p in PROFILES.items()} == {"smoke": 32, "book": 32, "class": 32, "paper": "auto"}
 
 
 def test_layout_changes_memory_not_values():
@@ -220,10 +243,10 @@ def _recorded(method, x, y, kw, monkeypatch):
 
     monkeypatch.setattr(methods_module, "IDGIAccumulator", _RecordingAccumulator)
     _RecordingAccumulator.made = []
-    base, with_idgi = method.attribute_with_idgi(x, y, **kw)
+    base, with_idgi, report = method.attribute_with_idgi(x, target=y, return_report=True, **kw)
     f = torch.cat([torch.cat(a.f) for a in _RecordingAccumulator.made], 1)
     g = torch.cat([torch.cat(a.g) for a in _RecordingAccumulator.made], 1)
-    return base, with_idgi, f, g, method.last_report["lost"]
+    return base, with_idgi, f, g, report["lost"]
 
 
 @pytest.mark.parametrize("size,channels_last", [(1, False), (5, True), (7, False), (64, True)])
@@ -260,4 +283,4 @@ def test_results_do_not_depend_on_the_plan(vgg, size, channels_last, monkeypatch
         bound = (df_ref.abs() * direction.clamp(max=2.0) + (df_got - df_ref).abs()).sum(0)
         bound += 1e-12 * df_ref.abs().sum(0)  # the accumulation's own rounding
         assert ((got_idgi - ref_idgi).flatten(1).abs().sum(1) <= bound).all(), name
-        assert method.last_report["skipped_steps"].shape == (3,)
+        assert lost_got.shape == lost_ref.shape == (3,)

@@ -95,8 +95,8 @@ def test_normalised_model_attributions_follow_the_chain_rule():
     _, g_z = IG(inner).grad_fn(z, torch.tensor([1, 3]))
     torch.testing.assert_close(g_pix, g_z / s, rtol=1e-12, atol=1e-14)
     # IG from a black image in pixel space = IG in normalised space from the normalised black image
-    ig_pix = IG(outer).attribute(x, torch.tensor([1, 3]), baselines=torch.zeros_like(x), n_steps=16)
-    ig_z = IG(inner).attribute(z, torch.tensor([1, 3]), baselines=(torch.zeros_like(x) - m) / s, n_steps=16)
+    ig_pix = IG(outer).attribute(x, target=torch.tensor([1, 3]), baselines=torch.zeros_like(x), n_steps=16)
+    ig_z = IG(inner).attribute(z, target=torch.tensor([1, 3]), baselines=(torch.zeros_like(x) - m) / s, n_steps=16)
     torch.testing.assert_close(ig_pix, ig_z, rtol=1e-10, atol=1e-12)
 
 

@@ -21,13 +21,14 @@ round fits in what is left. A slow model (a 224-px network on a laptop's CPU) th
 GPU) many.
 
 :func:`resolve` is what the methods call: an explicit size wins; ``"auto"`` calibrates; ``None`` takes the
-process-wide default, which is "calibrate" unless :func:`set_default` (called by :func:`xai_lib.setup` with a
-profile) or the environment variable ``XAI_LIB_EVALS_PER_CALL`` (``"32"``, or ``"32,channels_last"``; it takes
-precedence over a profile's choice) fixes it.
+process-wide default: :data:`LIBRARY_DEFAULT` (32 inputs per call, the caller's layout) unless :func:`set_default`
+(called by :func:`xai_lib.setup` with a profile) or the environment variable ``XAI_LIB_EVALS_PER_CALL`` (``"32"``,
+``"32,channels_last"`` or ``"auto"``; it takes precedence over a profile's choice) chooses another plan or
+calibration. A call that names no size therefore never depends on timing unless someone asked for ``"auto"``.
 
-Timing varies between runs and machines, so the batch size can too; results do not depend on it beyond
-floating-point summation order (tested). The book's ``smoke`` and ``book`` profiles fix the size they execute
-with (``Profile.evals_per_call``), so their committed outputs reproduce bit for bit; ``paper`` calibrates.
+Timing varies between runs and machines, so a calibrated batch size can too; results do not depend on it beyond
+floating-point summation order (tested). The book's ``smoke``, ``class`` and ``book`` profiles fix the size they
+execute with (``Profile.evals_per_call``), so their committed outputs reproduce bit for bit; ``paper`` calibrates.
 """
 
 from __future__ import annotations
@@ -72,13 +73,26 @@ def env_default() -> Plan | None:
     return Plan(int(size), layout == "channels_last")
 
 
-_DEFAULT: Plan | None = env_default()
+#: the plan of a call that names no size where neither a profile nor ``XAI_LIB_EVALS_PER_CALL`` chose one: fixed
+#: (never timing-based); contiguous, because a model that flattens with ``.view`` fails on channels-last activations
+LIBRARY_DEFAULT = Plan(32, False)
+
+
+def _initial_default() -> Plan | None:
+    value = os.environ.get("XAI_LIB_EVALS_PER_CALL", "").strip()
+    return None if value == "auto" else env_default() or LIBRARY_DEFAULT
+
+
+_DEFAULT: Plan | None = _initial_default()
 
 
 def set_default(size: int | str | None, channels_last: bool = False) -> Plan | None:
-    """Fix the plan of every call site that does not choose its own (``None`` or ``"auto"``: calibrate)."""
+    """Fix the plan of every call site that does not choose its own: a size (and layout); ``None``:
+    :data:`LIBRARY_DEFAULT`; ``"auto"``: calibrate (returns ``None``)."""
     global _DEFAULT
-    if size is None or size == "auto":
+    if size is None:
+        _DEFAULT = LIBRARY_DEFAULT
+    elif size == "auto":
         _DEFAULT = None
     elif isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ValueError(f"evals_per_call: expected a positive int or 'auto', got {size!r}")
@@ -327,8 +341,9 @@ def resolve(
     name: str = "internal_batch_size",
 ) -> Plan:
     """The plan for a call site: an explicit positive size (layout ``channels_last``, default contiguous); for
-    ``None`` the process-wide default if one is set; else (and for ``"auto"``) the calibrated plan (its layout
-    unless ``channels_last`` is given)."""
+    ``None`` the process-wide default (:func:`default`; :data:`LIBRARY_DEFAULT` unless set otherwise); for ``"auto"``,
+    or ``None`` where the default is to calibrate, the calibrated plan (its layout unless ``channels_last`` is
+    given)."""
     if value is None and _DEFAULT is not None:
         return _DEFAULT if channels_last is None else Plan(_DEFAULT.size, channels_last)
     if value is None or value == "auto":

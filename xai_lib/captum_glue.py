@@ -49,7 +49,7 @@ def attributions(
     Saliency is signed unless ``signed_saliency=False`` (captum's default ``abs=True``); LayerGradCam is taken
     on the first convolution and upsampled (image models only); IntegratedGradients uses a zero baseline and
     ``n_steps`` (captum's Gauss-Legendre rule). ``batch_size``: model evaluations per call (``None``: the process
-    plan or a calibrated one, :mod:`xai_lib.batching`); images go to captum in chunks of that many (of that
+    plan; ``"auto"``: a calibrated one, :mod:`xai_lib.batching`); images go to captum in chunks of that many (of that
     many divided by ``n_steps`` for IntegratedGradients, whose evaluations captum chunks with the same size).
     """
     if method not in CAPTUM_METHODS:

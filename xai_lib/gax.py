@@ -77,8 +77,8 @@ def co_scores(
     model: nn.Module, x: torch.Tensor, h: torch.Tensor, y, combine: str = "sum", softmax: bool = False,
     batch_size: int | str | None = None,
 ) -> torch.Tensor:  # fmt: skip
-    """:func:`co_score` of many inputs without gradients, in calls of ``batch_size`` (``None``: the process plan
-    or a calibrated forward-only one)."""
+    """:func:`co_score` of many inputs without gradients, in calls of ``batch_size`` (``None``: the process plan;
+    ``"auto"``: a calibrated forward-only one)."""
     from . import batching
 
     y = torch.as_tensor(y, device=x.device).long().reshape(-1)
@@ -215,8 +215,8 @@ def gax(
     Iteration ``t``: ``h = tanh(w * x)``, ``s = s_co(x, h)``; images with ``s >= target_co`` stop (their ``h`` is
     kept); the others take one Adam step on ``-s + l_s / mean((h - x + eps)^2 / (x + eps))``. After
     ``max_steps`` iterations the remaining images are reported in ``result.not_reached``. Only the images still
-    below the target are evaluated, in calls of at most ``batch_size`` (``None``: the process plan or a
-    calibrated one, :mod:`xai_lib.batching`); each image's loss is its own, so the chunking changes nothing but
+    below the target are evaluated, in calls of at most ``batch_size`` (``None``: the process plan; ``"auto"``:
+    a calibrated one, :mod:`xai_lib.batching`); each image's loss is its own, so the chunking changes nothing but
     floating-point summation order. Autograd runs through the model only: the rest of eq. 6's gradient is
     written out (:func:`_loss_grad`), and the Adam step is ``torch.optim.Adam``'s, row by row (:class:`_Adam`).
 

@@ -6,9 +6,9 @@ chapter up (for a GPU or a long run) without touching the notebook: ``paper`` us
 the embedded data allow, their image counts (the IDGI paper evaluates 33K-39K ImageNet images per model; ``paper``
 takes 1,000 per system). ``book/paper_scale.md`` lists what it sets against the papers.
 
-Model calls: ``smoke`` and ``book`` fix the evaluations per call (32, channels-last: what calibration selects for
-the book's models on the 2-core CPU that executes the book), so their committed outputs reproduce bit for bit;
-``paper`` calibrates on the machine it runs on (:mod:`xai_lib.batching`).
+Model calls: ``smoke``, ``book`` and ``class`` fix the evaluations per call (32, channels-last: what calibration
+selects for the book's models on the 2-core CPU that executes the book), so their committed outputs reproduce bit
+for bit; ``paper`` calibrates on the machine it runs on (:mod:`xai_lib.batching`).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class Profile:
     gax_max_steps: int  # iteration cap of generative AX (the reference code has none)
     n_boot: int  # bootstrap resamples for confidence intervals
     # model calls and sharding (xai_lib.batching, xai_lib.parallel)
-    evals_per_call: int | None  # model evaluations per call; None: calibrated on the machine (timing-based)
+    evals_per_call: int | str  # model evaluations per call; "auto": calibrated on the machine (timing-based)
     channels_last: bool  # memory layout of those calls (ignored when calibrated)
     shard_images: int  # images per shard of the per-image chapters (the unit of caching and of Dask tasks)
     pic_webp_method: int  # WebP encoder effort of the entropy information level (4 is PAIR's)
@@ -155,7 +155,7 @@ PROFILES: dict[str, Profile] = {
         gax_opt_images=100,
         gax_max_steps=1000,
         n_boot=2000,
-        evals_per_call=None,
+        evals_per_call="auto",
         channels_last=False,
         shard_images=32,
         pic_webp_method=4,

@@ -9,7 +9,7 @@ On a GPU the model's kernels run asynchronously: a timed section waits for the d
 it stops (only while a stopwatch is active), so the device's work is charged to the section that launched it.
 
     with Stopwatch() as watch:
-        maps = IG(model).attribute(x, y)
+        maps = IG(model).attribute(x, target=y)
     watch.seconds  # {"model": 1.93}
 """
 

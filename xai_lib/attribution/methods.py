@@ -2,19 +2,20 @@
 
 ``model`` is any module mapping ``(B, *F)`` to ``(B, C)``. ``output="logit"`` attributes the raw output of
 the target class, ``"probability"`` its softmax probability (the IDGI reference code's choice).
-``.attribute(inputs, target, baselines=None, n_steps=..., idgi=False, ...)`` returns a tensor shaped like
-``inputs``; after each call ``.last_report`` holds, per input, the IDGI steps skipped and the output change they
+``.attribute(inputs, baselines=None, target=None, *, n_steps=..., idgi=False, ...)`` (captum's argument order; every
+option after ``target`` is keyword-only) returns a tensor shaped like ``inputs``; with ``return_report=True`` it
+returns ``(attributions, report)``, the report holding, per input, the IDGI steps skipped and the output change they
 carried (the completeness IDGI loses there): steps with a zero gradient, and with ``min_norm = tau > 0`` those whose
 squared gradient norm is below ``tau`` times the path's largest (see :class:`.kernels.IDGIAccumulator`); and every
 IDGI step's squared gradient norm and output change (``step_norms``, ``output_changes``: ``(B, N)``).
 
 **Calls to the model.** ``internal_batch_size`` is, as in captum, the number of model evaluations per
-forward/backward call (images x path points). ``None`` or ``"auto"`` (the default) calibrates it on the model,
-input shape and device (:mod:`xai_lib.batching`), together with the memory layout (``channels_last``); an int
-fixes it (contiguous layout unless ``channels_last=True``). A batch of more images than one call holds is
-processed in groups of images; within a group, path points are evaluated in chunks for all its images at once.
-Memory is bounded, and the result equals that of the images one by one, whatever the size, up to
-floating-point summation order (tested).
+forward/backward call (images x path points). ``None`` (the default) takes the process's plan (a profile's, or
+32 per call: :mod:`xai_lib.batching`); ``"auto"`` calibrates it on the model, input shape and device, together with
+the memory layout (``channels_last``); an int fixes it (contiguous layout unless ``channels_last=True``). A batch
+of more images than one call holds is processed in groups of images; within a group, path points are evaluated in
+chunks for all its images at once. Memory is bounded, and the result equals that of the images one by one, whatever
+the size, up to floating-point summation order (tested).
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ class _PathMethod:
         self.model, self.output = model, output
         self.internal_batch_size, self.channels_last = internal_batch_size, channels_last
         self.plan = batching.Plan(1)
-        self.last_report: dict[str, torch.Tensor] = {}
+        self._report: dict[str, torch.Tensor] = {}
 
     # -- glue ---------------------------------------------------------------------------------------------
     def outputs(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -108,18 +109,25 @@ class _PathMethod:
 
     def _grouped(self, inputs: torch.Tensor, target: torch.Tensor, baselines, run: Callable):
         """``run(inputs, target, baselines)`` on groups of at most ``plan.size`` images; tensors (or tuples of
-        them) and ``last_report`` entries are concatenated in order."""
+        them) and the IDGI report's entries are concatenated in order."""
         size = self.plan.size
         if len(inputs) <= size:
             return run(inputs, target, baselines)
         parts, reports = [], []
         for a, b in batching.chunks(len(inputs), size):
             parts.append(run(inputs[a:b], target[a:b], None if baselines is None else baselines[a:b]))
-            reports.append(self.last_report)
-        self.last_report = {k: torch.cat([r[k] for r in reports]) for k in reports[0]}
+            reports.append(self._report)
+        self._report = {k: torch.cat([r[k] for r in reports]) for k in reports[0]}
         if isinstance(parts[0], tuple):
             return tuple(torch.cat(p) for p in zip(*parts, strict=True))
         return torch.cat(parts)
+
+    def _returned(self, result, return_report: bool):
+        """``result`` alone, or ``(*result, report)`` with ``return_report`` (the IDGI report of this call: empty
+        for a method without IDGI)."""
+        if not return_report:
+            return result
+        return (*result, self._report) if isinstance(result, tuple) else (result, self._report)
 
     # -- validation ---------------------------------------------------------------------------------------
     def _check(self, inputs, target, baselines, n_steps):
@@ -131,6 +139,11 @@ class _PathMethod:
         b = inputs.shape[0]
         with torch.no_grad():
             n_classes = self.model(inputs[:1]).shape[1]
+        if target is None:
+            raise ValueError(
+                "target: required, an int or an integer tensor of shape (B,); the argument order is captum's: "
+                "attribute(inputs, baselines=None, target=...)"
+            )
         if isinstance(target, int) and not isinstance(target, bool):
             target = torch.full((b,), target, dtype=torch.long, device=inputs.device)
         elif torch.is_tensor(target) and target.dim() == 0:
@@ -186,15 +199,23 @@ class IG(_PathMethod):
     """
 
     def attribute(
-        self, inputs, target, baselines=None, n_steps: int = 50, idgi: bool = False, method: str = "riemann_right",
-        min_norm: float = 0.0,
+        self, inputs, baselines=None, target=None, *, n_steps: int = 50, idgi: bool = False,
+        method: str = "riemann_right", min_norm: float = 0.0, return_convergence_delta: bool = False,
+        return_report: bool = False,
     ):  # fmt: skip
+        """IG (or IG + IDGI) of ``target``'s output; ``return_convergence_delta``: also captum's delta, per input
+        ``sum(attributions) - (f(inputs) - f(baselines))``; ``return_report``: also the IDGI report (last)."""
         target, baselines = self._check(inputs, target, baselines, n_steps)
         if not idgi:
             riemann_alphas(1, method)  # validates ``method`` before any work
-        return self._grouped(
+        attr = self._grouped(
             inputs, target, baselines, lambda x, t, b: self._ig(x, t, b, n_steps, idgi, method, min_norm)
         )
+        report = self._report
+        if return_convergence_delta:
+            attr = (attr, self.completeness_error(inputs, attr, target, baselines))
+        self._report = report
+        return self._returned(attr, return_report)
 
     def _ig(self, inputs, target, baselines, n_steps, idgi, method, min_norm):
         if idgi:
@@ -204,22 +225,26 @@ class IG(_PathMethod):
                 f, g = self._points_grads(straight_line(inputs, baselines, alphas[lo:hi].to(inputs.device)), target)
                 acc.update(f, g)
             acc.finish(self.forward_outputs(inputs, target))
-            self.last_report = acc.report()
+            self._report = acc.report()
             return acc.total
         alphas = riemann_alphas(n_steps, method, device=inputs.device, dtype=inputs.dtype)
         total = torch.zeros_like(inputs)
         for lo, hi in self._point_chunks(n_steps, len(inputs)):
             _, g = self._points_grads(straight_line(inputs, baselines, alphas[lo:hi]), target)
             total += g.sum(0)
-        self.last_report = {}
+        self._report = {}
         return (inputs - baselines) * total / n_steps
 
-    def attribute_with_idgi(self, inputs, target, baselines=None, n_steps: int = 50, min_norm: float = 0.0):
+    def attribute_with_idgi(
+        self, inputs, baselines=None, target=None, *, n_steps: int = 50, min_norm: float = 0.0,
+        return_report: bool = False,
+    ):  # fmt: skip
         """``(IG, IG + IDGI)`` from one pass over the ``N + 1`` points ``x' + (j/N)(x - x')``, ``j = 0..N``:
         IG (right Riemann sum) uses the gradients at ``1..N``, IDGI those at ``0..N-1`` and every output.
         Equal to two :meth:`attribute` calls at ``(N + 1) / 2N`` of their cost."""
         target, baselines = self._check(inputs, target, baselines, n_steps)
-        return self._grouped(inputs, target, baselines, lambda x, t, b: self._ig_both(x, t, b, n_steps, min_norm))
+        both = self._grouped(inputs, target, baselines, lambda x, t, b: self._ig_both(x, t, b, n_steps, min_norm))
+        return self._returned(both, return_report)
 
     def _ig_both(self, inputs, target, baselines, n_steps, min_norm=0.0):
         alphas = torch.arange(n_steps + 1, dtype=torch.float64) / n_steps
@@ -228,7 +253,7 @@ class IG(_PathMethod):
             f, g = self._points_grads(straight_line(inputs, baselines, alphas[lo:hi].to(inputs.device)), target)
             total += g[1:].sum(0) if lo == 0 else g.sum(0)
             _feed_path(acc, f, g, hi == n_steps + 1)
-        self.last_report = acc.report()
+        self._report = acc.report()
         return (inputs - baselines) * total / n_steps, acc.total
 
 
@@ -237,31 +262,32 @@ class GuidedIG(_PathMethod):
     model sees a group of images once per step)."""
 
     def attribute(
-        self, inputs, target, baselines=None, n_steps: int = 200, idgi: bool = False,
-        fraction: float = 0.25, max_dist: float = 0.02, min_norm: float = 0.0,
+        self, inputs, baselines=None, target=None, *, n_steps: int = 200, idgi: bool = False,
+        fraction: float = 0.25, max_dist: float = 0.02, min_norm: float = 0.0, return_report: bool = False,
     ):  # fmt: skip
         target, baselines = self._check(inputs, target, baselines, n_steps)
         self._check_guided(fraction, max_dist)
 
         def run(x, t, b):
             if not idgi:
-                self.last_report = {}
+                self._report = {}
                 return guided_ig(lambda z: self.grad_fn(z, t), x, b, n_steps, fraction, max_dist)
             return self._gig_both(x, t, b, n_steps, fraction, max_dist, min_norm)[1]
 
-        return self._grouped(inputs, target, baselines, run)
+        return self._returned(self._grouped(inputs, target, baselines, run), return_report)
 
     def attribute_with_idgi(
-        self, inputs, target, baselines=None, n_steps: int = 200, fraction: float = 0.25, max_dist: float = 0.02,
-        min_norm: float = 0.0,
+        self, inputs, baselines=None, target=None, *, n_steps: int = 200, fraction: float = 0.25,
+        max_dist: float = 0.02, min_norm: float = 0.0, return_report: bool = False,
     ):  # fmt: skip
         """``(Guided IG, Guided IG + IDGI)`` from one walk of the guided path (IDGI reads each step's gradient
         and output as Guided IG takes it)."""
         target, baselines = self._check(inputs, target, baselines, n_steps)
         self._check_guided(fraction, max_dist)
-        return self._grouped(
+        both = self._grouped(
             inputs, target, baselines, lambda x, t, b: self._gig_both(x, t, b, n_steps, fraction, max_dist, min_norm)
         )
+        return self._returned(both, return_report)
 
     def _gig_both(self, inputs, target, baselines, n_steps, fraction, max_dist, min_norm=0.0):
         acc = IDGIAccumulator(inputs.shape[1:], min_norm)
@@ -270,7 +296,7 @@ class GuidedIG(_PathMethod):
             lambda f, g: acc.update(f[None], g[None]),
         )  # fmt: skip
         acc.finish(self.forward_outputs(inputs, target))
-        self.last_report = acc.report()
+        self._report = acc.report()
         return attr, acc.total
 
     @staticmethod
@@ -293,13 +319,14 @@ class BlurIG(_PathMethod):
     """
 
     def attribute(
-        self, inputs, target, baselines=None, n_steps: int = 100, idgi: bool = False,
-        max_sigma: float = 50.0, grad_step: float = 0.01, min_norm: float = 0.0,
+        self, inputs, baselines=None, target=None, *, n_steps: int = 100, idgi: bool = False,
+        max_sigma: float = 50.0, grad_step: float = 0.01, min_norm: float = 0.0, return_report: bool = False,
     ):  # fmt: skip
         target = self._check_blur(inputs, target, baselines, n_steps, max_sigma, grad_step)
-        return self._grouped(
+        attr = self._grouped(
             inputs, target, None, lambda x, t, _b: self._blur(x, t, n_steps, idgi, max_sigma, grad_step, min_norm)
         )
+        return self._returned(attr, return_report)
 
     def _blur(self, inputs, target, n_steps, idgi, max_sigma, grad_step, min_norm=0.0):
         sigmas = blur_sigmas(n_steps, max_sigma)
@@ -310,7 +337,7 @@ class BlurIG(_PathMethod):
                 pts = torch.stack([gaussian_blur(inputs, sigmas[i]) for i in order[lo:hi]])
                 acc.update(*self._points_grads(pts, target))
             acc.finish(self.forward_outputs(inputs, target))
-            self.last_report = acc.report()
+            self._report = acc.report()
             return acc.total
         total = torch.zeros_like(inputs)
         for lo, hi in self._point_chunks(n_steps, len(inputs)):
@@ -318,7 +345,7 @@ class BlurIG(_PathMethod):
             _, g = self._points_grads(torch.stack(blurred), target)
             for j, i in enumerate(range(lo, hi)):
                 total += (sigmas[i + 1] - sigmas[i]) * self._derivative(inputs, sigmas[i], grad_step, blurred[j]) * g[j]
-        self.last_report = {}
+        self._report = {}
         return -total
 
     @staticmethod
@@ -328,16 +355,17 @@ class BlurIG(_PathMethod):
         return blur_derivative(inputs, sigma, grad_step, low=point if same else None)
 
     def attribute_with_idgi(
-        self, inputs, target, baselines=None, n_steps: int = 100, max_sigma: float = 50.0, grad_step: float = 0.01,
-        min_norm: float = 0.0,
+        self, inputs, baselines=None, target=None, *, n_steps: int = 100, max_sigma: float = 50.0,
+        grad_step: float = 0.01, min_norm: float = 0.0, return_report: bool = False,
     ):  # fmt: skip
         """``(Blur IG, Blur IG + IDGI)`` from one pass over the ``N + 1`` blurred images ``sigma_N .. sigma_0``:
         Blur IG uses the gradients at ``sigma_0..sigma_{N-1}``, IDGI those at ``sigma_N..sigma_1`` and every
         output (``sigma_0 = 0`` is the input)."""
         target = self._check_blur(inputs, target, baselines, n_steps, max_sigma, grad_step)
-        return self._grouped(
+        both = self._grouped(
             inputs, target, None, lambda x, t, _b: self._blur_both(x, t, n_steps, max_sigma, grad_step, min_norm)
         )
+        return self._returned(both, return_report)
 
     def _blur_both(self, inputs, target, n_steps, max_sigma, grad_step, min_norm=0.0):
         sigmas = blur_sigmas(n_steps, max_sigma)
@@ -351,7 +379,7 @@ class BlurIG(_PathMethod):
                     d_blur = self._derivative(inputs, sigmas[i], grad_step, points[j])
                     total += (sigmas[i + 1] - sigmas[i]) * d_blur * g[j]
             _feed_path(acc, f, g, hi == n_steps + 1)
-        self.last_report = acc.report()
+        self._report = acc.report()
         return -total, acc.total
 
     def _check_blur(self, inputs, target, baselines, n_steps, max_sigma, grad_step) -> torch.Tensor:
@@ -374,6 +402,7 @@ class BlurIG(_PathMethod):
 class VanillaGradient(_PathMethod):
     """The gradient of the target output with respect to the input (Simonyan et al. 2014): the tables' VG."""
 
-    def attribute(self, inputs, target):
+    def attribute(self, inputs, target=None):
+        """The gradient of ``target``'s output (captum's ``Saliency(abs=False)`` order: ``(inputs, target)``)."""
         target, _ = self._check(inputs, target, None, 1)
         return self._grouped(inputs, target, None, lambda x, t, _b: self.grad_fn(x, t)[1])

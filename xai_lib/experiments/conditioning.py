@@ -49,7 +49,8 @@ def tiny_steps(norms: torch.Tensor, changes: torch.Tensor, thresholds: tuple[flo
     (by the guard's rule, :func:`skipped_by_guard`, zero gradients included), the images that have such steps, the
     share of all the output change they carry, and the largest share of one image's ``|f(x) - f(x')|`` they carry
     (what IDGI with ``min_norm=tau`` no longer attributes); ``lost per image``: their output change, per image.
-    ``norms``, ``changes``: ``(B, N)`` per image and step (``last_report["step_norms"]``, ``["output_changes"]``)."""
+    ``norms``, ``changes``: ``(B, N)`` per image and step (the IDGI report's ``["step_norms"]`` and
+    ``["output_changes"]``)."""
     moved = changes.abs()
     total = changes.sum(1).abs().clamp_min(1e-300)
     rows = []
@@ -104,13 +105,15 @@ def ig_maps(
     x = images.to(dtype)
     out: dict[str, torch.Tensor] = {}
     for tau in min_norms:
-        base, with_idgi = method.attribute_with_idgi(x, targets, n_steps=n_steps, min_norm=tau)
+        base, with_idgi, report = method.attribute_with_idgi(
+            x, target=targets, n_steps=n_steps, min_norm=tau, return_report=True
+        )
         key = "IG + IDGI" if tau == 0 else f"IG + IDGI, tau={tau:g}"
         out["IG"], out[key] = base.double().cpu(), with_idgi.double().cpu()
-        out[f"lost, tau={tau:g}"] = method.last_report["lost"].double().cpu()
+        out[f"lost, tau={tau:g}"] = report["lost"].double().cpu()
         if tau == 0:
-            out["step_norms"] = method.last_report["step_norms"].cpu()
-            out["output_changes"] = method.last_report["output_changes"].cpu()
+            out["step_norms"] = report["step_norms"].cpu()
+            out["output_changes"] = report["output_changes"].cpu()
     return out
 
 

@@ -57,10 +57,10 @@ def convention(scores: pd.DataFrame, sign: str = "book") -> pd.DataFrame:
 def attributions(model, x: torch.Tensor, y: torch.Tensor, output: str, steps: int, blur_steps: int) -> dict:
     """The seven maps of the tables (each base method and its IDGI version from one pass)."""
     maps = {}
-    maps["IG"], maps["IG+IDGI"] = IG(model, output).attribute_with_idgi(x, y, n_steps=steps)
-    maps["GIG"], maps["GIG+IDGI"] = GuidedIG(model, output).attribute_with_idgi(x, y, n_steps=steps)
-    maps["BlurIG"], maps["BlurIG+IDGI"] = BlurIG(model, output).attribute_with_idgi(x, y, n_steps=blur_steps)
-    maps["VG"] = VanillaGradient(model, output).attribute(x, y)
+    maps["IG"], maps["IG+IDGI"] = IG(model, output).attribute_with_idgi(x, target=y, n_steps=steps)
+    maps["GIG"], maps["GIG+IDGI"] = GuidedIG(model, output).attribute_with_idgi(x, target=y, n_steps=steps)
+    maps["BlurIG"], maps["BlurIG+IDGI"] = BlurIG(model, output).attribute_with_idgi(x, target=y, n_steps=blur_steps)
+    maps["VG"] = VanillaGradient(model, output).attribute(x, target=y)
     return {k: v.detach() for k, v in maps.items()}
 
 

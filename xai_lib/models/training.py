@@ -33,7 +33,7 @@ def model_device(model: nn.Module) -> torch.device:
 
 def batched_logits(model: nn.Module, inputs: torch.Tensor, batch_size: int | str | None = None) -> torch.Tensor:
     """Model outputs for ``inputs`` without gradients, on the model's device, returned on CPU; in calls of
-    ``batch_size`` inputs (``None``: the process plan or a calibrated forward-only plan, see
+    ``batch_size`` inputs (``None``: the process plan; ``"auto"``: a calibrated forward-only plan; see
     :mod:`xai_lib.batching`)."""
     from .. import batching
 
