@@ -295,3 +295,44 @@ def test_the_install_cell_is_the_same_in_every_chapter():
         copies[name] = cells[0].source
     first = next(iter(copies.values()))
     assert [n for n, src in copies.items() if src != first] == []
+
+
+def _library_imports() -> dict[str, set[str]]:
+    """Each top-level unit of ``xai_lib`` (a module or a subpackage) -> the units it imports, at any level of the
+    code (function-level imports included)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "xai_lib"
+
+    def unit(parts: list[str]) -> str:
+        return parts[1] if len(parts) > 1 else ""
+
+    graph: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        parts = ["xai_lib", *path.relative_to(root).with_suffix("").parts]
+        package = parts[:-1] if path.name != "__init__.py" else parts[:-1]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom) or not node.level:
+                continue
+            base = package[: len(package) - (node.level - 1)]
+            names = [node.module] if node.module else [a.name for a in node.names]
+            for name in names:
+                target = unit([*base, *name.split(".")])
+                if target and unit(parts) and target != unit(parts):
+                    graph.setdefault(unit(parts), set()).add(target)
+    return graph
+
+
+def test_the_library_has_no_import_cycle():
+    """Imports go one way (kernels -> runtime -> models/data -> systems -> methods/metrics -> experiments): no unit of
+    ``xai_lib`` imports, directly or through others, a unit that imports it."""
+    graph = _library_imports()
+
+    def reaches(a: str, b: str, seen: set[str]) -> bool:
+        return any(n == b or (n not in seen and reaches(n, b, seen | {n})) for n in graph.get(a, ()))
+
+    cycles = sorted({tuple(sorted((a, b))) for a in graph for b in graph[a] if reaches(b, a, {b})})
+    assert not cycles, cycles
+    assert "systems" not in graph.get("models", set()) and "captum_glue" not in graph.get("models", set())
+    assert "models" not in graph.get("metrics", set()) and "models" not in graph.get("gax", set())

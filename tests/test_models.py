@@ -14,9 +14,9 @@ from xai_lib.models import (
     SmallVGG,
     build_architecture,
     default_model_info,
-    load_model,
     train_classifier,
 )
+from xai_lib.systems import load_model
 
 
 def _torchvision_ok() -> bool:

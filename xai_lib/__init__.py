@@ -23,10 +23,9 @@ from . import (
 from .attribution import IG, BlurIG, GuidedIG, VanillaGradient, idgi
 from .data import load_dataset
 from .gax import co_score
-from .models import load_model
 from .profiles import PROFILES, Profile, computes_as_book, get_profile
 from .runtime import pin_threads, resolve_device, seed_everything, setup
-from .systems import SystemSpec, load_system, parse_systems
+from .systems import SystemSpec, load_model, load_system, parse_systems
 
 __version__ = "0.1.0"
 

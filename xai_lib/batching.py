@@ -43,6 +43,8 @@ from typing import NamedTuple, TypeVar
 import torch
 from torch import nn
 
+from .stopwatch import timed
+
 K = TypeVar("K")
 
 
@@ -360,6 +362,26 @@ def chunks(n: int, size: int):
         yield start, min(n, start + size)
 
 
-def map_batches(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, size: int) -> torch.Tensor:
-    """``fn`` applied to ``x`` in batches of ``size`` rows, concatenated."""
-    return torch.cat([fn(x[a:b]) for a, b in chunks(len(x), size)]) if len(x) else fn(x)
+def map_chunks(fn: Callable[[int, int], torch.Tensor], n: int, size: int) -> torch.Tensor:
+    """``fn(start, stop)`` for the :func:`chunks` of ``range(n)``, without gradients, concatenated along the first
+    axis: the one chunked no-grad forward (:func:`batched_logits`, the methods' outputs, the CO scores)."""
+    with torch.no_grad():
+        return torch.cat([fn(a, b) for a, b in chunks(n, size)])
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's parameters (or buffers; CPU for a module with neither)."""
+    for t in (*model.parameters(), *model.buffers()):
+        return t.device
+    return torch.device("cpu")
+
+
+def batched_logits(model: nn.Module, inputs: torch.Tensor, batch_size: int | str | None = None) -> torch.Tensor:
+    """Model outputs for ``inputs`` without gradients, on the model's device, returned on CPU; in calls of
+    ``batch_size`` inputs (``None``: the process plan; ``"auto"``: a calibrated forward-only plan)."""
+    if not len(inputs):
+        return torch.empty(0)
+    device = model_device(model)
+    plan = resolve(batch_size, model, inputs[:1].to(device), backward=False, name="batch_size")
+    with timed("model"):
+        return map_chunks(lambda a, b: model(plan.layout(inputs[a:b].to(device))).cpu(), len(inputs), plan.size)

@@ -14,20 +14,14 @@ import warnings
 import torch
 from torch import nn
 
+from .captum_import import captum_attr
+
 #: methods that hook activation modules and need one module per call site
 HOOKED_METHODS = ("DeepLift", "GuidedBackprop", "Deconvolution")
 #: the methods :func:`attributions` knows (captum class names)
 CAPTUM_METHODS = (
     "Saliency", "InputXGradient", "LayerGradCam", "Deconvolution", "GuidedBackprop", "DeepLift", "IntegratedGradients",
 )  # fmt: skip
-
-
-def captum_attr():
-    """``captum.attr``, imported without the TqdmWarning it emits where ipywidgets is absent."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*IProgress not found.*")
-        import captum.attr as ca
-    return ca
 
 
 def first_conv(model: nn.Module) -> nn.Conv2d | None:
@@ -55,10 +49,9 @@ def attributions(
     if method not in CAPTUM_METHODS:
         raise ValueError(f"method: expected one of {list(CAPTUM_METHODS)}, got {method!r}")
     from . import batching
-    from .models.training import batched_logits
 
     if target is None:
-        target = batched_logits(model, x).argmax(1).to(x.device)
+        target = batching.batched_logits(model, x).argmax(1).to(x.device)
     elif isinstance(target, int):
         target = torch.full((len(x),), target, dtype=torch.long, device=x.device)
     if method in HOOKED_METHODS:

@@ -132,7 +132,7 @@ def rs(model: nn.Module, images: torch.Tensor, masks: torch.Tensor, output: int,
     area = masks.flatten(1).sum(1).double()
     if (area == 0).any():
         raise ValueError("masks: an empty mask has no area (RS divides by it)")
-    from .models.training import batched_logits
+    from .batching import batched_logits
 
     m = masks[:, None].to(images.dtype)
     occluded = images * (1 - m) + fill * m

@@ -29,10 +29,11 @@ import torch.nn.functional as F
 from scipy.stats import rankdata, spearmanr
 from torch import nn
 
+from .batching import batched_logits
 from .cache import cache_dir, config_key, load_checked, save_checked
 from .captum_glue import attributions
 from .gad import alpha_pair, gad_mask, hull_mask, shifted_targets
-from .models import batched_logits, shipped
+from .models import shipped
 from .models.loading import weights_digest
 from .runtime import progress as progress_bar
 

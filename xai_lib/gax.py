@@ -18,7 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import batching
 from .captum_glue import attributions, captum_attr, first_conv  # noqa: F401  (re-exported)
+from .targets import as_targets
 
 COMBINE = ("sum", "mul")
 
@@ -40,17 +42,6 @@ def augment(x: torch.Tensor, h: torch.Tensor, combine: str) -> torch.Tensor:
     return x + h if combine == "sum" else x * h
 
 
-def _check_labels(y, b: int, num_classes: int) -> torch.Tensor:
-    y = torch.as_tensor(y).long().reshape(-1)
-    if y.numel() == 1:
-        y = y.expand(b)
-    if y.shape != (b,):
-        raise ValueError(f"y: expected an int or shape ({b},), got {tuple(y.shape)}")
-    if (y < 0).any() or (y >= num_classes).any():
-        raise ValueError(f"y: labels must lie in [0, {num_classes}), got {y.tolist()}")
-    return y
-
-
 def co_score(
     model: nn.Module, x: torch.Tensor, h: torch.Tensor, y, combine: str = "sum", softmax: bool = False
 ) -> torch.Tensor:
@@ -67,7 +58,7 @@ def co_score(
     out_x, out_ax = model(x), model(augment(x, h, combine))
     if out_x.dim() != 2:
         raise ValueError(f"model: expected outputs (B, C), got {tuple(out_x.shape)}")
-    y = _check_labels(y, x.shape[0], out_x.shape[1])
+    y = as_targets(y, x.shape[0], out_x.shape[1], name="y")
     if softmax:
         out_x, out_ax = F.softmax(out_x, 1), F.softmax(out_ax, 1)
     return ((out_ax - out_x) * kappa(y, out_x.shape[1], out_x.dtype, out_x.device)).sum(1)
@@ -79,17 +70,12 @@ def co_scores(
 ) -> torch.Tensor:  # fmt: skip
     """:func:`co_score` of many inputs without gradients, in calls of ``batch_size`` (``None``: the process plan;
     ``"auto"``: a calibrated forward-only one)."""
-    from . import batching
-
-    y = torch.as_tensor(y, device=x.device).long().reshape(-1)
-    y = y.expand(len(x)) if y.numel() == 1 else y  # co_score checks shape and range per chunk
+    y = as_targets(y, len(x), name="y", device=x.device)  # co_score checks the range per chunk
     plan = batching.resolve(batch_size, model, x[:1], backward=False, name="batch_size")
-    with torch.no_grad():
-        parts = [
-            co_score(model, plan.layout(x[a:b]), plan.layout(h[a:b]), y[a:b], combine, softmax)
-            for a, b in batching.chunks(len(x), plan.size)
-        ]
-    return torch.cat(parts)
+    return batching.map_chunks(
+        lambda a, b: co_score(model, plan.layout(x[a:b]), plan.layout(h[a:b]), y[a:b], combine, softmax),
+        len(x), plan.size,
+    )  # fmt: skip
 
 
 def co_gradient(
@@ -99,14 +85,11 @@ def co_gradient(
     the model's input ``x (+) h`` at each pixel (``DNN(x)`` is a constant of eq. 5, so this is ``kappa . d DNN /
     d input``). Each image's score depends on its own input only, so the calls of ``batch_size`` change nothing
     but rounding."""
-    from . import batching
-
     if not torch.is_tensor(x) or not torch.is_tensor(h) or h.shape != x.shape:
         raise ValueError(
             f"h: expected the shape of x {tuple(getattr(x, 'shape', ()))}, got {tuple(getattr(h, 'shape', ()))}"
         )
-    y = torch.as_tensor(y, device=x.device).long().reshape(-1)
-    y = y.expand(len(x)) if y.numel() == 1 else y
+    y = as_targets(y, len(x), name="y", device=x.device)
     plan = batching.resolve(batch_size, model, x[:1], backward=True, name="batch_size")
     parts = []
     for a, b in batching.chunks(len(x), plan.size):
@@ -114,7 +97,7 @@ def co_gradient(
         out = model(plan.layout(inp))
         if out.dim() != 2:
             raise ValueError(f"model: expected outputs (B, C), got {tuple(out.shape)}")
-        k = kappa(_check_labels(y[a:b], b - a, out.shape[1]), out.shape[1], out.dtype, out.device)
+        k = kappa(as_targets(y[a:b], b - a, out.shape[1], name="y"), out.shape[1], out.dtype, out.device)
         (g,) = torch.autograd.grad((out * k).sum(), inp)
         parts.append(g.contiguous())
     return torch.cat(parts)
@@ -234,13 +217,10 @@ def gax(
         raise ValueError(f"max_steps: expected an int >= 1, got {max_steps!r}")
     if train_bias and bias is None:
         raise ValueError("train_bias: a trained bias needs its starting value, e.g. bias=0.01 (the reference code's)")
-    from . import batching
-    from .models.training import batched_logits
-
     b = x.shape[0]
     plan = batching.resolve(batch_size, model, x[:1], backward=True, name="batch_size")
-    out_x = batched_logits(model, x, plan.size).to(x.device)
-    y = _check_labels(y, b, out_x.shape[1])
+    out_x = batching.batched_logits(model, x, plan.size).to(x.device)
+    y = as_targets(y, b, out_x.shape[1], name="y")
     k = kappa(y, out_x.shape[1], out_x.dtype, out_x.device)
     # the images still optimising, compacted: their global indices, inputs, DNN(x), kappa rows and Adam state
     # are kept contiguous and shrunk only when some image stops (no gather or scatter in a plain iteration)

@@ -429,3 +429,20 @@ def load_systems(
     param: str = "systems",
 ) -> list[System]:
     return [load_system(s, profile, seed, device) for s in parse_systems(value, param)]
+
+
+def load_model(
+    spec: str,
+    dataset: str,
+    *,
+    weights: str | Path | None = None,
+    profile: Any = "book",
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+    **system: Any,
+) -> nn.Module:
+    """The model of the system ``{"dataset": dataset, "model": spec, "weights": weights, **system}`` (see
+    :mod:`xai_lib.systems` for the keys), in eval mode with frozen parameters, preprocessing folded in."""
+    keys = {"dataset": dataset, "model": spec, **({"weights": str(weights)} if weights is not None else {}), **system}
+    return load_system(spec_from_mapping(keys, "model"), profile, seed, device, progress).model

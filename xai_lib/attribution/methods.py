@@ -28,6 +28,7 @@ from torch import nn
 
 from .. import batching
 from ..stopwatch import timed
+from ..targets import as_targets
 from .guided import guided_ig
 from .kernels import IDGIAccumulator, check_finite
 from .paths import (
@@ -97,11 +98,10 @@ class _PathMethod:
 
     def forward_outputs(self, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """``f_c(x)`` without gradients, in calls of at most the plan's size."""
-        with timed("model"), torch.no_grad():
-            parts = [
-                self.outputs(self.plan.layout(x[a:b]), target[a:b]) for a, b in batching.chunks(len(x), self.plan.size)
-            ]
-        return torch.cat(parts)
+        with timed("model"):
+            return batching.map_chunks(
+                lambda a, b: self.outputs(self.plan.layout(x[a:b]), target[a:b]), len(x), self.plan.size
+            )
 
     def _make_plan(self, inputs: torch.Tensor) -> batching.Plan:
         self.plan = batching.resolve(self.internal_batch_size, self.model, inputs[:1], True, self.channels_last)
@@ -144,16 +144,7 @@ class _PathMethod:
                 "target: required, an int or an integer tensor of shape (B,); the argument order is captum's: "
                 "attribute(inputs, baselines=None, target=...)"
             )
-        if isinstance(target, int) and not isinstance(target, bool):
-            target = torch.full((b,), target, dtype=torch.long, device=inputs.device)
-        elif torch.is_tensor(target) and target.dim() == 0:
-            target = target.reshape(1).expand(b).long().to(inputs.device)
-        elif torch.is_tensor(target) and target.shape == (b,) and not target.is_floating_point():
-            target = target.long().to(inputs.device)
-        else:
-            raise ValueError(f"target: expected an int or an integer tensor of shape ({b},), got {target!r}")
-        if (target < 0).any() or (target >= n_classes).any():
-            raise ValueError(f"target: class ids must lie in [0, {n_classes}), got {target.tolist()}")
+        target = as_targets(target, b, n_classes, device=inputs.device)
         if baselines is None:
             baselines = torch.zeros_like(inputs)
         elif isinstance(baselines, int | float):

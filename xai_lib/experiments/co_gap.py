@@ -28,10 +28,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..batching import batched_logits
 from ..captum_glue import unsupported_reason
 from ..gax import METHODS, heatmaps, kappa
 from ..models.preprocess import Preprocessed
-from ..models.training import batched_logits
 from ..report import PARTLY_FROM, interval_verdict, verdict
 from ..stats import mann_whitney_auc, paired_auroc_difference_ci  # re-exported: the chapters import it from here
 from .common import shard_data

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from ..models.training import batched_logits
+from ..batching import batched_logits
 from ..parallel import Runner, register, shards_of, system_for
 from ..profiles import Profile
 

@@ -20,10 +20,10 @@ import pandas as pd
 import torch
 
 from .. import report
+from ..batching import batched_logits
 from ..captum_glue import unsupported_reason
 from ..gad import rs
 from ..gad_support import GAD_METHODS, SupportConfig, gad_maps, share_inside, support_models
-from ..models.training import batched_logits
 from .common import shard_data
 
 ROW_COLUMNS = ("image", "method", "output", "class", "logit", "RC", "GAD empty", "RS GAD", "RS Sup",

@@ -14,7 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..batching import batched_logits
 from ..stopwatch import timed
+from ..targets import as_targets
 
 
 class SkippedImageError(ValueError):
@@ -62,12 +64,7 @@ def check_batch(model: nn.Module, images: torch.Tensor, saliency: torch.Tensor, 
         )
     if not torch.isfinite(saliency).all():
         raise ValueError("saliency: contains NaN or infinite values")
-    targets = torch.as_tensor(targets).long().reshape(-1)
-    if targets.numel() == 1:
-        targets = targets.expand(b)
-    if targets.shape != (b,):
-        raise ValueError(f"targets: expected an int or shape ({b},), got {tuple(targets.shape)}")
-    return targets
+    return as_targets(targets, b, name="targets")
 
 
 def saliency_2d(saliency: torch.Tensor, absolute: bool = False) -> torch.Tensor:
@@ -78,8 +75,6 @@ def saliency_2d(saliency: torch.Tensor, absolute: bool = False) -> torch.Tensor:
 
 def probabilities(model: nn.Module, images: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
     """Softmax outputs ``(N, C)`` in batches, without gradients (softmax is row-wise: batching is invisible)."""
-    from ..models.training import batched_logits
-
     return F.softmax(batched_logits(model, images, batch_size), 1)
 
 

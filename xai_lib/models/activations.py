@@ -31,7 +31,7 @@ class UnsupportedModel(ValueError):
 
 def hooked_types() -> tuple[type, ...]:
     """The module types captum's DeepLift treats as non-linearities (and hooks)."""
-    from ..captum_glue import captum_attr
+    from ..captum_import import captum_attr
 
     captum_attr()  # the quiet import
     from captum.attr._core.deep_lift import SUPPORTED_NON_LINEAR

@@ -16,36 +16,12 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from ..batching import batched_logits, model_device  # noqa: F401  (re-exported: the models' API)
 from ..data import Dataset
-from ..stopwatch import timed
 
 #: training's evaluations use one fixed batch size: the ``_sub`` snapshot depends on them, and must not depend on a
 #: timing-based batch size (which can change outputs in their last bits)
 EVAL_BATCH = 256
-
-
-def model_device(model: nn.Module) -> torch.device:
-    """The device of the model's parameters (or buffers; CPU for a module with neither)."""
-    for t in (*model.parameters(), *model.buffers()):
-        return t.device
-    return torch.device("cpu")
-
-
-def batched_logits(model: nn.Module, inputs: torch.Tensor, batch_size: int | str | None = None) -> torch.Tensor:
-    """Model outputs for ``inputs`` without gradients, on the model's device, returned on CPU; in calls of
-    ``batch_size`` inputs (``None``: the process plan; ``"auto"``: a calibrated forward-only plan; see
-    :mod:`xai_lib.batching`)."""
-    from .. import batching
-
-    if not len(inputs):
-        return torch.empty(0)
-    device = model_device(model)
-    plan = batching.resolve(batch_size, model, inputs[:1].to(device), backward=False, name="batch_size")
-    outs = []
-    with timed("model"), torch.no_grad():
-        for a, b in batching.chunks(len(inputs), plan.size):
-            outs.append(model(plan.layout(inputs[a:b].to(device))).cpu())
-    return torch.cat(outs)
 
 
 def accuracy(model: nn.Module, data: Dataset, batch_size: int | None = None) -> float:
