@@ -58,8 +58,8 @@ lab: $(VENV)/.student student  ## JupyterLab on the student edition (jupyterlab-
 	$(VENV)/bin/jupyter trust _student/*.ipynb
 	$(VENV)/bin/jupyter lab --notebook-dir=_student
 
-quick: install  ## the unit tests only (no chapter is executed)
-	$(PYTEST_SPREAD) tests -m "not chapters"
+quick: install  ## the unit tier: no chapter, no Dask cluster, no test of 10 s or more (make test runs them all)
+	$(PYTEST_SPREAD) tests -m "not chapters and not dask and not slow"
 
 unit: data
 	$(PY) -m pytest tests

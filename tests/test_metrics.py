@@ -234,6 +234,7 @@ def test_pair_random_mask_draws_exactly_one_percent():
     assert m.sum() == int(64 * 64 * 0.01) and not m[[0, 0, -1, -1], [0, -1, 0, -1]].all()
 
 
+@pytest.mark.slow
 def test_pair_protocol_equals_pair_saliency_code():
     """The oracle: PAIR saliency 0.2.1's own ``compute_pic_metric`` on the same images, masks, maps and
     prediction function gives the same per-image areas (to 1e-6) and skips (installed by the bench extra)."""

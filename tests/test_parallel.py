@@ -72,6 +72,7 @@ def test_an_interrupted_run_recomputes_only_the_missing_shards(tmp_path):
     assert "2 of 4 shards from the cache" in messages[0]
 
 
+@pytest.mark.dask
 def test_local_cluster_equals_in_process(tmp_path):
     pytest.importorskip("distributed")
     (tmp_path / "a").mkdir()
@@ -85,6 +86,7 @@ def test_local_cluster_equals_in_process(tmp_path):
         pd.testing.assert_frame_equal(a["rows"], b["rows"], check_exact=True)
 
 
+@pytest.mark.dask
 def test_a_killed_worker_is_survived_with_the_same_numbers(tmp_path):
     """SIGKILL one worker process while it computes a shard: Dask reschedules that shard, the run completes,
     the numbers equal the in-process run's, and every shard lands in the cache."""
@@ -164,6 +166,7 @@ def test_a_worker_loads_the_chapters_model_whatever_threads_it_computes_with(dig
         parallel.system_for({**p, "weights": "0" * 16})
 
 
+@pytest.mark.dask
 def test_single_threaded_workers_predict_with_the_chapters_model(digits_at_two_threads, monkeypatch):
     """``local:2`` with ``XAI_LIB_WORKER_THREADS=1`` (one core per worker) gives the in-process predictions of the
     model this process loaded at 2 threads, exactly."""
@@ -244,6 +247,7 @@ def test_a_freed_tensors_memory_is_reused_not_faulted_in_again():
     assert max(faults["tuned"]) < 100, faults
 
 
+@pytest.mark.dask
 def test_a_local_cluster_leaves_the_environment_of_later_processes_unchanged(tmp_path, monkeypatch):
     """Dask's nanny writes its worker settings (MALLOC_TRIM_THRESHOLD_=65536, OMP_NUM_THREADS=1, a hash seed
     of 6640, ...) into the starting process's environment; every process started from it afterwards (nbval's
