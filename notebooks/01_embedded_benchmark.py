@@ -143,6 +143,8 @@ else:
 dataset_specs = list(dict.fromkeys(s.dataset for s in specs)) if systems != "all" else list(EMBEDDED)
 # the book's own run (its defaults, at `book` or `class`: the same here): the solutions' asserts on its results hold there
 book_run = xai_lib.computes_as_book(prof) and seed == 0 and systems == "all"
+# the profile whose models this run loads: `class` loads the book's (the same data and training settings)
+models_profile = "book" if xai_lib.computes_as_book(prof) else prof.name
 report.glue("sub_target_pct", round(100 * prof.sub_target))  # the profile's target validation accuracy of _sub models
 print(f"profile={prof.name} device={dev.type}: {len(specs)} systems on {len(dataset_specs)} datasets")
 
@@ -373,7 +375,7 @@ shipped_rows = []
 for entry in shipped.entries():
     for variant, suffix in (("final", ""), ("sub", "_sub")):
         name = f"{entry['dataset']}/{entry['arch']}{suffix}"
-        if entry["profile"] != prof.name or entry["seed"] != seed or name not in set(accuracy_table.system):
+        if entry["profile"] != models_profile or entry["seed"] != seed or name not in set(accuracy_table.system):
             continue
         here = float(accuracy_table.set_index("system").loc[name, "test accuracy"])
         shipped_rows.append({"system": name, "shipped test accuracy": entry["test_accuracy"][variant],
@@ -382,7 +384,7 @@ for entry in shipped.entries():
 shipped_table = pd.DataFrame(shipped_rows, columns=["system", "shipped test accuracy", "test accuracy here", "same",
                                                     "weights digest"])  # fmt: skip
 save_table(shipped_table, out / "shipped_models.csv")
-trained_with = next((e["trained_with"] for e in shipped.entries() if e["profile"] == prof.name), None)
+trained_with = next((e["trained_with"] for e in shipped.entries() if e["profile"] == models_profile), None)
 if len(shipped_table):
     n_same, n_shipped = int(shipped_table.same.sum()), len(shipped_table)
     where = (f"where they were trained ({trained_with['cpu']}, torch {trained_with['torch'].split('+')[0]}, "
@@ -786,12 +788,13 @@ for name in ("shapes/vgg", "shapes/resnet"):
         here = by_name[name]
     else:
         here = load_system(parse_systems(name)[0], prof, seed, dev).accuracy()
-    smoke_rows.append({"system": name, "smoke test accuracy": small.accuracy(), f"{prof.name} test accuracy": here,
+    smoke_rows.append({"system": name, "smoke test accuracy": small.accuracy(), f"{models_profile} test accuracy": here,
                        "chance": 1 / small.data("test").num_classes,
                        "near chance": "CAUTION" in small.describe()})  # fmt: skip
 smoke_table = pd.DataFrame(smoke_rows)
-report.show(smoke_table, {"smoke test accuracy": "{:.2f}", f"{prof.name} test accuracy": "{:.2f}", "chance": "{:.3f}"})
-smoke_acc, here_acc = smoke_table["smoke test accuracy"], smoke_table[f"{prof.name} test accuracy"]
+report.show(smoke_table, {"smoke test accuracy": "{:.2f}", f"{models_profile} test accuracy": "{:.2f}",
+                          "chance": "{:.3f}"})  # fmt: skip
+smoke_acc, here_acc = smoke_table["smoke test accuracy"], smoke_table[f"{models_profile} test accuracy"]
 smoke_sentence = (
     f"At the smoke profile ({smoke.n_train} training images of {smoke.image_size}x{smoke.image_size} pixels, "
     f"{smoke.epochs} epoch{'s' if smoke.epochs > 1 else ''}, {smoke.n_test} test images) the shapes models reach "
@@ -804,7 +807,7 @@ if prof.name == "smoke":
 else:
     smoke_lower = bool((smoke_acc < here_acc).all())
     smoke_sentence += (f", {'below' if smoke_lower else 'not below'} the {listed(f'{v:.0%}' for v in here_acc)} of "
-                       f"the same models at the {prof.name} profile.")  # fmt: skip
+                       f"the same models at the {models_profile} profile.")  # fmt: skip
     if book_run:  # the book's models are better trained than the smoke ones
         assert smoke_lower, smoke_sentence
 report.glue("smoke_sentence", smoke_sentence)

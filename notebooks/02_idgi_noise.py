@@ -724,14 +724,16 @@ print(report.card("02_idgi_noise", settings, claims, out, seed=seed).verdict.val
 # attr, delta = ig.attribute(images, target=labels, return_convergence_delta=True)  # captum's delta
 # attr, report = ig.attribute(images, target=labels, idgi=True, return_report=True)  # IDGI's skipped steps
 # base, with_idgi = ig.attribute_with_idgi(images, target=labels, n_steps=200)  # both from one pass
-# gig = xai_lib.GuidedIG(system.model).attribute(images, target=labels, idgi=True, fraction=0.25, max_dist=0.02)
-# blur = xai_lib.BlurIG(system.model).attribute(images, target=labels, idgi=True, max_sigma=50.0, grad_step=0.01)
+# gig = xai_lib.GuidedIG(system.model, output="probability").attribute(images, target=labels, idgi=True)
+# blur = xai_lib.BlurIG(system.model, output="probability").attribute(images, target=labels, idgi=True, max_sigma=50.0)
 # errors = ig.completeness_error(images, attr, target=labels)          # sum(attr) - (f(x) - f(x'))
 # ```
 #
 # Or re-run this chapter on it: `papermill notebooks/02_idgi_noise.ipynb out.ipynb --cwd notebooks -p system
-# my_system.json` (see {doc}`../book/how_to_run`). The number of model evaluations per call is the profile's (32
-# at `book`); `internal_batch_size="auto"` calibrates it on your model and device, and an int fixes it.
+# my_system.json` (see {doc}`../book/how_to_run`). The number of model evaluations per call is the profile's after
+# `xai_lib.setup(profile=...)` (32, channels-last, at `book`) and 32 in your tensors' layout without one; the
+# constructor's `internal_batch_size="auto"` (e.g. `xai_lib.IG(model, internal_batch_size="auto")`) calibrates it on
+# your model and device, and an int fixes it.
 #
 # ## Summary
 #
