@@ -22,7 +22,8 @@
 # of {term}`IG` {cite}`sundararajan2017ig` adds noise (Fig. 2, Theorem 1), the {term}`IDGI` rule that removes it, and
 # its {term}`completeness` at any number of steps; then the qualitative comparison of Fig. 3 on our models: IG,
 # {term}`Guided IG` {cite}`kapishnikov2021guidedig` and {term}`Blur IG` {cite}`xu2020blurig`, each with and without
-# IDGI, with the paper's "less noise, more on the object" measured against ground-truth masks.
+# IDGI, with the paper's by-eye reading of its Fig. 3 (sec. 4.2: the relevant pixels more concentrated on the object,
+# less noise elsewhere) measured against ground-truth masks.
 #
 # **Learning objectives.** After this chapter you can
 # 1. split one Riemann step of IG into its {term}`important direction` and its noise direction, and state
@@ -78,7 +79,7 @@
 #
 # **What to project.**
 # 1. `fig2_directions.png`: one step, its important and noise directions.
-# 2. The toy table (`toy_attributions.csv`): equal sums, different attributions.
+# 2. The toy table (`toy_attributions.csv`): IDGI's sum is the output change at every N, IG's only in the limit.
 # 3. `completeness_vs_steps.png`: Riemann error against round-off.
 # 4. `fig3_maps.png`, then the mass-on-object table (`mass_on_object.csv`): the paper's by-eye claim as a paired test.
 # 5. The JPEG table (`tmlr_jpeg.csv`) with its cancellation columns.
