@@ -923,6 +923,7 @@ report.glue("summary_ax", f"InputXGradient with x + h lowers the accuracy on {n_
 # * {glue:text}`summary_ax` The tables add the heatmap to the pixels, as the paper's first (v1) pneumonia code does;
 #   its later (v2) code, for ImageNet and the chest X-rays, adds it to the network's normalised input, a smaller
 #   perturbation.
+# * {glue:text}`summary_seeds`
 #
 # ## Self-check
 #

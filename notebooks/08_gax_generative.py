@@ -853,6 +853,7 @@ report.glue("summary_fdf", enrich_text)
 # * GAX heatmaps are optimised for the score, not for localisation. {glue:text}`summary_extreme`
 # * {glue:text}`summary_reliance` Whether GAX's heatmap points at the mark is a paired measurement against the same
 #   architecture trained on clean data. {glue:text}`summary_fdf`
+# * {glue:text}`summary_seeds`
 #
 # ## Self-check
 #

@@ -85,10 +85,15 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
     ]
     assert card["across seeds"].tolist() == ["unstable", "stable", "not measured"]
     assert json.loads(glued["card_json"])["settings_key"] == key
+    # the summary's sentence counts the measured claims only and names the unstable one with its three verdicts
+    assert "1 of 2 measured verdicts are the same with every seed" in glued["summary_seeds"]
+    assert "more on object (Fig. 3): reproduced / reproduced / partly" in glued["summary_seeds"]
     # another seed's run, or another configuration, shows no seed study
     assert set(report.card("02_idgi_noise", settings, claims, seed=1)["across seeds"]) == {"not measured"}
+    assert "seed 1" in glued["summary_seeds"] and "stable" not in glued["summary_seeds"]
     other = [settings[0], ("images", "ImageNet", "4 test images")]
     assert set(report.card("02_idgi_noise", other, claims, seed=0)["across seeds"]) == {"not measured"}
+    assert glued["summary_seeds"].startswith("Not measured: the seed study did not run this configuration")
     with pytest.raises(ValueError, match="verdict"):
         report.card("02_idgi_noise", settings, [{**claims[0], "verdict": "probably"}])
     # a chapter without a trained model: the seed columns say "not applicable", even where the study has rows

@@ -279,8 +279,8 @@ def fidelity(
       row);
     * :data:`FIT` = ``1 - MSE to targets / MSE original to targets`` (1 for alpha 0): how much closer to its targets
       the support is than the untrained copy. It is **not** the share of the shift realised: a support that realises
-      a share ``s`` of every sample's shift has ``1 - (1 - s)^2`` (0.9 for ``s`` = 0.68), and scatter around the
-      targets lowers it further;
+      a share ``s`` of every sample's shift and leaves the unshifted outputs as they were has ``1 - (1 - s)^2`` (0.9
+      for ``s`` = 0.68); moving those outputs or scatter around the targets lowers it further;
     * :data:`SHIFT` (:func:`shift_realised`): the share of the requested shift realised, the mean change of each
       sample's gap between its own class's output and the other's over the change asked for;
     * ``MSE to original outputs``: how far the support's outputs moved from the original's;

@@ -219,6 +219,31 @@ def across_seeds(verdicts: Sequence[str]) -> str:
     return "stable" if len(set(verdicts)) == 1 else "unstable"
 
 
+def stability_sentence(claims: pd.DataFrame, seed: int = 0, seed_independent: bool = False) -> str:
+    """One sentence on whether a card's verdicts survive retraining (the ``across seeds`` column of
+    :func:`card`): how many of the measured claims are stable, and each unstable claim with its three verdicts.
+    A run with another seed, or a configuration the study did not run, says the comparison was not made."""
+    if seed_independent:
+        return "No verdict here depends on a trained model, so retraining cannot change one."
+    if seed != 0:
+        return (f"This run trains with seed {seed}; the seed study compares the verdicts of seed 0's run with "
+                f"seeds {', '.join(map(str, STUDY_SEEDS))}.")  # fmt: skip
+    col = f"seeds 0 / {' / '.join(map(str, STUDY_SEEDS))}"
+    measured = claims[claims["across seeds"].isin(("stable", "unstable"))]
+    if not len(measured):
+        return not_measured("the seed study did not run this configuration, so whether these verdicts survive "
+                            "retraining is unknown", start=True) + "."  # fmt: skip
+    unstable = measured[measured["across seeds"] == "unstable"]
+    seeds = ", ".join(map(str, (0, *STUDY_SEEDS)))
+    same = counted(len(measured) - len(unstable), len(measured), "measured verdicts")
+    text = (f"Across the seed study's {len(STUDY_SEEDS) + 1} trainings of the default models (seeds {seeds}), "
+            f"{same} are the same with every seed (stable)")  # fmt: skip
+    if not len(unstable):
+        return text + "."
+    listed = "; ".join(f"{r['claim']} ({r['artefact']}): {r[col]}" for _, r in unstable.iterrows())
+    return f"{text}; unstable, and so not evidence either way: {listed}."
+
+
 def card(
     chapter: str,
     settings: Sequence[tuple[str, str, str]],
@@ -259,6 +284,7 @@ def card(
         stable_col.append(across_seeds(verdicts))
     claim_df.insert(5, f"seeds 0 / {' / '.join(map(str, STUDY_SEEDS))}", seeds_col)
     claim_df.insert(6, "across seeds", stable_col)
+    glue("summary_seeds", stability_sentence(claim_df, seed, seed_independent))
     from myst_nb import glue as nb_glue
 
     nb_glue("card_settings", Table(setting_df, None, "Reproduction card: setting", uid=f"{chapter}-setting"), False)

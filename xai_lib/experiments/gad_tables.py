@@ -30,6 +30,9 @@ ROW_COLUMNS = ("image", "method", "output", "class", "logit", "RC", "GAD empty",
                "RS GAD other fill", "RS Sup other fill", "area GAD", "area Sup", "part share original",
                "part share GAD", "part kept original", "part kept GAD", "kept share",
                "kept share original")  # fmt: skip
+#: the share of a cell's images whose GAD hull must be smaller than the original's (RC < 1) for the paper's "nearly
+#: all images" (Table 1's claim); the paper gives no number, and the book reads "nearly all" as at least 90%
+NEARLY_ALL = 0.9
 #: the methods of the paper's Table 2 claim (GAD's region matters more per pixel for these; not for Saliency)
 CLAIM_METHODS = ("Deconvolution", "InputXGradient", "GuidedBackprop", "IntegratedGradients")
 #: the paper's dataset that stands beside each of ours (``shapes_pair``: cat vs dog faces, our cat x dog); datasets
