@@ -655,15 +655,16 @@ else:
         for _, r in below_within.iterrows()
     )  # fmt: skip
     outcomes = below_within["within-class test"].value_counts()
-    parts = [f"{outcomes.get('not reproduced', 0)} lie below it", f"{outcomes.get('inconclusive', 0)} span it",
-             f"{outcomes.get('not comparable', 0)} have no interval"]  # fmt: skip
+    words = {"not reproduced": ("lies below it", "lie below it"), "inconclusive": ("spans it", "span it"),
+             "not comparable": ("has no interval", "have no interval")}  # fmt: skip
+    parts = [f"{n} {words[k][n != 1]}" for k in words if (n := int(outcomes.get(k, 0)))]
     # the same walk with the rank test taken inside each class (GAD's premise), by point value like the rule's
     within_walk = walk((fits[WITHIN] >= rank_threshold) & fits["fit ok"])
     within_text = (
         f"The rule's rank test pools both classes, where the class split alone gives about "
         f"{chosen_pos[SPLIT_ONLY].mean():.2f}; within a class, of the {len(chosen_pos)} selected supports above "
-        f"alpha 0, {', '.join(p for p in parts if not p.startswith('0 '))} of rank_threshold {rank_threshold:g} by "
-        f"their interval (lowest within-class correlation: {listed}). With the rank test taken within each class "
+        f"alpha 0, judged against rank_threshold {rank_threshold:g} by their interval, {' and '.join(parts)} "
+        f"(lowest within-class correlation: {listed}). With the rank test taken within each class "
         f"instead (the same point test, the same threshold), the rule would select {within_walk}"
         + (" as well." if within_walk == selected else
            f", not {selected}: the pooled test is the weaker one, and the card judges the order within each class.")
