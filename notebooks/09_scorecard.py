@@ -45,14 +45,13 @@
 #
 # **Common misconceptions.**
 # 1. "*Reproduced* means we matched the paper's number." The book runs small models on small datasets; a verdict
-#    tests the claim's direction or threshold under the stated rule, never the paper's value. *Exposed by*: the full
-#    table's *paper*, *ours* and *test* columns side by side: the numbers differ, the test says what had to agree.
+#    tests the claim's direction or threshold under the stated rule, never the paper's value
+#    ({glue:text}`seed_free_exception`). *Exposed by*: the full table's *paper*, *ours* and *test* columns side by
+#    side: the numbers differ, the test says what had to agree.
 # 2. "*Inconclusive* is a polite *not reproduced*." It means the chapter's stated rule cannot decide the claim, in
-#    either direction; the row's *test* column says what left it undecided: an interval that spans the decision
-#    threshold (the fit claim of {doc}`04_gad_alpha_sweep`), a lean in the claimed direction without significance
-#    ({doc}`03_idgi_tables`), too few decidable cells or datasets ({doc}`07_gax_co_gap`), or an optimisation still
-#    rising at the iteration cap ({doc}`08_gax_generative`). *Exposed by*: the counts table "claims per verdict",
-#    which keeps the two apart ({glue:text}`n_inconclusive` inconclusive against {glue:text}`n_not_reproduced` not
+#    either direction; the row's *test* column says what left it undecided. The inconclusive rows of this table, one
+#    per chapter: {glue:text}`inconclusive_examples`; each row's *test* column gives its rule. *Exposed by*: the counts
+#    table "claims per verdict", which keeps the two apart ({glue:text}`n_inconclusive` inconclusive against {glue:text}`n_not_reproduced` not
 #    reproduced); read the *test* column of an inconclusive row for its rule, then its *ours* column for the numbers
 #    that rule could not decide.
 # 3. "A verdict with seed 0 is a finding." A verdict can flip when the same models are trained from another seed.
@@ -112,27 +111,43 @@ output_dir = "outputs/scorecard"
 # NBVAL_CHECK_OUTPUT
 from pathlib import Path
 
+import pandas as pd
+from myst_nb import glue as nb_glue
+
 from xai_lib import params, report
 from xai_lib.plotting import save_table
 from xai_lib.report import VERDICTS, read_cards
 
 out = params.output_dir("output_dir", output_dir)
 cards = read_cards(Path(notebooks_dir))
+# a seed whose verdict the study did not record ("missing" in the seeds column) was not measured: such a claim is
+# counted, and shown, as not measured across seeds, never as unstable
+seed_missing = cards["seeds"].astype(str).str.contains("missing")
+cards.loc[seed_missing, "across seeds"] = "not measured"
+cards.loc[seed_missing, "seeds"] = cards.loc[seed_missing, "seeds"].str.replace("missing", "not measured")
 save_table(cards, out / "scorecard.csv")
 counts = (
     cards.groupby(["chapter", "verdict"]).size().unstack(fill_value=0).reindex(columns=list(VERDICTS), fill_value=0)
+    if len(cards)
+    else pd.DataFrame(columns=list(VERDICTS))
 )
 # a chapter without a trained model (its card says "not applicable"): no seed can change it, so its claims are neither
 # measured nor counted as stable
 seed_free = cards["across seeds"] == report.NOT_APPLICABLE
-measured = cards[~cards["across seeds"].isin(["not measured", report.NOT_APPLICABLE])]
+measured = cards[cards["across seeds"].isin(["stable", "unstable"])]
 stable = cards["across seeds"] == "stable"
+reproduced = cards.verdict == "reproduced"
 for verdict in VERDICTS:
     report.glue(f"n_{verdict.replace(' ', '_')}", int((cards.verdict == verdict).sum()))
 n_claims, n_measured = len(cards), len(measured)
-n_reproduced = int((cards.verdict == "reproduced").sum())
-n_reproduced_stable = int(((cards.verdict == "reproduced") & stable).sum())
-n_reproduced_unstable = int(((cards.verdict == "reproduced") & (cards["across seeds"] == "unstable")).sum())
+n_reproduced_stable = int((reproduced & stable).sum())
+n_reproduced_unstable = int((reproduced & (cards["across seeds"] == "unstable")).sum())
+n_toy_reproduced = int((reproduced & seed_free).sum())
+# reproduced with another seed of the study but not with seed 0 (the seeds column reads "seed 0 / seed 1 / seed 2")
+seed_lists = cards["seeds"].astype(str).str.split(" / ")
+n_reproduced_elsewhere = int(
+    sum(len(v) > 1 and v[0] != "reproduced" and "reproduced" in v[1:] for v in seed_lists if isinstance(v, list))
+)
 report.glue("n_reproduced_stable", n_reproduced_stable)
 report.glue("n_reproduced_unstable", n_reproduced_unstable)
 report.glue("n_claims", n_claims)
@@ -145,34 +160,97 @@ seed_free_chapters = list(dict.fromkeys(cards.chapter[seed_free]))
 seed_free_text = (f" Not applicable: the {n_seed_free} claims of {', '.join(seed_free_chapters)}, which "
                   f"train{'s' if len(seed_free_chapters) == 1 else ''} no model, so no seed can change them; they are "
                   "not counted as stable." if n_seed_free else "")  # fmt: skip
-if n_measured == 0:
-    seed_summary = (
+if n_claims == 0:
+    seed_core = report.not_measured("no executed chapter with a reproduction card was found", start=True) + "."
+elif n_measured == 0:
+    seed_core = (
         "Across training seeds: not measured (the seed study has not been run), so every count below is that of the "
-        "models trained with seed 0." + seed_free_text
+        "models trained with seed 0."
     )
 else:
-    seed_summary = (
-        f"The seed study measured {n_measured} of them; {int(stable.sum())} have the same verdict with all three "
-        f"training seeds and {int((cards['across seeds'] == 'unstable').sum())} do not. Reproduced, and stable across "
-        f"seeds: {n_reproduced_stable}; reproduced with seed 0 but not with every seed: {n_reproduced_unstable}"
+    seed_core = (
+        f"The seed study measured {n_measured} of the {n_claims} claims; {int(stable.sum())} have the same verdict with all three "
+        f"training seeds and {int((cards['across seeds'] == 'unstable').sum())} do not. Reproduced with seed 0 but "
+        f"not with every seed: {n_reproduced_unstable}; reproduced with another seed but not with seed 0: "
+        f"{n_reproduced_elsewhere}"
     )
     n_unmeasured_claims = n_claims - n_measured - n_seed_free
     if n_unmeasured_claims:
-        n_unmeasured = int(((cards.verdict == "reproduced") & (cards["across seeds"] == "not measured")).sum())
-        seed_summary += (
-            f"; reproduced with seed 0 and not measured across seeds: {n_unmeasured} (the study did not run the "
-            f"configuration of {n_unmeasured_claims} claims)"
+        n_unmeasured = int((reproduced & (cards["across seeds"] == "not measured")).sum())
+        seed_core += (
+            f"; reproduced with seed 0 and not measured across seeds: {n_unmeasured} (the study did not measure "
+            f"{n_unmeasured_claims} claims with every seed)"
         )
-    seed_summary += "." + seed_free_text
+    seed_core += "."
+seed_summary = seed_core + seed_free_text
 report.glue("seed_summary", seed_summary)
+# the page's opening: reproduced-and-stable first, the seed-free toy's claims apart, seed 0's counts last
+if n_claims == 0:
+    headline = (
+        report.not_measured(
+            f"no executed chapter with a reproduction card was found in {notebooks_dir!r}, so there is nothing to count",
+            start=True,
+        )
+        + "."
+    )
+else:
+    stable_text = (
+        f"Reproduced and stable across the seed study's three training seeds: {n_reproduced_stable} of the "
+        f"{n_claims} claims"
+        if n_measured
+        else "Reproduced and stable across training seeds: not measured (the seed study has not been run)"
+    )
+    toy_text = (
+        f"; besides them, {n_toy_reproduced} of the {n_seed_free} claims of {', '.join(seed_free_chapters)} "
+        "are reproduced as computed properties of a model that no one trains (no seed can change them)"
+        if n_seed_free
+        else ""
+    )
+    seed0_text = "; ".join(f"{int((cards.verdict == v).sum())} {v}" for v in VERDICTS)
+    headline = (
+        f"The executed chapters make {n_claims} claims in {cards.chapter.nunique()} chapters. {stable_text}"
+        f"{toy_text}. {seed_core} With seed 0 alone: {seed0_text}."
+    )
+report.glue("headline", headline)
+# verdict (seed 0) against what the seed study says of it
+SEED_STATES = ["stable", "unstable", "not measured", report.NOT_APPLICABLE]
+by_seeds = (
+    pd.crosstab(cards.verdict, cards["across seeds"])
+    .reindex(index=list(VERDICTS), columns=SEED_STATES, fill_value=0)
+    .fillna(0)
+    .astype(int)
+    .rename_axis(index="verdict (seed 0)", columns=None)
+    .reset_index()
+)
+nb_glue("verdict_by_seeds", report.Table(by_seeds, None, "claims per verdict (seed 0) and across seeds"), False)
+print(report.Table(by_seeds, None, "claims per verdict (seed 0) and across seeds"))
+# the rules that left claims undecided: the inconclusive rows themselves (one example per chapter)
+inconclusive = cards[cards.verdict == "inconclusive"].drop_duplicates("chapter")
+if len(inconclusive):
+    inconclusive_examples = "; ".join(f"'{r.claim}' ({r.chapter})" for r in inconclusive.itertuples())
+else:
+    inconclusive_examples = "no claim of the executed chapters is inconclusive, so there is no example here"
+report.glue("inconclusive_examples", inconclusive_examples)
+# misconception 1 does not hold for a seed-free toy: it computes the paper's own closed-form model
+report.glue("seed_free_exception", (
+    f"the exception is {', '.join(seed_free_chapters)}, whose closed-form toy is the paper's own model, so there the "
+    "numbers can be the paper's" if n_seed_free else "no chapter of this table is an exception"
+))  # fmt: skip
+card_chapters = list(dict.fromkeys(cards.chapter))
+report.glue("card_chapters", ", ".join(card_chapters) if card_chapters else "none (no executed card was found)")
 report.show(counts.reset_index(), None, caption="claims per verdict (seed 0)")
 
 # %% [markdown]
-# The executed chapters make {glue:text}`n_claims` claims in {glue:text}`n_chapters` chapters.
-# {glue:text}`seed_summary` With seed 0: **{glue:text}`n_reproduced` reproduced**, {glue:text}`n_partly` partly, {glue:text}`n_not_reproduced` not reproduced,
-# {glue:text}`n_inconclusive` inconclusive, {glue:text}`n_by_construction` by construction,
-# {glue:text}`n_not_comparable` not comparable. Every claim, with the chapter that tests it, its verdict with seed 0,
-# its verdicts with seeds 0, 1 and 2 where the seed study has measured them, and the test that decides it:
+# {glue:text}`headline`
+#
+# Each verdict with seed 0 against what the seed study says of it (*not measured*: the study has no verdict for it
+# with every seed; *not applicable*: the chapter trains no model):
+#
+# ```{glue:} verdict_by_seeds
+# ```
+#
+# Every claim, with the chapter that tests it, its verdict with seed 0, its verdicts with seeds 0, 1 and 2 where the
+# seed study has measured them, and the test that decides it:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -183,5 +261,6 @@ report.show(cards[["chapter", "artefact", "claim", "paper", "ours", "verdict", "
 # card (in that run's notebook and in `card.csv` in its output folder). The seed study covers only the book's own
 # runs, so the seed columns of any other run say "not measured"; for the book's runs they show the study's verdicts
 # once it has been run and "not measured" before. This page reads the book's executed chapters. The seed study is
-# `python -m data_scripts.seed_study` ({doc}`../book/how_to_run`). See {doc}`03_idgi_tables`, {doc}`05_gad_tables`
-# and {doc}`07_gax_co_gap` for the tables behind the verdicts.
+# `python -m data_scripts.seed_study` ({doc}`../book/how_to_run`). The cards on this page come from
+# {glue:text}`card_chapters`; each chapter's card opens it, and the chapter's sections hold the tables behind its
+# verdicts.
