@@ -1630,8 +1630,8 @@ if book_run:
 # The IDGI paper proposes the MS-SSIM information level because it spreads the bokeh images more evenly over the 100
 # bins than the normalised entropy (its Fig. 4). From the saved bokeh images, compare the two levels on the same
 # images: choose one measure of evenness, say why, and compare the levels by it. One measure to start with is the
-# effective number of bins: complete `my_answer` below and run the cell to check it on the MS-SSIM level. *Time: 20
-# min.*
+# effective number of bins: complete `my_answer` below and run the cell to check it on the MS-SSIM level.
+# *Time: 20 min.*
 # ````{exercise-end}
 # ````
 

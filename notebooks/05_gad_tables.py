@@ -69,7 +69,7 @@
 # **Discussion prompts.**
 # 1. The paper counts the images with RC >= 1 for the original. What are they there, and under our reading?
 #    *Expected answer*: in the paper they include GAD hulls larger than the original's, which its hull of the pixels
-#    above 10% of each map's own maximum (Fig. 4) allows; under our intersection RC > 1 cannot occur (GAD's hull lies
+#    above a tenth of each map's own maximum (Fig. 4) allows; under our intersection RC > 1 cannot occur (GAD's hull lies
 #    inside the original's), so the only counterpart is a tie, RC = 1: no support removed a pixel that shapes the
 #    hull.
 # 2. Which occlusion value would you defend for the paper's $I \odot (1 - M)$, and what would you report beside it?
@@ -367,7 +367,7 @@ report.glue("n_rows", len(rows))
 # cell as a share of at least {glue:text}`nearly_all:.0%` of the cell's images (the paper gives no number). An empty
 # GAD mask (no pixel important in every map) has no hull and no RC: it is left out of RC, counted apart, and counts
 # *against* the claim in that share (its area did not shrink to a smaller explanation; none was left). The paper's
-# "Orig." counts (RC $\geq$ 1) are not ties: its hull takes the pixels above 10% of each map's own maximum (its
+# "Orig." counts (RC $\geq$ 1) are not ties: its hull takes the pixels above a tenth of each map's own maximum (its
 # Fig. 4), so a GAD hull can be larger than the original's there; under the book's intersection it cannot, and the
 # only counterpart of the paper's RC $\geq$ 1 is RC = 1. Beside: the paper's cat x dog share with RC < 1 for the
 # same architecture family.
@@ -1300,7 +1300,7 @@ if book_run:  # the book's run (the shipped supports): the two pairs' intervals 
 #   step-down correction over each dataset's tested cells is reported beside the counts; the direction of a
 #   significant difference is that of the signed ranks (`rank balance`). The test on the part that separates the
 #   classes runs over images, each image's share averaged over its two class outputs.
-# * **Card verdicts**: Table 1 per cell by the share of all its images whose RC < 1, at least `NEARLY_ALL` (90%; an
+# * **Card verdicts**: Table 1 per cell by the share of all its images whose RC < 1, at least `NEARLY_ALL` ({glue:text}`nearly_all:.0%`; an
 #   empty GAD mask counts against; RC = 1 is a tie); Table 2 per cell by the Wilcoxon test with the occluded pixels set to `fill` (the paper's
 #   $I(1 - M)$ at its default `0`), `other_fill` reported beside. **Background level**: the mean of each test image's
 #   outer ring of two pixels, in the model's input space. **Order within a class**: the lowest Spearman correlation of
