@@ -20,10 +20,10 @@ endif
 .PHONY: install data models notebooks html book student lab test quick unit nbval test-other-cpu lint format clean
 .DEFAULT_GOAL := book
 
-# torch is pinned in the same pip command as everything that depends on it (no CUDA build is pulled). --no-compile:
-# Python compiles a module on its first import instead of pip compiling every file of every package (40-55 s less
-# on 2 cores, 5 s more on the first import).
-PIP_INSTALL := $(PY) -m pip install -q --disable-pip-version-check --no-compile -c constraints.txt
+# torch is pinned in the same pip command as everything that depends on it (no CUDA build is pulled). pip compiles
+# every module at install (about 45 s of the install here): without it, a machine with PYTHONDONTWRITEBYTECODE set
+# (these have it) compiles torch again in every process, and the tests' many processes make `make test` slower.
+PIP_INSTALL := $(PY) -m pip install -q --disable-pip-version-check -c constraints.txt
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) -e ".[book,test,cluster,bench]"
