@@ -223,7 +223,6 @@ by_seeds = (
     .reset_index()
 )
 nb_glue("verdict_by_seeds", report.Table(by_seeds, None, "claims per verdict (seed 0) and across seeds"), False)
-print(report.Table(by_seeds, None, "claims per verdict (seed 0) and across seeds"))
 # the rules that left claims undecided: the inconclusive rows themselves (one example per chapter)
 inconclusive = cards[cards.verdict == "inconclusive"].drop_duplicates("chapter")
 if len(inconclusive):
