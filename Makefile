@@ -20,13 +20,18 @@ endif
 .PHONY: install data models notebooks html book student lab test quick unit nbval test-other-cpu lint format clean
 .DEFAULT_GOAL := book
 
-# torch is pinned in the same pip command as everything that depends on it (no CUDA build is pulled). pip compiles
-# every module at install (about 45 s of the install here): without it, a machine with PYTHONDONTWRITEBYTECODE set
-# (these have it) compiles torch again in every process, and the tests' many processes make `make test` slower.
-PIP_INSTALL := $(PY) -m pip install -q --disable-pip-version-check -c constraints.txt
+# torch is pinned in the same pip command as everything that depends on it (no CUDA build is pulled). Every installed
+# module is compiled once, at install: without that, a machine with PYTHONDONTWRITEBYTECODE set (these have it)
+# compiles torch again in every process, and the tests' many processes make `make test` slower. pip compiles one file
+# at a time; COMPILE_ALL compiles on every core (the same .pyc files; a file that does not compile is skipped, as
+# pip skips it).
+PIP_INSTALL := $(PY) -m pip install -q --disable-pip-version-check -c constraints.txt --no-compile
+COMPILE_ALL := $(PY) -c "import compileall, sysconfig; \
+  [compileall.compile_dir(p, quiet=2, workers=0) for p in {sysconfig.get_path('purelib'), sysconfig.get_path('platlib')}]"
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP_INSTALL) -e ".[book,test,cluster,bench]"
+	@$(COMPILE_ALL)
 	@touch $@
 
 install: $(VENV)/.installed
@@ -55,6 +60,7 @@ student: install  ## the student edition in _student/: solutions removed, exerci
 
 $(VENV)/.student: $(VENV)/.installed
 	$(PIP_INSTALL) -e ".[book,student]"
+	@$(COMPILE_ALL)
 	@touch $@
 
 lab: $(VENV)/.student student  ## JupyterLab on the student edition (jupyterlab-myst renders MyST and results)

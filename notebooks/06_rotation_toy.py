@@ -384,22 +384,25 @@ report.glue("fade_summary", fade_summary)
 report.glue("hx_tol", HX_TOL)
 report.glue("barely_distinct", BARELY_DISTINCT)
 report.glue("n_period", len(PERIOD))
+
+
+def smaller_for(n: int, where: str = "") -> str:
+    """For how many of the run's a1 a quantity is smaller at (2k+1)π/4 than at kπ/2 (``where``: " there")."""
+    if n == n_a1:
+        return f"smaller{where}{' too' if where else ''} " + (
+            "for every a1 of this run" if n_a1 > 1 else "for this run's a1"
+        )
+    if n == 0:
+        return f"not smaller{where} for any a1 of this run"
+    return f"smaller{where} for {n} of the {n_a1} values of a1 only"
+
+
 n_lower = int((fade["|h - x| at (2k+1)pi/4"] < fade["|h - x| at k pi/2"]).sum())
-if n_lower == n_a1:
-    hom_vs_het = "smaller " + ("for every a1 of this run" if n_a1 > 1 else "for this run's a1")
-elif n_lower == 0:
-    hom_vs_het = "not smaller for any a1 of this run"
-else:
-    hom_vs_het = f"smaller for {n_lower} of the {n_a1} values of a1 only"
+hom_vs_het = smaller_for(n_lower)
 report.glue("hom_vs_het", hom_vs_het)
 # beside it, not tested: the size of the heatmap itself, |h|, at the same angles
 n_size_lower = int((fade["|h| at (2k+1)pi/4"] < fade["|h| at k pi/2"]).sum())
-if n_size_lower == n_a1:
-    size_vs_het = "smaller there too " + ("for every a1 of this run" if n_a1 > 1 else "for this run's a1")
-elif n_size_lower == 0:
-    size_vs_het = "not smaller there for any a1 of this run"
-else:
-    size_vs_het = f"smaller there for {n_size_lower} of the {n_a1} values of a1 only"
+size_vs_het = smaller_for(n_size_lower, " there")
 report.glue("size_vs_het", size_vs_het)
 least_rel = float(by_a1["|h - x| / |x| at (2k+1)pi/4"].iloc[0])
 report.glue("least_distinct_a1", by_a1.a1.iloc[0])

@@ -17,7 +17,18 @@ TEST_ENV = {
     # one fixed plan for every model call (calibration is timed and tested in its own test)
     "XAI_LIB_EVALS_PER_CALL": os.environ.get("XAI_LIB_EVALS_PER_CALL", "64"),
 }
-torch.set_num_threads(int(os.environ.get("XAI_LIB_THREADS", "2")))
+THREADS = int(os.environ.get("XAI_LIB_THREADS", "2"))
+torch.set_num_threads(THREADS)
+
+
+@pytest.fixture(autouse=True)
+def _torch_threads():
+    """Every test starts with the session's torch thread count, whatever the test before it set. A process left at 2
+    intra-op threads while another process keeps the second core busy waits for its descheduled thread at every
+    operation: small tensor work then runs 10-70x slower (measured in ``make test``: a 2 s test took 38 s)."""
+    if torch.get_num_threads() != THREADS:
+        torch.set_num_threads(THREADS)
+    yield
 
 
 @pytest.fixture(autouse=True, scope="module")

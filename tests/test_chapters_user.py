@@ -7,8 +7,10 @@ outputs) with trained weights; mean/std normalisation; an ``imagenet_class_index
 three classes onto three of the 1000 outputs. Each chapter runs at the ``smoke`` profile through papermill with
 one command's parameters, and the tests check what it computed against an independent computation.
 
-The Dask tests run the three sharded chapters (IDGI tables, GAD tables, CO gap) again with ``cluster="local:2"``
-and require per-image tables identical to the in-process run.
+The Dask tests run the three sharded chapters (IDGI tables, GAD tables, CO gap) again on a local cluster of two
+worker processes, reached by its scheduler's address as a cluster of one's own is (one cluster for the three: each
+start costs two worker start-ups; ``cluster="local:N"`` itself is tested in ``test_parallel.py``), and require
+per-image tables identical to the in-process run.
 """
 
 from __future__ import annotations
@@ -159,6 +161,16 @@ def test_gax_generative_on_the_users_model(user):
 # -- Dask: the same chapters on a local cluster give identical per-image tables ---------------------------------
 
 
+@pytest.fixture(scope="module")
+def scheduler():
+    """The address of a local Dask cluster of two single-threaded worker processes, shared by the Dask tests."""
+    from xai_lib import parallel
+
+    runner = parallel.Runner("local:2", log=lambda _: None)
+    yield runner.client.scheduler.address
+    runner.close()
+
+
 @pytest.mark.dask
 @pytest.mark.parametrize(
     ("chapter", "fixture", "table", "extra"),
@@ -168,14 +180,14 @@ def test_gax_generative_on_the_users_model(user):
         ("07_gax_co_gap", "co_gap", "co_scores.csv", {"show_system": "photos/tinyresnet"}),
     ],
 )
-def test_local_cluster_equals_in_process(request, user, chapter, fixture, table, extra, tmp_path):
+def test_local_cluster_equals_in_process(request, user, scheduler, chapter, fixture, table, extra, tmp_path):
     in_process = request.getfixturevalue(fixture)
     # a fresh cache: nothing computed in-process can be read back, every shard runs on a worker
     env = {"XAI_LIB_CACHE": str(tmp_path / "cache")}
     with pytest.MonkeyPatch.context() as mp:
         for k, v in env.items():
             mp.setenv(k, v)
-        out = run_chapter(chapter, tmp_path / "dask", systems=user["json"], cluster="local:2", **extra)
+        out = run_chapter(chapter, tmp_path / "dask", systems=user["json"], cluster=scheduler, **extra)
     a, b = pd.read_csv(in_process / table), pd.read_csv(out / table)
     pd.testing.assert_frame_equal(a, b, check_exact=True)
 

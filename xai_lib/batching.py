@@ -43,6 +43,7 @@ from typing import NamedTuple, TypeVar
 import torch
 from torch import nn
 
+from . import settings
 from .stopwatch import timed
 
 K = TypeVar("K")
@@ -66,7 +67,7 @@ _CACHE: weakref.WeakKeyDictionary[nn.Module, dict[tuple, Plan]] = weakref.WeakKe
 
 def env_default() -> Plan | None:
     """The plan ``XAI_LIB_EVALS_PER_CALL`` fixes (``None``: unset or ``auto``)."""
-    value = os.environ.get("XAI_LIB_EVALS_PER_CALL", "").strip()
+    value = settings.raw("XAI_LIB_EVALS_PER_CALL")
     if not value or value == "auto":
         return None
     size, _, layout = value.partition(",")
@@ -81,7 +82,7 @@ LIBRARY_DEFAULT = Plan(32, False)
 
 
 def _initial_default() -> Plan | None:
-    value = os.environ.get("XAI_LIB_EVALS_PER_CALL", "").strip()
+    value = settings.raw("XAI_LIB_EVALS_PER_CALL")
     return None if value == "auto" else env_default() or LIBRARY_DEFAULT
 
 
@@ -111,7 +112,7 @@ def default() -> Plan | None:
 def _env_number(name: str, default: str, valid: Callable[[float], bool], expected: str) -> float:
     """The number in the environment variable ``name`` (``default`` where unset); a clear error where it is not
     a number or not ``valid``."""
-    value = os.environ.get(name, default).strip()
+    value = settings.raw(name, default)
     try:
         number = float(value)
     except ValueError:

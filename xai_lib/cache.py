@@ -16,12 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import settings
+
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def cache_dir() -> Path:
     """``$XAI_LIB_CACHE``, else ``<repo>/.cache`` for a source checkout, else ``~/.cache/xai_lib``."""
-    env = os.environ.get("XAI_LIB_CACHE")
+    env = settings.raw("XAI_LIB_CACHE")
     if env:
         return Path(env).expanduser().resolve()
     if (_REPO_ROOT / "pyproject.toml").exists():

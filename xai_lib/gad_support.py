@@ -20,15 +20,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
-import os
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.stats import rankdata, spearmanr
 from torch import nn
 
+from . import settings
 from .batching import batched_logits
 from .cache import cache_dir, config_key, load_checked, save_checked
 from .captum_glue import attributions
@@ -204,6 +203,8 @@ def ratio_interval(num, den, n_boot: int = 1000, seed: int = 0, level: float = 0
 def _row_correlations(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Spearman correlation of each row of ``x`` with the same row of ``y`` (``(..., n)``; ties get their average
     rank, as :func:`scipy.stats.spearmanr` gives them); NaN where a row is constant."""
+    from scipy.stats import rankdata  # imported on use: scipy.stats takes about 0.6 s to import
+
     rx, ry = rankdata(x, axis=-1), rankdata(y, axis=-1)
     rx, ry = rx - rx.mean(-1, keepdims=True), ry - ry.mean(-1, keepdims=True)
     den = np.sqrt((rx**2).sum(-1) * (ry**2).sum(-1))
@@ -293,6 +294,8 @@ def fidelity(
       fit over the rows (the rows resampled with replacement, ``seed``; see :func:`fit_interval`); ``shift CI low``
       and ``shift CI high``, the same for the shift realised (:func:`ratio_interval`); ``within-class CI low`` and
       ``within-class CI high``, that of :data:`WITHIN` (each class resampled within itself)."""
+    from scipy.stats import spearmanr
+
     rows = _pair_rows(labels, class_a, class_b)
     x, y = images[rows], labels[rows]
     pair = [class_a, class_b]
@@ -358,7 +361,7 @@ def support_models(
     base = {"weights": weights_digest(model), "data": data_digest.hexdigest()[:16], "pair": [class_a, class_b],
             "loss": "pair outputs", **config.__dict__}  # fmt: skip
     out = {}
-    shipping = os.environ.get("XAI_LIB_SHIP_SUPPORTS", "").strip() not in ("", "0")
+    shipping = settings.flag("XAI_LIB_SHIP_SUPPORTS", False)
     for alpha in progress_bar(alphas, desc="support regressions") if progress else alphas:
         key = config_key({**base, "alpha": float(alpha)})
         path = cache_dir() / "supports" / f"support-{key}.pt"

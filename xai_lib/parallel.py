@@ -40,6 +40,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import settings
 from .cache import cache_dir, load_checked, save_checked
 
 PARAM = "cluster"
@@ -309,7 +310,7 @@ def _worker_threads(value: int | None) -> int | None:
     """``worker_threads`` or ``XAI_LIB_WORKER_THREADS``: a positive int or None; anything else names its source."""
     name = "worker_threads"
     if value is None:
-        raw = os.environ.get("XAI_LIB_WORKER_THREADS", "").strip()
+        raw = settings.raw("XAI_LIB_WORKER_THREADS")
         if not raw:
             return None
         name, value = "XAI_LIB_WORKER_THREADS", int(raw) if raw.isdigit() else raw

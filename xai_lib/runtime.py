@@ -8,13 +8,15 @@ import random
 import numpy as np
 import torch
 
+from . import settings
+
 DEFAULT_THREADS = 2
 
 
 def pin_threads(n: int | None = None) -> int:
     """Pin torch's intra-op threads (``XAI_LIB_THREADS`` or 2) so float reductions reproduce bit for bit."""
     if n is None:
-        n = int(os.environ.get("XAI_LIB_THREADS", DEFAULT_THREADS))
+        n = settings.positive_int("XAI_LIB_THREADS", DEFAULT_THREADS)
     if n < 1:
         raise ValueError(f"n: expected a thread count >= 1, got {n}")
     torch.set_num_threads(n)
@@ -104,7 +106,7 @@ def setup(seed: int = 0, device: str = "auto", threads: int | None = None, profi
     pin_threads(threads)
     tune_allocator()
     seed_everything(seed)
-    if os.environ.get("XAI_LIB_EVALS_PER_CALL", "").strip():
+    if settings.raw("XAI_LIB_EVALS_PER_CALL"):
         plan = batching.env_default()
         batching.set_default(*(plan if plan is not None else ("auto",)))
     elif profile is not None:

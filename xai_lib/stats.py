@@ -4,7 +4,6 @@ paired samples), Youden's threshold, bootstrap of means, paired comparisons."""
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import roc_auc_score, roc_curve
 
 
 def _check(scores, positives) -> tuple[np.ndarray, np.ndarray]:
@@ -46,6 +45,8 @@ def auroc_ci(
     s, p = _check(scores, positives)
     if _too_few(min_per_class, p):
         return float("nan"), float("nan"), float("nan")
+    from sklearn.metrics import roc_auc_score
+
     n_pos, n_neg = int(p.sum()), int((~p).sum())
     auc = float(roc_auc_score(p, s))
     rng = np.random.default_rng(seed)
@@ -77,6 +78,8 @@ def auroc_difference_ci(
     sb, pb = _check(scores_b, positives_b)
     if _too_few(min_per_class, pa, pb):
         return float("nan"), float("nan"), float("nan")
+    from sklearn.metrics import roc_auc_score
+
     diff = float(roc_auc_score(pa, sa) - roc_auc_score(pb, sb))
     rng = np.random.default_rng(seed)
     groups = [(sa[pa], sa[~pa]), (sb[pb], sb[~pb])]
@@ -136,6 +139,8 @@ def youden_threshold(scores, positives) -> float:
     s, p = _check(scores, positives)
     if p.all() or not p.any():
         return float("nan")
+    from sklearn.metrics import roc_curve
+
     fpr, tpr, thr = roc_curve(p, s)
     return float(thr[np.argmax(tpr - fpr)])
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn import datasets as skd
-from sklearn.model_selection import train_test_split
 
-TABULAR = {"breast_cancer": skd.load_breast_cancer, "wine": skd.load_wine}
+#: the tabular sets, by name: scikit-learn's loader of each (imported on first use: scikit-learn takes about 1.5 s
+#: to import, which every process that imports the library would otherwise pay)
+TABULAR = {"breast_cancer": "load_breast_cancer", "wine": "load_wine"}
 SPLIT_SHARES = (0.6, 0.15, 0.25)  # train, val, test
 
 
 def split_indices(labels: np.ndarray, seed: int) -> dict[str, np.ndarray]:
     """Deterministic stratified 60/15/25 split of row indices."""
+    from sklearn.model_selection import train_test_split
+
     idx = np.arange(len(labels))
     train, rest = train_test_split(idx, train_size=SPLIT_SHARES[0], stratify=labels, random_state=seed)
     val_share = SPLIT_SHARES[1] / (SPLIT_SHARES[1] + SPLIT_SHARES[2])
@@ -23,7 +25,9 @@ def split_indices(labels: np.ndarray, seed: int) -> dict[str, np.ndarray]:
 
 def digits(size: int, seed: int) -> dict[str, dict[str, np.ndarray]]:
     """8x8 digits (values 0..16) bilinearly upscaled to ``size``; one channel in [0, 1]."""
-    bunch = skd.load_digits()
+    from sklearn import datasets
+
+    bunch = datasets.load_digits()
     x = torch.from_numpy(bunch.images.astype(np.float32) / 16.0)[:, None]
     x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).clamp(0, 1)
     images = np.round(x.numpy() * 255).astype(np.uint8)
@@ -33,7 +37,9 @@ def digits(size: int, seed: int) -> dict[str, dict[str, np.ndarray]]:
 
 def tabular(name: str, seed: int) -> tuple[dict[str, dict[str, np.ndarray]], tuple[str, ...], tuple[str, ...]]:
     """Features min-max scaled to [0, 1] with the train split's range (clipped), per split."""
-    bunch = TABULAR[name]()
+    from sklearn import datasets
+
+    bunch = getattr(datasets, TABULAR[name])()
     x = bunch.data.astype(np.float32)
     y = bunch.target.astype(np.int64)
     parts = split_indices(y, seed)

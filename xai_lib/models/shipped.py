@@ -34,6 +34,7 @@ from typing import Any
 
 import torch
 
+from .. import settings
 from ..cache import atomic_write_bytes, atomic_write_text, config_key, sha256_bytes
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "shipped"
@@ -50,10 +51,7 @@ class ShippedModelError(RuntimeError):
 
 def enabled() -> bool:
     """Whether shipped models are used (``XAI_LIB_SHIPPED_MODELS``, default on; ``0``/``false``/``no``: off)."""
-    value = os.environ.get("XAI_LIB_SHIPPED_MODELS", "1").strip().lower()
-    if value not in ("", "0", "1", "false", "true", "no", "yes", "off", "on"):
-        raise ValueError(f"XAI_LIB_SHIPPED_MODELS: expected 1 or 0, got {value!r}")
-    return value not in ("0", "false", "no", "off")
+    return settings.flag("XAI_LIB_SHIPPED_MODELS", True)
 
 
 def lookup_key(config: dict[str, Any]) -> str:
