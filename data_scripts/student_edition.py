@@ -14,7 +14,8 @@ student`` then ``make lab``).
 Glued results are written for JupyterLab: jupyterlab-myst renders MyST and its ``{eval}`` role but not the book's
 ``{glue:text}``, so each ``{glue:text}`name:fmt``` becomes ``{eval}`report.recall("name", "fmt")``` and each
 ``{glue:}`` block (the reproduction cards) an ``{eval}`` line: the value the student's own run glued, shown once the
-cell that computes it has run (:func:`xai_lib.report.recall`; every chapter imports ``report``).
+cell that computes it has run (:func:`xai_lib.report.recall`; every chapter imports ``report``). A value that only a
+removed solution computes cannot be shown: its role becomes a pointer to the solution in the book.
 """
 
 from __future__ import annotations
@@ -33,17 +34,52 @@ START, END, FENCE = "````{solution-start}", "````{solution-end}", "````"
 REMOVED, CLEARED = {"instructor"}, {"exercise", "answers-prediction"}
 _GLUE_ROLE = re.compile(r"\{glue(?::text)?\}`([\w.-]+)(?::([^`]*))?`")
 _GLUE_BLOCK = re.compile(r"```\{glue:?\}\s+([\w.-]+)\s*\n```")
+_CHAPTER_TIMES = re.compile(r"```\{chapter-times\}[ \t]*([\w.-]*)[ \t]*\n```")
+#: a literal name glued in code (``report.glue("name", ...)``, ``report.phrase("name", ...)``)
+_GLUED_NAME = re.compile(r"""report\.(?:glue|phrase)\(\s*["']([\w.-]+)["']""")
+#: what a sentence of the edition shows where the book quotes a value only an exercise's solution computes
+SOLUTION_VALUE = "*(an exercise's answer: see its solution in the book)*"
+#: the reproduction card's tables, glued for the book only (not kept for :func:`xai_lib.report.recall`): the
+#: edition points to the book instead
+BOOK_ONLY = {"card_settings": "*(the reproduction card's setting: see this chapter in the book)*",
+             "card_claims": "*(the reproduction card's claims: see this chapter in the book)*"}  # fmt: skip
 
 
-def evaluated_glue(text: str) -> str:
+def run_times(chapter: str) -> str:
+    """The run times the book's ``{chapter-times}`` directive prints (a Sphinx extension, unknown to JupyterLab),
+    from the same record (``book/execution_times.csv``), as plain MyST."""
+    import csv
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("chapter_meta", ROOT / "book" / "_ext" / "chapter_meta.py")
+    meta = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(meta)
+    rows = list(csv.DictReader((ROOT / "book" / "execution_times.csv").open()))
+    runs = {r["profile"]: float(r["seconds"]) for r in rows if r["chapter"] == chapter}
+    order = [p for p in ("smoke", "class", "book", "paper") if p in runs]
+    listed = ", ".join(f"{p} {meta._duration(runs[p])}" for p in order) + "." if order else "not recorded yet."
+    return f"**Time to run** (2-core CPU, default models already trained): {listed}"
+
+
+def evaluated_glue(text: str, solution_only: frozenset[str] = frozenset()) -> str:
     """``text`` with the book's glue markup replaced by jupyterlab-myst ``{eval}`` roles reading
-    :func:`xai_lib.report.recall` (same names, same formats)."""
+    :func:`xai_lib.report.recall` (same names, same formats); a name in ``solution_only`` (glued only by a solution
+    the edition removes) becomes :data:`SOLUTION_VALUE` instead."""
 
     def role(match: re.Match) -> str:
+        if match[1] in BOOK_ONLY:
+            return BOOK_ONLY[match[1]]
+        if match[1] in solution_only:
+            return SOLUTION_VALUE
         fmt = f', "{match[2]}"' if match[2] else ""
         return f'{{eval}}`report.recall("{match[1]}"{fmt})`'
 
-    text = _GLUE_BLOCK.sub(lambda m: f'{{eval}}`report.recall("{m[1]}")`', text)
+    def block(match: re.Match) -> str:
+        if match[1] in BOOK_ONLY:
+            return BOOK_ONLY[match[1]]
+        return SOLUTION_VALUE if match[1] in solution_only else f'{{eval}}`report.recall("{match[1]}")`'
+
+    text = _GLUE_BLOCK.sub(block, text)
     return _GLUE_ROLE.sub(role, text)
 
 
@@ -66,11 +102,14 @@ def _strip_markdown(text: str, inside: bool) -> tuple[str, bool]:
     return "\n".join(kept).strip("\n"), inside
 
 
-def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def student_notebook(nb: nbformat.NotebookNode, chapter: str = "") -> nbformat.NotebookNode:
     """A copy of ``nb`` without solutions and instructor notes, with the outputs of the exercise cells and of the
     cells that answer a prediction cleared."""
     out = nbformat.from_dict(nb)
-    cells, inside = [], False
+    # no jupytext pairing: JupyterLab's jupytext extension would write a .py beside each notebook a student saves,
+    # and a later `make student` (newer notebooks beside older .py files) would then refuse to open them
+    out.metadata.pop("jupytext", None)
+    cells, markdown, removed_code, inside = [], [], [], False
     for cell in out.cells:
         tags = set(cell.metadata.get("tags", []))
         if REMOVED & tags:
@@ -78,16 +117,23 @@ def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if cell.cell_type == "markdown":
             text, inside = _strip_markdown(cell.source, inside)
             if text.strip():
-                cell.source = evaluated_glue(text)
+                cell.source = text
                 cells.append(cell)
+                markdown.append(cell)
             continue
         if inside or "solution" in tags:
+            removed_code.append(cell.source)
             continue
         if CLEARED & tags and cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         cells.append(cell)
     if inside:
         raise ValueError("a {solution-start} is never closed")
+    kept = {n for c in cells if c.cell_type == "code" for n in _GLUED_NAME.findall(c.source)}
+    solution_only = frozenset(n for src in removed_code for n in _GLUED_NAME.findall(src)) - kept
+    for cell in markdown:
+        text = _CHAPTER_TIMES.sub(lambda m: run_times(m[1] or chapter), cell.source)
+        cell.source = evaluated_glue(text, solution_only)
     out.cells = cells
     return out
 
@@ -127,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     chapters = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     for path in chapters:
-        nb = student_notebook(nbformat.read(path, as_version=4))
+        nb = student_notebook(nbformat.read(path, as_version=4), path.stem)
         atomic_write_text(args.out / path.name, nbformat.writes(nb) + "\n")
     print(f"student edition: {len(chapters)} chapters -> {args.out}")
     if args.run:

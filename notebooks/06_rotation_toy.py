@@ -691,7 +691,7 @@ print(verdicts.to_string())
 #   rotation: its largest value {glue:text}`prominence_direction`; at the homogeneous rotations it is
 #   {glue:text}`hom_vs_het` than at $\theta = k\pi/2$ (the paper's "less prominent"); its value there lies within
 #   {glue:text}`hx_tol:.0%` of its smallest value over $\theta$ {glue:text}`fade_scope`. Only at $a_1 = 1/2$
-#   exactly does $g$ vanish there, leaving $h = x$ ({glue:text}`g_half_at_homogeneous` in the first exercise).
+#   exactly does $g$ vanish there, leaving $h = x$ (the first exercise computes $|g|$ there).
 #
 # ## Self-check
 #

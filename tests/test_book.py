@@ -179,6 +179,7 @@ def test_student_edition_keeps_exercises_and_drops_every_solution(tmp_path):
         solution_code = [c.source for c in book.cells if "solution" in c.metadata.get("tags", [])]
         text = "\n".join(c.source for c in student.cells)
         assert "solution-start" not in text and "solution-end" not in text, name
+        assert "{chapter-times}" not in text and "jupytext" not in student.metadata, name  # JupyterLab knows neither
         assert not any("solution" in c.metadata.get("tags", []) for c in student.cells), name
         assert all(src not in text for src in solution_code if src.strip()), name
         assert text.count("{exercise-start}") == "\n".join(c.source for c in book.cells).count("{exercise-start}")
@@ -188,6 +189,11 @@ def test_student_edition_keeps_exercises_and_drops_every_solution(tmp_path):
         evaluated = re.findall(r'\{eval\}`report\.recall\("([\w.-]+)"', text)
         assert "{glue" not in text and evaluated, name
         assert set(evaluated) <= glued, f"{name}: eval of names never glued: {set(evaluated) - glued}"
+        # and none of a value that only a removed solution computes (a student's run never shows it)
+        name_in = re.compile(r"""report\.(?:glue|phrase)\(\s*["']([\w.-]+)["']""")
+        kept = {n for c in student.cells if c.cell_type == "code" for n in name_in.findall(c.source)}
+        by_solutions = {n for src in solution_code for n in name_in.findall(src)} - kept
+        assert not set(evaluated) & by_solutions, f"{name}: quotes a solution's value: {set(evaluated) & by_solutions}"
         for cell in student.cells:
             tags = set(cell.metadata.get("tags", []))
             assert "instructor" not in tags, f"{name}: an instructor note reached the student edition"
