@@ -21,6 +21,9 @@ removed solution computes cannot be shown: its role becomes a pointer to the sol
 from __future__ import annotations
 
 import argparse
+import csv
+import functools
+import importlib.util
 import re
 import sys
 from pathlib import Path
@@ -45,42 +48,41 @@ BOOK_ONLY = {"card_settings": "*(the reproduction card's setting: see this chapt
              "card_claims": "*(the reproduction card's claims: see this chapter in the book)*"}  # fmt: skip
 
 
-def run_times(chapter: str) -> str:
-    """The run times the book's ``{chapter-times}`` directive prints (a Sphinx extension, unknown to JupyterLab),
-    from the same record (``book/execution_times.csv``), as plain MyST."""
-    import csv
-    import importlib.util
-
+@functools.cache
+def _chapter_meta():
+    """The book's Sphinx extension that prints ``{chapter-times}`` (loaded from its file, once)."""
     spec = importlib.util.spec_from_file_location("chapter_meta", ROOT / "book" / "_ext" / "chapter_meta.py")
     meta = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(meta)
+    return meta
+
+
+def run_times(chapter: str) -> str:
+    """The run times the book's ``{chapter-times}`` directive prints (a Sphinx extension, unknown to JupyterLab),
+    from the same record (``book/execution_times.csv``), as plain MyST."""
     rows = list(csv.DictReader((ROOT / "book" / "execution_times.csv").open()))
     runs = {r["profile"]: float(r["seconds"]) for r in rows if r["chapter"] == chapter}
     order = [p for p in ("smoke", "class", "book", "paper") if p in runs]
-    listed = ", ".join(f"{p} {meta._duration(runs[p])}" for p in order) + "." if order else "not recorded yet."
+    duration = _chapter_meta()._duration
+    listed = ", ".join(f"{p} {duration(runs[p])}" for p in order) + "." if order else "not recorded yet."
     return f"**Time to run** (2-core CPU, default models already trained): {listed}"
 
 
 def evaluated_glue(text: str, solution_only: frozenset[str] = frozenset()) -> str:
     """``text`` with the book's glue markup replaced by jupyterlab-myst ``{eval}`` roles reading
-    :func:`xai_lib.report.recall` (same names, same formats); a name in ``solution_only`` (glued only by a solution
-    the edition removes) becomes :data:`SOLUTION_VALUE` instead."""
+    :func:`xai_lib.report.recall` (same names, same formats); a name in :data:`BOOK_ONLY` or in ``solution_only``
+    (glued only by a solution the edition removes) becomes its pointer to the book instead."""
 
-    def role(match: re.Match) -> str:
-        if match[1] in BOOK_ONLY:
-            return BOOK_ONLY[match[1]]
-        if match[1] in solution_only:
+    def shown(name: str, fmt: str | None = None) -> str:
+        if name in BOOK_ONLY:
+            return BOOK_ONLY[name]
+        if name in solution_only:
             return SOLUTION_VALUE
-        fmt = f', "{match[2]}"' if match[2] else ""
-        return f'{{eval}}`report.recall("{match[1]}"{fmt})`'
+        fmt_arg = f', "{fmt}"' if fmt else ""
+        return f'{{eval}}`report.recall("{name}"{fmt_arg})`'
 
-    def block(match: re.Match) -> str:
-        if match[1] in BOOK_ONLY:
-            return BOOK_ONLY[match[1]]
-        return SOLUTION_VALUE if match[1] in solution_only else f'{{eval}}`report.recall("{match[1]}")`'
-
-    text = _GLUE_BLOCK.sub(block, text)
-    return _GLUE_ROLE.sub(role, text)
+    text = _GLUE_BLOCK.sub(lambda m: shown(m[1]), text)
+    return _GLUE_ROLE.sub(lambda m: shown(m[1], m[2]), text)
 
 
 def _strip_markdown(text: str, inside: bool) -> tuple[str, bool]:
