@@ -10,12 +10,10 @@ export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # One instruction set for every x86-64 machine with AVX2, so that chapters, trained models and checked outputs
 # reproduce bit for bit whether the CPU also has AVX-512 or not (the defaults pick different kernels per CPU):
-# PyTorch's own kernels, oneDNN's convolutions and MKL at AVX2 (see data_scripts/numerics.py). Overridable.
-ifeq ($(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo yes),yes)
-export ATEN_CPU_CAPABILITY ?= avx2
-export ONEDNN_MAX_CPU_ISA ?= AVX2
-export MKL_ENABLE_INSTRUCTIONS ?= AVX2
-endif
+# PyTorch's own kernels, oneDNN's convolutions and MKL at AVX2, as xai_lib/isa.py (their one owner) prints them: none
+# on a CPU without AVX2; a value already in the environment, or given on make's command line, wins.
+ISA_PINS := $(shell $(PYTHON) xai_lib/isa.py)
+$(foreach pin,$(ISA_PINS),$(eval export $(pin)))
 
 .PHONY: install data models notebooks html book student lab test quick unit nbval test-other-cpu lint format clean
 .DEFAULT_GOAL := book

@@ -1,11 +1,15 @@
 """A bare ``pytest`` (unit tests, and the chapters nbval re-executes in kernels that inherit this environment)
-computes with the instruction set ``make`` fixes: see ``data_scripts/numerics.py``. Runs before torch is
-imported. With nbval active, checked cells are compared at the book's tolerance
-(``data_scripts/checked_outputs.py``)."""
+computes with the instruction set ``make`` fixes: see ``xai_lib/isa.py``, loaded by its path before torch is
+imported (importing ``xai_lib`` would import torch). With nbval active, checked cells are compared at the book's
+tolerance (``data_scripts/checked_outputs.py``)."""
 
-from data_scripts.numerics import pin
+import importlib.util
+from pathlib import Path
 
-pin()
+_spec = importlib.util.spec_from_file_location("_xai_lib_isa", Path(__file__).resolve().parent / "xai_lib" / "isa.py")
+_isa = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_isa)
+_isa.pin()
 
 
 def pytest_configure(config):

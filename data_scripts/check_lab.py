@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 EVAL_ROLE = re.compile(r"\{eval\}`([^`]*)`")
+#: the reproduction card's tables (glued as :class:`xai_lib.report.Table`) and the caption each shows when rendered
+CARD_TABLES = {"card_settings": "Reproduction card: setting", "card_claims": "Reproduction card: claims"}
 #: what the rendered text must not show: the student edition's "not computed yet" note, or an error
 BAD_VALUE = re.compile(r"not computed yet|Traceback|\w+Error: ")
 
@@ -157,6 +159,9 @@ def check(edition: Path, chapter: str, timeout: float, out: Path) -> list[str]:
         problems.append(f"{len(bad)} values show a note or an error instead of a result, e.g. {bad[0]!r}")
     if unevaluated:
         problems.append(f"{len(unevaluated)} {{eval}} roles were not evaluated, e.g. {unevaluated[0]!r}")
+    for name, caption in CARD_TABLES.items():  # the reproduction card: a table in the text, not a repr
+        if any(f'recall("{name}")' in e for e in expressions) and caption not in text:
+            problems.append(f"the reproduction card's {name} table does not show (no {caption!r})")
     return problems
 
 

@@ -42,10 +42,6 @@ _CHAPTER_TIMES = re.compile(r"```\{chapter-times\}[ \t]*([\w.-]*)[ \t]*\n```")
 _GLUED_NAME = re.compile(r"""report\.(?:glue|phrase)\(\s*["']([\w.-]+)["']""")
 #: what a sentence of the edition shows where the book quotes a value only an exercise's solution computes
 SOLUTION_VALUE = "*(an exercise's answer: see its solution in the book)*"
-#: the reproduction card's tables, glued for the book only (not kept for :func:`xai_lib.report.recall`): the
-#: edition points to the book instead
-BOOK_ONLY = {"card_settings": "*(the reproduction card's setting: see this chapter in the book)*",
-             "card_claims": "*(the reproduction card's claims: see this chapter in the book)*"}  # fmt: skip
 
 
 @functools.cache
@@ -70,12 +66,10 @@ def run_times(chapter: str) -> str:
 
 def evaluated_glue(text: str, solution_only: frozenset[str] = frozenset()) -> str:
     """``text`` with the book's glue markup replaced by jupyterlab-myst ``{eval}`` roles reading
-    :func:`xai_lib.report.recall` (same names, same formats); a name in :data:`BOOK_ONLY` or in ``solution_only``
-    (glued only by a solution the edition removes) becomes its pointer to the book instead."""
+    :func:`xai_lib.report.recall` (same names, same formats); a name in ``solution_only`` (glued only by a
+    solution the edition removes) becomes a pointer to the book instead."""
 
     def shown(name: str, fmt: str | None = None) -> str:
-        if name in BOOK_ONLY:
-            return BOOK_ONLY[name]
         if name in solution_only:
             return SOLUTION_VALUE
         fmt_arg = f', "{fmt}"' if fmt else ""

@@ -431,6 +431,23 @@ def test_shuffle_positions_keeps_the_values_and_drops_the_layout():
         shuffle_positions(h, [1])
 
 
+def test_roll_half_keeps_values_and_neighbours_and_moves_the_layout():
+    from xai_lib.experiments.co_gap import roll_half
+
+    h = torch.zeros(2, 3, 8, 6)
+    h[:, :, 1:3, 1:3] = 1.0  # a blob near the top left
+    r = roll_half(h)
+    torch.testing.assert_close(r[:, :, 5:7, 4:6], h[:, :, 1:3, 1:3])  # moved by (4, 3)
+    assert r[:, :, 1:3, 1:3].abs().sum() == 0  # not where it was
+    torch.testing.assert_close(r.flatten(1).sort().values, h.flatten(1).sort().values)  # the same values
+    # the same total variation on the torus: the neighbours are kept, so is the smoothness
+    tv = lambda t: (t - t.roll(1, 2)).abs().sum() + (t - t.roll(1, 3)).abs().sum()  # noqa: E731
+    torch.testing.assert_close(tv(r), tv(h))
+    torch.testing.assert_close(roll_half(roll_half(h)), h)  # even sides: twice is the identity
+    with pytest.raises(ValueError, match="h: expected images"):
+        roll_half(torch.zeros(2, 5))
+
+
 def test_best_method_counts_a_reversed_separation_and_a_dataset_needs_a_majority():
     import numpy as np
     import pandas as pd

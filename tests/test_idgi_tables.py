@@ -62,6 +62,18 @@ def test_comparisons_count_wins_and_show_the_deciding_rank_balance():
     assert counts == {"better": 3, "no difference": 0, "worse": 3, "n/a": 3, "saturated": 0, "tested": 6}
 
 
+def test_family_win_counts_count_a_metric_computed_two_ways_once():
+    rows = [("a", "IG", "insertion (prob)", "better"), ("a", "IG", "insertion (ratio)", "better"),  # one group
+            ("a", "GIG", "SIC (entropy)", "better"), ("a", "GIG", "AIC (entropy)", "worse"),  # split
+            ("a", "GIG", "F1", "worse"), ("a", "GIG", "ROC-AUC", "worse"),  # two families of their own
+            ("b", "IG", "insertion (prob)", "no difference"), ("b", "IG", "insertion (ratio)", "n/a"),  # untested cell
+            ("b", "IG", "SIC (MS-SSIM)", "saturated")]  # fmt: skip
+    comp = pd.DataFrame(rows, columns=["system", "base", "metric", "verdict"])
+    assert idgi_tables.win_counts(comp)["tested"] == 7
+    assert idgi_tables.family_win_counts(comp) == {"better": 1, "no difference": 1, "worse": 2, "split": 1,
+                                                   "groups": 5}  # fmt: skip
+
+
 def test_holm_adjusts_the_ordered_p_values_and_keeps_nan():
     adjusted = idgi_tables.holm([0.01, 0.04, float("nan"), 0.03, 0.2])
     # four tests: 0.01 * 4, 0.03 * 3, max(0.04 * 2, 0.09), max(0.2 * 1, 0.09)

@@ -1,7 +1,6 @@
-"""The instruction-set pins that make the chapters reproduce across x86-64 CPUs (data_scripts/numerics.py)."""
+"""The instruction-set pins that make the chapters reproduce across x86-64 CPUs (xai_lib/isa.py)."""
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,19 +8,28 @@ from pathlib import Path
 import pytest
 import torch
 
-from data_scripts.numerics import PINS, cpu_has_avx2, pin
+from xai_lib.isa import PINS, cpu_has_avx2, pin
 
 ROOT = Path(__file__).resolve().parents[1]
 AVX2_CPU = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n"
 OLD_CPU = "processor\t: 0\nflags\t\t: fpu sse2 avx\n"
 
 
-def test_makefile_exports_the_same_pins_only_on_avx2_cpus():
-    text = (ROOT / "Makefile").read_text()
-    block = re.search(r"ifeq \(\$\(shell grep -qw avx2 /proc/cpuinfo.*?\n(.*?)endif", text, re.S)
-    assert block, "Makefile: the AVX2 block is missing"
-    exported = dict(re.findall(r"export (\w+) \?= (\S+)", block.group(1)))
-    assert exported == PINS
+@pytest.mark.skipif(not cpu_has_avx2(), reason="the pins apply to x86-64 CPUs with AVX2 only")
+def test_makefile_exports_the_pins_and_keeps_a_value_given():
+    """What every make target sees: the pins of xai_lib/isa.py, the one owner; a value in the environment or on
+    make's command line wins."""
+    show = "show: ; @echo $$ATEN_CPU_CAPABILITY $$ONEDNN_MAX_CPU_ISA $$MKL_ENABLE_INSTRUCTIONS"
+    env = {k: v for k, v in os.environ.items() if k not in PINS and not k.startswith("MAKE")}
+
+    def seen(*args: str, **extra: str) -> list[str]:
+        cmd = ["make", "-s", "-f", "Makefile", "--eval", show, *args, "show"]
+        return subprocess.run(cmd, cwd=ROOT, env={**env, **extra}, capture_output=True, text=True,
+                              check=True).stdout.split()  # fmt: skip
+
+    assert seen() == list(PINS.values())
+    assert seen(ONEDNN_MAX_CPU_ISA="SSE41") == ["avx2", "SSE41", "AVX2"]
+    assert seen("ATEN_CPU_CAPABILITY=default") == ["default", "AVX2", "AVX2"]
 
 
 def test_pin_sets_missing_values_keeps_the_users_and_skips_other_cpus():

@@ -85,6 +85,9 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
     ]
     assert card["across seeds"].tolist() == ["unstable", "stable", "not measured"]
     assert json.loads(glued["card_json"])["settings_key"] == key
+    # both tables are glued like every other value, so the student edition's {eval} roles can recall them
+    assert "Reproduction card: claims" in glued["card_claims"]._repr_html_()
+    assert "not in the study" in repr(glued["card_claims"]) and "16 test images" in repr(glued["card_settings"])
     # the summary's sentence counts the measured claims only and names the unstable one with its three verdicts
     assert "1 of 2 measured verdicts are the same with every seed" in glued["summary_seeds"]
     assert "more on object (Fig. 3): reproduced / reproduced / partly" in glued["summary_seeds"]

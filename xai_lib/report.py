@@ -285,10 +285,8 @@ def card(
     claim_df.insert(5, f"seeds 0 / {' / '.join(map(str, STUDY_SEEDS))}", seeds_col)
     claim_df.insert(6, "across seeds", stable_col)
     glue("summary_seeds", stability_sentence(claim_df, seed, seed_independent))
-    from myst_nb import glue as nb_glue
-
-    nb_glue("card_settings", Table(setting_df, None, "Reproduction card: setting", uid=f"{chapter}-setting"), False)
-    nb_glue("card_claims", Table(claim_df, None, "Reproduction card: claims", uid=f"{chapter}-claims"), False)
+    glue("card_settings", Table(setting_df, None, "Reproduction card: setting", uid=f"{chapter}-setting"))
+    glue("card_claims", Table(claim_df, None, "Reproduction card: claims", uid=f"{chapter}-claims"))
     glue("card_json", json.dumps({"chapter": chapter, "settings_key": key, "seed": seed,
                                   "claims": claim_df.to_dict("records")}))  # fmt: skip
     if out is not None:

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from . import settings
+from .isa import PINS
 
 DEFAULT_THREADS = 2
 
@@ -56,7 +57,7 @@ def tune_allocator() -> bool:
 
 
 #: the environment variables that choose PyTorch's, oneDNN's and MKL's CPU kernels (see How to run)
-KERNEL_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS")
+KERNEL_VARIABLES = tuple(PINS)
 
 
 def numerics() -> dict[str, str]:

@@ -15,7 +15,9 @@ network and input; for a system with a normalisation the task also returns this 
 for a system without one the two variants are the same computation. The **scale study** (``"scaled"``) adds
 ``s * h`` for a few scales ``s``, and the same for a control of the same values without the heatmap's layout
 (:func:`shuffle_positions`: ``h``'s values moved to random positions), so that the effect of the perturbation's
-size can be told from the effect of where the heatmap puts its values.
+size can be told from the effect of where the heatmap puts its values. Shuffling also destroys the heatmap's
+smoothness; a second control, :func:`roll_half` (``h`` moved by half the image, wrapping around), keeps its values
+and its smoothness and changes only where they fall.
 """
 
 from __future__ import annotations
@@ -95,6 +97,15 @@ def shuffle_positions(h: torch.Tensor, keys: Sequence[int]) -> torch.Tensor:
     return out.reshape(h.shape)
 
 
+def roll_half(h: torch.Tensor) -> torch.Tensor:
+    """Each image's heatmap ``(B, C, H, W)`` moved by half its height and half its width, wrapping around (a torus
+    shift): the same values and, except along the two seams, the same neighbours, so the same smoothness, at other
+    places. The control that keeps what :func:`shuffle_positions` destroys besides the layout."""
+    if h.dim() != 4:
+        raise ValueError(f"h: expected images (B, C, H, W), got shape {tuple(h.shape)}")
+    return torch.roll(h, shifts=(h.shape[2] // 2, h.shape[3] // 2), dims=(2, 3))
+
+
 def shuffle_key(seed: int, image: int, method: str) -> int:
     """The generator seed of :func:`shuffle_positions` for one image and method of a run (stable across
     processes, unlike ``hash`` of a string)."""
@@ -104,7 +115,8 @@ def shuffle_key(seed: int, image: int, method: str) -> int:
 def scores(p: dict) -> dict[str, pd.DataFrame]:
     """Task: CO scores of every method and variant, and accuracy after AX, for the shard's inputs; with
     ``p["scales"]`` (a list) also the scale study, for the heatmap (``heatmap == "method"``) and for its values
-    at shuffled positions (``"shuffled"``, :func:`shuffle_positions`); for a system with a normalisation also the
+    at shuffled positions (``"shuffled"``, :func:`shuffle_positions`) and, for images, moved by half the image
+    (``"rolled"``, :func:`roll_half`); for a system with a normalisation also the
     paper's variant (heatmap computed on and added to the normalised input: ``"model_input"``)."""
     system, data = shard_data(p)
     dev = system.device
@@ -137,7 +149,8 @@ def scores(p: dict) -> dict[str, pd.DataFrame]:
                         for i, r in zip(images, right, strict=True)]  # fmt: skip
         if scales:
             shuffled = shuffle_positions(h, [shuffle_key(p["seed"], i, method) for i in images])
-            for kind, hk in (("method", h), ("shuffled", shuffled)):
+            controls = [("method", h), ("shuffled", shuffled)] + ([("rolled", roll_half(h))] if h.dim() == 4 else [])
+            for kind, hk in controls:
                 s = scaled_ax(system.model, x, hk, y_cpu, scales, out_x)
                 s["image"] = [images[k] for k in s.item]
                 s = s.assign(method=method, heatmap=kind, correct=[correct[k] for k in s.item])

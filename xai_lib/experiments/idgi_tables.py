@@ -289,6 +289,19 @@ def win_counts(comparison: pd.DataFrame) -> dict[str, int]:
     return {**counts, "tested": sum(counts[v] for v in TESTED)}
 
 
+def family_win_counts(comparison: pd.DataFrame) -> dict[str, int]:
+    """:func:`win_counts` with the same metric computed two ways counted once: the tested cells grouped by (system,
+    base method, metric family of :data:`METRIC_FAMILY`); a group is ``better``, ``worse`` or ``no difference`` when
+    every tested cell of it says so, else ``split``. Also ``groups`` (the groups with a tested cell)."""
+    tested = comparison[comparison.verdict.isin(TESTED)]
+    family = tested.metric.map(lambda m: METRIC_FAMILY.get(m, m))
+    outcomes = tested.groupby([tested.system, tested.base, family], sort=False).verdict.agg(
+        lambda v: v.iloc[0] if v.nunique() == 1 else "split"
+    )
+    counts = {v: int((outcomes == v).sum()) for v in (*TESTED, "split")}
+    return {**counts, "groups": len(outcomes)}
+
+
 def holm(p) -> np.ndarray:
     """Holm's step-down adjusted p-values (NaN stays NaN and does not count among the tests): the ``k``-th smallest of
     ``m`` p-values is multiplied by ``m - k + 1``, made non-decreasing along the order and capped at 1. A cell is

@@ -5,10 +5,12 @@ code path by the CPU's extensions (AVX-512 or AVX2), and the paths sum in differ
 one CPU then differs from the same seed's model trained on another, and so does every number downstream of it
 (measured: the default models trained with one seed on two machines of the same kind moved test accuracies by
 up to 0.13). Capping all three at AVX2 gives every x86-64 CPU with AVX2 the same instruction set. On an AVX2
-machine the caps change nothing (measured: identical weights for the default models with and without). The
-``Makefile`` exports the same variables (every ``make`` target); the repository's ``conftest.py`` sets them
-for a bare ``pytest``. A value already in the environment wins. They must be set before torch runs its first
-kernel.
+machine the caps change nothing (measured: identical weights for the default models with and without).
+
+This module is their one owner. The ``Makefile`` exports what ``python xai_lib/isa.py`` prints (every ``make``
+target); the repository's ``conftest.py`` loads this file by its path (importing the package would import torch)
+and sets them for a bare ``pytest``. A value already in the environment wins. They must be set before torch runs
+its first kernel, so this module imports nothing but the standard library.
 
 MKL's stricter reproducibility mode ``MKL_CBWR`` is deliberately not used: under it a float64 matrix product
 depends on the number of rows, so an attribution of a batch no longer equals that of its images one by one
@@ -43,3 +45,7 @@ def pin(environ: MutableMapping[str, str] = os.environ, cpuinfo: str | None = No
     for key, value in PINS.items():
         environ.setdefault(key, value)
     return {key: environ[key] for key in PINS}
+
+
+if __name__ == "__main__":  # for the Makefile: the pins in effect here, as NAME=value words (none without AVX2)
+    print(" ".join(f"{key}={value}" for key, value in pin().items()))
