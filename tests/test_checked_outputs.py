@@ -1,6 +1,8 @@
 """The book's one tolerance for checked outputs: words, integers and verdicts exact; a printed real within one
 unit of its last printed digit; a glued number compared as its sentence shows it."""
 
+import os
+
 import pytest
 
 from data_scripts.checked_outputs import glue_formats, numbers_agree, outputs_agree
@@ -73,3 +75,30 @@ def test_streams_are_merged_and_compared_by_name():
     ]
     other_image = [{**images_only_differ[0], "data": {"image/png": "BBB", "text/plain": "<Figure>"}}]
     assert outputs_agree(images_only_differ, other_image) == []
+
+
+def test_nbval_kernels_use_private_sockets_and_start_side_by_side():
+    """nbval's kernels listen on socket files in folders of their own, so kernels started at the same moment by
+    two test processes cannot take each other's addresses (over TCP they could, and one then died at start)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nbval.kernel import CURRENT_ENV_KERNEL_NAME
+
+    from tests.checked_outputs_plugin import start_new_kernel
+
+    with ThreadPoolExecutor(2) as pool:
+        started = list(
+            pool.map(lambda _: start_new_kernel(startup_timeout=60, kernel_name=CURRENT_ENV_KERNEL_NAME), range(2))
+        )
+    try:
+        infos = [km.get_connection_info() for km, _ in started]
+        assert [info["transport"] for info in infos] == ["ipc", "ipc"]
+        assert os.path.dirname(infos[0]["ip"]) != os.path.dirname(infos[1]["ip"])
+        for km, kc in started:
+            assert km.is_alive()
+            reply = kc.execute_interactive("6 * 7", timeout=30)
+            assert reply["content"]["status"] == "ok"
+    finally:
+        for km, kc in started:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
