@@ -27,7 +27,8 @@ from _timing import CallRecorder, interleaved, run_file, sequential_floor
 import xai_lib
 from xai_lib import batching
 from xai_lib.data import load_dataset
-from xai_lib.gax import gax, kappa
+from xai_lib.gax import gax
+from xai_lib.metrics import kappa
 from xai_lib.models import batched_logits
 from xai_lib.plotting import save_table
 

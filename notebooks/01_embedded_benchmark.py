@@ -20,12 +20,13 @@
 #
 # **What this chapter is.** The data and models that every other chapter runs on, and the place to check your own
 # {term}`system` before attributing anything. Nothing here is downloaded: the images are generated procedurally or
-# shipped by scikit-learn {cite}`pedregosa2011sklearn`, and the models were trained by this project (in a few minutes
+# shipped by scikit-learn {cite}`pedregosa2011sklearn`, and the models were trained by this project (in under ten minutes
 # on two CPU cores) and are shipped with its library, so that every reader computes with the same weights. The
-# papers use ImageNet, chest X-rays and pretrained VGG/ResNet weights {cite}`yang2023idgi,rodrigues2024gad,tjoa2021gax`;
-# our stand-ins keep what their experiments need: classes that differ in a known part (with a ground-truth mask of
-# that part), a VGG-style {cite}`simonyan2015vgg` and a residual {cite}`he2016resnet` architecture, well-trained and
-# deliberately under-trained models that make mistakes, and a version of the data with a spurious cue.
+# papers use ImageNet, chest X-rays, cats and dogs, CUB-200-2011 birds and pretrained VGG/ResNet weights
+# {cite}`yang2023idgi,rodrigues2024gad,tjoa2021gax`; our stand-ins keep what their experiments need (a binary
+# "cat vs dog" task, a VGG-style {cite}`simonyan2015vgg` and a residual {cite}`he2016resnet` architecture,
+# well-trained and deliberately under-trained models that make mistakes, and a version of the data with a spurious
+# cue) and add what they lack: a ground-truth mask of the part in which the classes differ.
 #
 # **Learning objectives.** After this chapter you can
 # 1. describe the embedded datasets, their ground-truth masks, and why each chapter needs them;
@@ -50,7 +51,8 @@
 # 1. "A fixed seed gives the same trained model on every machine." *Exposed by*: section "Where the models come
 #    from": CPU kernels add numbers in different orders and training amplifies a last-bit difference, so the book
 #    ships its weights, checks their SHA-256 as they load, and its table compares the shipped test accuracies with this
-#    machine's.
+#    machine's (where they match, the table alone exposes nothing: the *How to run* page gives the measured case,
+#    the same seed's `shapes` VGG at 0.929 test accuracy on one CPU and 0.932 on another).
 # 2. "A `_sub` model is a smaller network, or one trained on fewer images." *Exposed by*: the accuracy table of
 #    section "The models" (a `_sub` model has exactly its twin's parameter count) and the training curves (its
 #    snapshot is the large dot, taken during its twin's own run at the check closest to
@@ -493,7 +495,7 @@ report.show(shipped_table, {"shipped test accuracy": "{:.2f}", "test accuracy he
 # %% [markdown]
 # {glue:text}`shipped_sentence` (The table compares accuracies; equal accuracies do not prove that every single
 # prediction is the same.) To train them yourself, run `make models`: it trains every default model of the
-# `smoke` and `book` profiles from its seed on your machine (about five minutes on two cores), caches them
+# `smoke` and `book` profiles from its seed on your machine (under ten minutes on two cores), caches them
 # (`$XAI_LIB_CACHE/models`, by default `.cache/models` in the clone; the shipped files are left as they are), and
 # reports per model whether the weights came out bit for bit as shipped and how far the test accuracy moved
 # (`outputs/models_retrained.csv`); `make models SHIP=1` makes the retrained models the shipped ones.
@@ -661,8 +663,8 @@ report.glue("format_outcome_short", {
 # ````
 # {glue:text}`format_outcome` What to expect, and why: the models were trained only on images drawn at their own
 # size, where every object has an exact one-pixel rim. A JPEG saved larger and scaled back on loading has been
-# resampled twice, which smooths the edges and corners that tell, say, a disk from a hexagon, and compressed with
-# loss, which discards fine colour detail. The pixels the model receives are no longer drawn from the distribution it
+# resampled twice, which may smooth the edges and corners that tell, say, a disk from a hexagon, and compressed with
+# loss, which may discard fine colour detail (neither is measured here). The pixels the model receives are no longer drawn from the distribution it
 # was trained on, so a drop is the likely direction; how large it is depends on the model. The two kinds of file hold
 # different images and the JPEGs differ in two ways at once, so this table does not say which step matters: saving
 # the same images both ways, and resizing without compressing, would separate them.
@@ -713,8 +715,10 @@ teaching.quiz("01_embedded_benchmark", "quizzes/01_embedded_benchmark.json")
 # %% [markdown]
 # ## Exercises
 #
-# *In class, run this chapter at the `class` profile (`papermill -p profile class`): it computes exactly what the
-# book computes here, on the same shipped models, so your answers should agree with the solutions.*
+# *In class, run this chapter at the `class` profile (`papermill -p profile class`): it computes with the book's data
+# and shipped models, so on a CPU that runs the book's kernels (`make` sets them on every x86-64 CPU with AVX2) your
+# answers match the solutions; elsewhere a count may differ by an image or so, within the tolerances on the How to run
+# page.*
 #
 # ````{exercise-start}
 # :label: ex-bench-1
@@ -772,8 +776,11 @@ else:
     if n_confused == 0:
         confused_sentence = "The well-trained VGG confuses no pair of classes on the test split."
     else:
+        top = np.argwhere(np.triu(off) == n_confused)  # the pairs (row < column) that reach the largest count
+        ties = [f"{test.class_names[u]}/{test.class_names[v]}" for u, v in top if (u, v) != (min(i, j), max(i, j))]
         confused_sentence = (f"The well-trained VGG confuses {a} and {b} most: {n_confused} test images ({cm[i, j]} "
-                             f"true {a} predicted as {b}, {cm[j, i]} the other way).")  # fmt: skip
+                             f"true {a} predicted as {b}, {cm[j, i]} the other way)"
+                             + (f", tied with {', '.join(ties)}." if ties else "."))  # fmt: skip
         if {a, b} <= set(shapes.MULTI_CLASSES):
             # how far apart two shapes are as drawn: the generator's masks of both at one centre and radius (the
             # middle of shapes.render_multi's radius range, 0.14 to 0.24 of the side), over twelve rotations: the
@@ -804,19 +811,22 @@ else:
             save_table(pairs, out / "confused_pairs.csv")
             rho, p_rho = spearmanr(pairs["share differing"], pairs["confusions"])
             rank_ab = int((pairs["share differing"] < gap_ab).sum()) + 1
+            never = int((pairs["confusions"] == 0).sum())
             relation = (
-                "the less two shapes differ as drawn, the more often the model confuses them"
+                "pairs that differ on a smaller share tend to be confused more often (a negative rank correlation, "
+                "not a rule: one model"
                 if p_rho < 0.05 and rho < 0 else
-                "the more two shapes differ as drawn, the more often the model confuses them (the opposite of "
-                "resemblance)" if p_rho < 0.05 else
-                "no rank correlation between how much two shapes differ as drawn and how often they are confused is "
-                "detectable at 0.05"
+                "pairs that differ on a larger share tend to be confused more often, the opposite of what resemblance "
+                "would predict (a positive rank correlation, not a rule: one model" if p_rho < 0.05 else
+                f"the rank correlation between how much two shapes differ as drawn and how often they are confused is "
+                f"{'negative' if rho < 0 else 'positive'} but not significant at 0.05 (with {never} of the "
+                f"{len(pairs)} pairs never confused, only a strong relation could show; one model"
             )  # fmt: skip
             confused_sentence += (
-                f" Drawn by the generator at the same centre, rotation and radius ({radius:.1f} pixels, the middle of "
-                f"its range, at {side}x{side} pixels), a {a} and a {b} differ on {pixels_ab:.0f} pixels on "
+                f" Drawn by the generator at the same centre, rotation and radius parameter ({radius:.1f} pixels, the "
+                f"middle of its range, at {side}x{side} pixels; the shapes' sizes at one radius differ), a {a} and a {b} differ on {pixels_ab:.0f} pixels on "
                 f"average, {gap_ab:.0%} of the pixels either covers ({rank_ab - 1} of the {len(pairs)} pairs of "
-                f"shapes differ on a smaller share). Over all pairs, {relation} (Spearman's rho {rho:.2f}, p = "
+                f"shapes differ on a smaller share). Over all pairs, {relation}; Spearman's rho {rho:.2f}, p = "
                 f"{p_rho:.2g}; the pairs share classes, so the p-value is optimistic; confusions of shapes/vgg in "
                 "either direction, confused_pairs.csv)."
             )
@@ -872,7 +882,8 @@ else:
     if mark_helps:
         mark_sentence += "it recognises class 0 better when the mark is there, a sign that it uses the mark."
     elif mark_p < MARK_ALPHA:
-        mark_sentence += "it does better without the mark, so the mark does not help it recognise class 0."
+        mark_sentence += ("marked class-0 images are recognised less often here (different images, so not a "
+                          "measured effect of the mark).")  # fmt: skip
     elif k_marked == k_plain == 0:
         mark_sentence += ("it is wrong on every class-0 test image, with or without the mark, so whether it uses the "
                           "mark is not measured.")  # fmt: skip
@@ -893,7 +904,7 @@ if book_run:  # the book's spurious-cue model relies on the mark (chapter 8 buil
 # :label: ex-bench-3
 # ````
 # Re-run this chapter with `-p profile smoke` (the tests' profile). How do the accuracies change, and why is that
-# profile still useful? *Time: 10 min (the run takes about a minute).*
+# profile still useful? *Time: 10 min (the run's recorded time is on the Execution times page).*
 # ````{exercise-end}
 # ````
 #
@@ -937,7 +948,7 @@ report.glue("smoke_sentence", smoke_sentence)
 
 # %% [markdown]
 # {glue:text}`smoke_sentence` The profile is still useful because it runs each chapter from its first cell to its
-# last in a small fraction of the book's time: the tests execute every chapter with it, so a chapter that breaks is
+# last, all chapters together in a fraction of the book's time (the Execution times page has both): the tests execute every chapter with it, so a chapter that breaks is
 # caught without waiting for the book's models. It need not take every branch the book's run takes (with so few
 # images, some measurements may take their "not measured" path instead), and its numbers say nothing about the papers'
 # claims.

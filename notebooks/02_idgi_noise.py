@@ -874,8 +874,10 @@ teaching.quiz("02_idgi_noise", "quizzes/02_idgi_noise.json")
 # %% [markdown]
 # ## Exercises
 #
-# *In class, run this chapter at the `class` profile (`papermill -p profile class`): it computes exactly what the
-# book computes here, on the same shipped models, so your answers should agree with the solutions.*
+# *In class, run this chapter at the `class` profile (`papermill -p profile class`): it computes with the book's data
+# and shipped models, so on a CPU that runs the book's kernels (`make` sets them on every x86-64 CPU with AVX2) your
+# answers match the solutions; elsewhere a count may differ by an image or so, within the tolerances on the How to run
+# page.*
 #
 # ````{exercise-start}
 # :label: ex-noise-1

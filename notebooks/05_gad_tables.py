@@ -977,12 +977,12 @@ report.glue("summary_t2", summary_t2)
 # {doc}`../book/how_to_run`), or compute one image's RC and RS with the library:
 #
 # ```python
-# from xai_lib.gad import rc, rs
+# from xai_lib.metrics import hull_complexity, occlusion_sensitivity
 # from xai_lib.gad_support import gad_maps
 # g = gad_maps(model, supports, images, output=a, method="IntegratedGradients", keep=0.5)  # supports: see chapter 04
-# ratio = rc(g.gad[0], g.important[0])                       # eq. (1): hull of GAD over hull of the original
+# ratio = hull_complexity(g.gad[0], g.important[0])          # RC, eq. (1): hull of GAD over hull of the original
 # sup = g.hull_original[0] & ~g.hull_gad[0]                  # the supplementary region
-# per_pixel = rs(model, images[:1], g.hull_gad[0][None], a), rs(model, images[:1], sup[None], a)  # eq. (2)
+# per_pixel = [occlusion_sensitivity(model, images[:1], m[None], a) for m in (g.hull_gad[0], sup)]  # RS, eq. (2)
 # ```
 #
 # A GAD table means something only when the supports fit. {glue:text}`advice`
@@ -1006,8 +1006,10 @@ teaching.quiz("05_gad_tables", "quizzes/05_gad_tables.json")
 # %% [markdown]
 # ## Exercises
 #
-# *In class, run this chapter at the `class` profile (`papermill -p profile class`): it computes exactly what the
-# book computes here, on the same shipped models, so your answers should agree with the solutions.*
+# *In class, run this chapter at the `class` profile (`papermill -p profile class`): it computes with the book's data
+# and shipped models, so on a CPU that runs the book's kernels (`make` sets them on every x86-64 CPU with AVX2) your
+# answers match the solutions; elsewhere a count may differ by an image or so, within the tolerances on the How to run
+# page.*
 #
 # ````{exercise-start}
 # :label: ex-gadt-1

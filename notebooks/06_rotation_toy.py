@@ -241,8 +241,8 @@ finish(fig, out / "fig1_heatmaps.png")
 fig, ax = plt.subplots(figsize=(8, 3.6))
 co_rows = []
 for a1, colour in zip(a1_list, ["C0", "C1", "C2", "C3", "C4"], strict=False):
-    co = toy2d.co_score(theta, a1, toy2d.heatmap(theta, a1, k_eta))
-    co0 = toy2d.co_score(theta, a1, toy2d.heatmap(theta, a1, 0.0))
+    co = toy2d.co_closed_form(theta, a1, toy2d.heatmap(theta, a1, k_eta))
+    co0 = toy2d.co_closed_form(theta, a1, toy2d.heatmap(theta, a1, 0.0))
     ax.plot(theta, co, color=colour, label=f"$a_1$={a1}, $k\\eta$={k_eta}")
     ax.plot(theta, co0, color=colour, ls="--", lw=0.9, label=f"$a_1$={a1}, h = x")
     co_rows += [{"a1": a1, "theta": t, "co_gax": c, "co_h_equals_x": c0}
@@ -259,7 +259,7 @@ save_table(co_table, out / "co_score_vs_theta.csv")
 # NBVAL_CHECK_OUTPUT
 checkpoints = np.array([0.0, np.pi / 8, np.pi / 4, 3 * np.pi / 8, np.pi / 2])
 summary = pd.DataFrame(
-    {f"a1 = {a1}": toy2d.co_score(checkpoints, a1, toy2d.heatmap(checkpoints, a1, k_eta)) for a1 in a1_list},
+    {f"a1 = {a1}": toy2d.co_closed_form(checkpoints, a1, toy2d.heatmap(checkpoints, a1, k_eta)) for a1 in a1_list},
     index=["0", "π/8", "π/4", "3π/8", "π/2"],
 )
 summary.index.name = "theta"
@@ -285,8 +285,8 @@ report.glue("counter_co_change", counter_co_change)
 # the CO score unchanged
 period_error = 0.0
 for a1 in a1_list:
-    co_here = toy2d.co_score(theta, a1, toy2d.heatmap(theta, a1, k_eta))
-    co_turned = toy2d.co_score(theta + np.pi / 2, a1, toy2d.heatmap(theta + np.pi / 2, a1, k_eta))
+    co_here = toy2d.co_closed_form(theta, a1, toy2d.heatmap(theta, a1, k_eta))
+    co_turned = toy2d.co_closed_form(theta + np.pi / 2, a1, toy2d.heatmap(theta + np.pi / 2, a1, k_eta))
     period_error = max(period_error, float(np.abs(co_turned - co_here).max()))
 report.glue("period_error", report.roundoff(period_error, F64_ROUNDOFF))
 report.phrase("period_phrase", period_error < F64_ROUNDOFF, "have period π/2", "do not have period π/2")
@@ -340,7 +340,7 @@ def fade_table(k: float) -> pd.DataFrame:
 def co_gains(k: float) -> np.ndarray:
     """CO(GAX heatmap at k*eta = k) - CO(h = x) at every (a1, theta) point of the grid."""
     return np.concatenate([
-        toy2d.co_score(theta, a1, toy2d.heatmap(theta, a1, k)) - toy2d.co_score(theta, a1, toy2d.heatmap(theta, a1, 0.0))
+        toy2d.co_closed_form(theta, a1, toy2d.heatmap(theta, a1, k)) - toy2d.co_closed_form(theta, a1, toy2d.heatmap(theta, a1, 0.0))
         for a1 in a1_list
     ])  # fmt: skip
 
@@ -506,7 +506,7 @@ def slider(a1, n_frames):
         for vec, colour, label in [(x, "k", "x"), (h, "tab:orange", "h"), (x + h, "tab:green", "x + h")]:
             ax_plane.annotate("", xy=vec, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": colour, "lw": 2})
             ax_plane.text(*(vec * 1.08), label, color=colour, fontsize=9)
-        co = float(toy2d.co_score(t, a1, h))
+        co = float(toy2d.co_closed_form(t, a1, h))
         ax_plane.set_xlim(-2.5, 2.5)
         ax_plane.set_ylim(-2.5, 2.5)
         ax_plane.set_aspect("equal")

@@ -139,15 +139,8 @@ from IPython.display import HTML, display
 import xai_lib
 from xai_lib import params, report, teaching
 from xai_lib.experiments.co_gap import cells_verdict
-from xai_lib.gax import (
-    auto_target,
-    co_gradient,
-    gax,
-    gax_heatmap,
-    mask_enrichment,
-    pixel_correlation,
-    similarity_distance,
-)
+from xai_lib.gax import auto_target, gax, gax_heatmap, similarity_distance
+from xai_lib.metrics import co_gradient, mask_enrichment, pixel_correlation
 from xai_lib.models import batched_logits
 from xai_lib.plotting import animation_html, save_figure, save_table
 from xai_lib.stats import bootstrap_mean_ci, paired_comparison
@@ -925,8 +918,10 @@ teaching.quiz("08_gax_generative", "quizzes/08_gax_generative.json")
 # %% [markdown]
 # ## Exercises
 #
-# *In class, run this chapter at the `class` profile (`papermill -p profile class`): it computes exactly what the
-# book computes here, on the same shipped models, so your answers should agree with the solutions.*
+# *In class, run this chapter at the `class` profile (`papermill -p profile class`): it computes with the book's data
+# and shipped models, so on a CPU that runs the book's kernels (`make` sets them on every x86-64 CPU with AVX2) your
+# answers match the solutions; elsewhere a count may differ by an image or so, within the tolerances on the How to run
+# page.*
 #
 # ````{exercise-start}
 # :label: ex-gax-1
@@ -1242,7 +1237,7 @@ if np.isfinite(moved_background):  # d h / d b = 1 - tanh^2 != 0: a trained bias
 #   and brightest $20\%$, each compared with the middle $60\%$ on its own. `GAXResult.weights` holds the final $w$;
 #   each side is a claim of its own, decided on three ratios, each with a bootstrap interval over the images: GAX's
 #   change $|w - 1|$ (below 1 contradicts), the model's sensitivity $|\partial s_{co} / \partial (x + h)|$ at
-#   $h = \tanh(x)$ (`xai_lib.gax.co_gradient`) and the heatmap's change $|h - \tanh(x)|$; a side agrees when the
+#   $h = \tanh(x)$ (`xai_lib.metrics.co.co_gradient`) and the heatmap's change $|h - \tanh(x)|$; a side agrees when the
 #   first two lie above 1 and the third does not lie below 1. The parametrisation's sensitivity
 #   $x\,(1 - \tanh^2(x))$ is shown. Exercise `ex-gax-2` also gives the $|w - 1|$ ratio of a run without the
 #   similarity term, which weighs dark pixels up. The paper names no measure;

@@ -26,7 +26,8 @@
 # own rule.
 #
 # A verdict is evidence only if it survives retraining: the {term}`seed study` recomputes every claim with the
-# default models trained from two other seeds, and a claim whose three verdicts agree is *stable*. Once the study
+# default models trained from two other seeds, and a claim whose three verdicts agree is *stable* (unless all three
+# are *not comparable*: then nothing was tested, and its *across seeds* says *nothing compared*). Once the study
 # has run, the table below shows each claim's three verdicts and the count of reproduced claims separates the stable
 # ones from the others; where it has not run for a claim, its seed columns say *not measured*, and for a chapter that
 # trains no model (the rotation toy) they say *not applicable*: no seed can change it. This page gathers the
@@ -174,7 +175,10 @@ else:
         f"not with every seed: {n_reproduced_unstable}; reproduced with another seed but not with seed 0: "
         f"{n_reproduced_elsewhere}"
     )
-    n_unmeasured_claims = n_claims - n_measured - n_seed_free
+    n_nothing = int((cards["across seeds"] == report.NOTHING_COMPARED).sum())
+    if n_nothing:
+        seed_core += f"; not comparable with every seed, so not counted as stable: {n_nothing}"
+    n_unmeasured_claims = n_claims - n_measured - n_seed_free - n_nothing
     if n_unmeasured_claims:
         n_unmeasured = int((reproduced & (cards["across seeds"] == "not measured")).sum())
         seed_core += (

@@ -4,15 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from xai_lib.gad import (
-    gad_attribution,
-    gad_mask,
-    hull_area,
-    important_mask,
-    rc,
-    rs,
-    shifted_targets,
-)
+from xai_lib.gad import gad_attribution, gad_mask, important_mask, shifted_targets
+from xai_lib.metrics import hull_area, hull_complexity, occlusion_sensitivity
 
 
 def test_shifted_targets_on_a_hand_made_batch():
@@ -63,8 +56,8 @@ def test_rc_below_one_for_a_strict_subset_in_one_corner():
     orig[2:30, 2:30] = True
     gad = torch.zeros_like(orig)
     gad[2:8, 2:8] = True
-    assert gad.le(orig).all() and rc(gad, orig) == pytest.approx(36 / 28**2)
-    assert rc(orig, orig) == 1.0
+    assert gad.le(orig).all() and hull_complexity(gad, orig) == pytest.approx(36 / 28**2)
+    assert hull_complexity(orig, orig) == 1.0
 
 
 def test_rs_on_a_linear_model_is_the_closed_form():
@@ -77,7 +70,7 @@ def test_rs_on_a_linear_model_is_the_closed_form():
     masks = torch.zeros(4, 8, 8, dtype=torch.bool)
     masks[:, 1:4, 2:6] = True
     for fill in (0.0, 0.5):
-        got = rs(model, images, masks, output=1, fill=fill)
+        got = occlusion_sensitivity(model, images, masks, output=1, fill=fill)
         m = masks[:, None].float().expand_as(images)
         expected = ((images - fill) * m).flatten(1) @ w[1] / 12.0  # N(I) - N(I') = w . ((I - fill) M)
         torch.testing.assert_close(got, expected.abs().double(), atol=1e-5, rtol=1e-5)
@@ -91,7 +84,12 @@ def test_rs_on_a_linear_model_is_the_closed_form():
         (lambda: shifted_targets(torch.zeros(2, 3), torch.zeros(2), 0, 3, 1.0), "class_b"),
         (lambda: shifted_targets(torch.zeros(2, 3), torch.zeros(2), -1, 1, 1.0), "class_a"),
         (lambda: shifted_targets(torch.zeros(2, 3), torch.zeros(2), 1, 1, 1.0), "class_b"),
-        (lambda: rs(nn.Identity(), torch.rand(1, 1, 4, 4), torch.zeros(1, 4, 4, dtype=torch.bool), 0), "empty"),
+        (
+            lambda: occlusion_sensitivity(
+                nn.Identity(), torch.rand(1, 1, 4, 4), torch.zeros(1, 4, 4, dtype=torch.bool), 0
+            ),
+            "empty",
+        ),
         (lambda: important_mask(torch.rand(4, 4), keep=0.0), "keep"),
         (lambda: hull_area(torch.ones(3, 3, dtype=torch.bool), kind="box"), "kind"),
     ],

@@ -5,7 +5,9 @@ import torch
 from torch import nn
 
 import xai_lib
-from xai_lib.gax import METHODS, co_score, co_scores, gax, gax_heatmap, heatmaps, kappa, mask_enrichment, normalise
+from xai_lib.captum_glue import GAX_METHODS, heatmaps, normalise
+from xai_lib.gax import gax, gax_heatmap
+from xai_lib.metrics import co_score, co_scores, kappa, mask_enrichment
 
 
 def linear(weight, bias=None):
@@ -125,7 +127,8 @@ def test_gax_follows_the_reference_loop_with_torch_adam():
 def test_written_out_loss_gradient_equals_autograd(combine, bias, inside):
     """GAX's d loss / d w (eq. 6, chain rule written out from the model's input gradient) equals autograd
     through the whole expression, in float64 to 1e-12; stopped rows get zero."""
-    from xai_lib.gax import _loss_grad, _tanh_and_heatmap, augment
+    from xai_lib.gax import _loss_grad, _tanh_and_heatmap
+    from xai_lib.metrics import augment
 
     torch.manual_seed(4)
     m = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)).double()
@@ -189,7 +192,7 @@ def test_gax_snapshots_are_bounded_and_ordered():
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", GAX_METHODS)
 def test_heatmaps_are_normalised_to_unit_max(method):
     torch.manual_seed(3)
     net = xai_lib.models.SmallVGG(3, 4, widths=(8, 8)).eval()
@@ -368,7 +371,7 @@ def test_best_methods_and_dataset_dependence():
 def test_pixel_correlation_closed_forms():
     import math
 
-    from xai_lib.gax import pixel_correlation
+    from xai_lib.metrics import pixel_correlation
 
     x = torch.rand(3, 2, 4, 4)
     r = pixel_correlation(torch.stack([2 * x[0] + 1, -x[1], torch.ones_like(x[2])]), x)
@@ -479,7 +482,7 @@ def test_best_method_counts_a_reversed_separation_and_a_dataset_needs_a_majority
 
 def test_co_gradient_of_a_linear_model_is_kappa_times_its_weights():
     """out = W vec(z) + c: d s_co / d z = kappa . W for every input (closed form), whatever the chunking."""
-    from xai_lib.gax import co_gradient, kappa
+    from xai_lib.metrics import co_gradient, kappa
 
     torch.manual_seed(0)
     lin = torch.nn.Linear(2 * 3 * 3, 4).double()
@@ -501,7 +504,8 @@ def test_co_gradient_of_a_linear_model_is_kappa_times_its_weights():
 def test_written_out_gradient_of_a_trained_bias_equals_autograd(combine, inside):
     """With a per-pixel bias trained beside w (the reference code's Generator), d loss / d w and d loss / d b
     written out equal autograd through eq. 6 in float64 to 1e-12."""
-    from xai_lib.gax import _loss_grad, _tanh_and_heatmap, augment
+    from xai_lib.gax import _loss_grad, _tanh_and_heatmap
+    from xai_lib.metrics import augment
 
     torch.manual_seed(6)
     m = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)).double()

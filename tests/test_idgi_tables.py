@@ -231,3 +231,19 @@ def test_lowest_verdict_is_the_cells_verdict_of_the_rows():
     assert idgi_tables.lowest_verdict(["not lowest", "not lowest", "undecided", "lowest"]) == "not reproduced"
     assert idgi_tables.lowest_verdict(["not lowest", "undecided", "undecided"]) == "inconclusive"
     assert idgi_tables.lowest_verdict(["not tested"]) == "not comparable"
+
+
+@pytest.mark.parametrize("discordant", range(0, 12))
+def test_the_smallest_exact_p_is_that_of_the_most_lopsided_split(discordant):
+    from scipy.stats import binomtest
+
+    expected = binomtest(discordant, discordant, 0.5).pvalue if discordant else 1.0
+    assert idgi_tables.smallest_exact_p(discordant) == pytest.approx(expected, rel=1e-12)
+    if discordant:  # every other split gives a larger p
+        assert all(binomtest(k, discordant, 0.5).pvalue >= expected for k in range(discordant + 1))
+
+
+def test_the_smallest_exact_p_refuses_a_non_count():
+    for bad in (-1, 2.5, True):
+        with pytest.raises(ValueError, match="discordant"):
+            idgi_tables.smallest_exact_p(bad)

@@ -1,6 +1,7 @@
 """Cache, profiles, runtime, parameter validation, plotting helpers and the chapter executor."""
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -222,6 +223,23 @@ def test_committed_chapters_were_computed_from_the_committed_sources():
     from data_scripts import execute_chapters as ex
 
     assert ex.stale() == [], "re-execute these chapters (make notebooks) and commit them"
+
+
+def test_every_committed_card_is_covered_by_the_seed_study():
+    """A card's seed columns come from ``xai_lib/reference/seed_verdicts.csv``, keyed by the card's settings text and
+    each claim's (artefact, claim): editing either without re-running the seed study silently turns a chapter's
+    verdicts into "not measured" across seeds. Every claim of a committed card whose chapter trains a model must be
+    found there."""
+    from xai_lib import report
+
+    cards = report.read_cards(Path(__file__).resolve().parents[1] / "notebooks")
+    trained = cards[cards["across seeds"] != report.NOT_APPLICABLE]
+    assert len(trained), "no committed card with a trained model"
+    missing = trained[trained["across seeds"] == "not measured"]
+    assert missing.empty, (
+        "re-run the seed study for these claims (python -m data_scripts.seed_study --chapter ...): "
+        + "; ".join(f"{r.chapter}: {r.artefact}" for r in missing.itertuples())
+    )
 
 
 def test_committed_chapters_carry_figures_and_no_stderr():

@@ -61,6 +61,9 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
     ] + [
         {"chapter": "02_idgi_noise", "settings_key": key, "seed": s, "artefact": "sec. 3.3", "claim": "complete",
          "verdict": "by construction"} for s in (1, 2)
+    ] + [
+        {"chapter": "02_idgi_noise", "settings_key": key, "seed": s, "artefact": "Tab. 9", "claim": "no masks",
+         "verdict": "not comparable"} for s in (1, 2)
     ])  # fmt: skip
     path = tmp_path / "seed_verdicts.csv"
     table.to_csv(path, index=False)
@@ -76,21 +79,29 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
         {"artefact": "sec. 3.3", "claim": "complete", "paper": "proved", "ours": "< 1e-05",
          "verdict": "by construction", "test": "round-off"},
         {"artefact": "new", "claim": "not in the study", "paper": "-", "ours": "-", "verdict": "partly", "test": "t"},
+        {"artefact": "Tab. 9", "claim": "no masks", "paper": "0.7", "ours": "-", "verdict": "not comparable",
+         "test": "t"},
     ]  # fmt: skip
     card = report.card("02_idgi_noise", settings, claims, seed=0)
     assert card["seeds 0 / 1 / 2"].tolist() == [
         "reproduced / reproduced / partly",
         "by construction / by construction / by construction",
         "not measured",
+        "not comparable / not comparable / not comparable",
     ]
-    assert card["across seeds"].tolist() == ["unstable", "stable", "not measured"]
+    assert card["across seeds"].tolist() == ["unstable", "stable", "not measured", report.NOTHING_COMPARED]
     assert json.loads(glued["card_json"])["settings_key"] == key
     # both tables are glued like every other value, so the student edition's {eval} roles can recall them
     assert "Reproduction card: claims" in glued["card_claims"]._repr_html_()
     assert "not in the study" in repr(glued["card_claims"]) and "16 test images" in repr(glued["card_settings"])
     # the summary's sentence counts the measured claims only and names the unstable one with its three verdicts
     assert "1 of 2 measured verdicts are the same with every seed" in glued["summary_seeds"]
-    assert "more on object (Fig. 3): reproduced / reproduced / partly" in glued["summary_seeds"]
+    assert (
+        "more on object (Fig. 3): reproduced / reproduced / partly (at least partly with every seed)"
+        in glued["summary_seeds"]
+    )
+    # a claim no seed could compare is the same verdict every time, but not evidence of stability: counted apart
+    assert "1 more is *not comparable* with every seed" in glued["summary_seeds"]
     # another seed's run, or another configuration, shows no seed study
     assert set(report.card("02_idgi_noise", settings, claims, seed=1)["across seeds"]) == {"not measured"}
     assert "seed 1" in glued["summary_seeds"] and "stable" not in glued["summary_seeds"]

@@ -27,13 +27,14 @@ def test_bad_targets_are_refused_naming_the_parameter(target, message):
 
 
 def test_the_methods_metrics_and_gax_share_its_rules():
-    from xai_lib import IG, gax
+    from xai_lib import IG
+    from xai_lib.metrics import co_score
     from xai_lib.metrics.common import check_batch
 
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 3))
     x = torch.rand(2, 3, 2, 2)
     ig = lambda t: IG(model).attribute(x, target=t, n_steps=2)  # noqa: E731
-    co = lambda t: gax.co_score(model, x, torch.zeros_like(x), t)  # noqa: E731
+    co = lambda t: co_score(model, x, torch.zeros_like(x), t)  # noqa: E731
     metric = lambda t: check_batch(model, x, torch.zeros(2, 2, 2), t)  # noqa: E731  (no class count: no range)
     for call, name in ((ig, "target"), (co, "y"), (metric, "targets")):
         with pytest.raises(ValueError, match=f"{name}: expected integer class ids"):

@@ -53,10 +53,10 @@ def test_perfect_classifier_recovers_class_coordinates():
 
 
 def test_co_score_zero_heatmap_and_gax_improves():
-    assert np.all(toy2d.co_score(THETAS, 0.7, np.zeros((len(THETAS), 2))) == 0)
+    assert np.all(toy2d.co_closed_form(THETAS, 0.7, np.zeros((len(THETAS), 2))) == 0)
     for a1 in (0.95, 0.7, 0.55):
-        co_gax = toy2d.co_score(THETAS, a1, toy2d.heatmap(THETAS, a1, 1.2))
-        co_x = toy2d.co_score(THETAS, a1, toy2d.heatmap(THETAS, a1, 0.0))
+        co_gax = toy2d.co_closed_form(THETAS, a1, toy2d.heatmap(THETAS, a1, 1.2))
+        co_x = toy2d.co_closed_form(THETAS, a1, toy2d.heatmap(THETAS, a1, 0.0))
         assert np.all(co_gax > 0)
         assert np.all(co_gax > co_x - 1e-12)
 
@@ -68,7 +68,7 @@ def test_co_score_is_eq1_with_sigmoid():
     x = w_inv.T @ np.array([a1, 1 - a1])
     s = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
     expected = np.dot([1, -1], s(w_inv @ (x + h)) - s(w_inv @ x))
-    assert toy2d.co_score(theta, a1, h) == pytest.approx(expected, abs=1e-15)
+    assert toy2d.co_closed_form(theta, a1, h) == pytest.approx(expected, abs=1e-15)
 
 
 def test_rotation_module_matches_numpy():

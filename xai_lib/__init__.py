@@ -22,7 +22,7 @@ from . import (
 )
 from .attribution import IG, BlurIG, GuidedIG, VanillaGradient, idgi
 from .data import load_dataset
-from .gax import co_score
+from .metrics.co import co_score
 from .profiles import PROFILES, Profile, computes_as_book, get_profile
 from .runtime import pin_threads, resolve_device, seed_everything, setup
 from .systems import SystemSpec, load_model, load_system, parse_systems

@@ -1,4 +1,5 @@
-"""captum methods behind one call, chunked and quiet (used by GAX's heatmaps and GAD's maps).
+"""captum methods behind one call, chunked and quiet, and the normalised heatmaps of the GAX paper's six methods
+(used by the CO-score chapters and GAD's maps).
 
 captum's notices about the hooks it sets and the TqdmWarning of its ``tqdm.auto`` import are silenced: they
 would land in every chapter's stderr. DeepLift, GuidedBackprop and Deconvolution run on a copy of the model
@@ -102,3 +103,27 @@ def unsupported_reason(model: nn.Module, method: str, example: torch.Tensor) -> 
         except UnsupportedModel as exc:
             return str(exc)
     return None
+
+
+def normalise(attributions: torch.Tensor) -> torch.Tensor:
+    """``h = a / max|a|`` per input, into [-1, 1] (an all-zero map stays zero)."""
+    m = attributions.flatten(1).abs().max(1).values
+    m = torch.where(m > 0, m, torch.ones_like(m))
+    return attributions / m.reshape(-1, *([1] * (attributions.dim() - 1)))
+
+
+#: the six captum methods whose heatmaps the GAX paper scores
+GAX_METHODS = ("Saliency", "InputXGradient", "LayerGradCam", "Deconvolution", "GuidedBackprop", "DeepLift")
+
+
+def heatmaps(
+    model: nn.Module, x: torch.Tensor, method: str, target: torch.Tensor | None = None, batch_size: int | None = None
+) -> torch.Tensor:
+    """Normalised heatmap of one of the paper's six captum methods for the PREDICTED class (by default).
+
+    Saliency is signed (``abs=False``); LayerGradCam is taken on the first convolution and upsampled to the
+    input (image models only). Computed in chunks of ``batch_size`` (:func:`attributions`).
+    """
+    if method not in GAX_METHODS:
+        raise ValueError(f"method: expected one of {list(GAX_METHODS)}, got {method!r}")
+    return normalise(attributions(model, x, method, target, batch_size))

@@ -1,29 +1,23 @@
-"""GAD (Gradient Artificial Distancing): pure functions of the method and its metrics.
+"""GAD (Gradient Artificial Distancing): pure functions of the method (its metrics, RC and RS, are
+:func:`xai_lib.metrics.hull.hull_complexity` and :func:`xai_lib.metrics.occlusion.occlusion_sensitivity`).
 
 Sec. 4.1: for samples of class a, ``alpha_a`` is subtracted from the pre-softmax output of class b; for samples
 of class b, ``alpha_b`` from the output of class a (``shifted_targets``). Sec. 4.2: support regressions are
 trained to those targets (model glue, elsewhere). Sec. 4.3: a feature is kept only if it is important in every
-map, the original's and each support model's (``gad_mask``). Sec. 5: the convex hull of the important pixels,
-``RC = A(CH_GAD) / A(CH_orig)`` (eq. 1) and ``RS(I, M, a) = |N_a(I) - N_a(I * (1 - M))| / sum(M)`` (eq. 2).
+map, the original's and each support model's (``gad_mask``). Sec. 5 scores the result by the convex hull of the
+important pixels (RC, eq. 1) and the occlusion of that hull (RS, eq. 2): metrics, in :mod:`xai_lib.metrics`.
 
 Choices (the paper is silent; no public code exists):
 
 * **importance** of a pixel is ``|sum_c attribution|``; the **important** pixels of a map are its top
   ``keep`` share (50% by default, the paper's hull filter), ties included;
-* the GAD mask is the intersection of the important masks of all maps, so it is a subset of the original's;
-* **hull area** is the number of pixels inside the convex hull of the important pixels (scikit-image's
-  ``convex_hull_image``), which is also the occlusion mask ``M`` of RS; ``hull_area(..., kind="geometric")``
-  gives the polygon area of the hull of the pixel centres;
-* **occlusion** replaces masked pixels by ``fill`` (0: the paper's ``I * (1 - M)``).
+* the GAD mask is the intersection of the important masks of all maps, so it is a subset of the original's.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.spatial import ConvexHull, QhullError
-from skimage.morphology import convex_hull_image
-from torch import nn
 
 
 def alpha_pair(alpha) -> tuple[float, float]:
@@ -89,52 +83,3 @@ def gad_attribution(original: torch.Tensor, supports: list[torch.Tensor], keep: 
     """The original attribution restricted to the GAD mask (zero elsewhere)."""
     m = gad_mask(original, supports, keep)
     return original * (m if original.dim() == 2 else m[None])
-
-
-def hull_mask(mask: torch.Tensor) -> torch.Tensor:
-    """The convex hull of the ``True`` pixels as a mask (``(H, W)`` bool)."""
-    m = np.asarray(mask, dtype=bool)
-    if not m.any():
-        raise ValueError("mask: empty (no important pixel to wrap in a convex hull)")
-    return torch.from_numpy(convex_hull_image(m))
-
-
-def hull_area(mask: torch.Tensor, kind: str = "pixels") -> float:
-    """Area of the convex hull of the ``True`` pixels: pixel count inside it, or the geometric polygon area of
-    the hull of the pixel centres (0 for fewer than three non-collinear pixels)."""
-    if kind == "pixels":
-        return float(hull_mask(mask).sum())
-    if kind != "geometric":
-        raise ValueError(f"kind: expected 'pixels' or 'geometric', got {kind!r}")
-    pts = np.argwhere(np.asarray(mask, dtype=bool)).astype(float)
-    if len(pts) == 0:
-        raise ValueError("mask: empty (no important pixel to wrap in a convex hull)")
-    if len(pts) < 3:
-        return 0.0
-    try:
-        return float(ConvexHull(pts).volume)  # in 2D, "volume" is the area
-    except QhullError:  # collinear points
-        return 0.0
-
-
-def rc(gad: torch.Tensor, original: torch.Tensor, kind: str = "pixels") -> float:
-    """Eq. (1): ``A(CH_GAD) / A(CH_orig)`` for the two important-pixel masks."""
-    return hull_area(gad, kind) / hull_area(original, kind)
-
-
-def rs(model: nn.Module, images: torch.Tensor, masks: torch.Tensor, output: int, fill: float = 0.0) -> torch.Tensor:
-    """Eq. (2) per image: ``|N_a(I) - N_a(I occluded by M)| / sum(M)``, ``N_a`` the raw output ``a``.
-
-    ``images (B, C, H, W)``, ``masks (B, H, W)``; occluded pixels (all channels) are set to ``fill``.
-    """
-    if masks.shape != (images.shape[0], *images.shape[2:]):
-        raise ValueError(f"masks: expected shape {(images.shape[0], *images.shape[2:])}, got {tuple(masks.shape)}")
-    area = masks.flatten(1).sum(1).double()
-    if (area == 0).any():
-        raise ValueError("masks: an empty mask has no area (RS divides by it)")
-    from .batching import batched_logits
-
-    m = masks[:, None].to(images.dtype)
-    occluded = images * (1 - m) + fill * m
-    diff = batched_logits(model, images)[:, output] - batched_logits(model, occluded)[:, output]
-    return diff.abs().double() / area.cpu()

@@ -31,7 +31,8 @@ from . import settings
 from .batching import batched_logits
 from .cache import cache_dir, config_key, load_checked, save_checked
 from .captum_glue import attributions
-from .gad import alpha_pair, gad_mask, hull_mask, shifted_targets
+from .gad import alpha_pair, gad_mask, shifted_targets
+from .metrics.hull import hull_mask
 from .models import shipped
 from .models.loading import weights_digest
 from .runtime import progress as progress_bar

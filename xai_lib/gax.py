@@ -1,9 +1,7 @@
-"""GAX paper: the confidence-optimisation (CO) score of a heatmap, heatmaps of existing methods, and
-Generative Augmentative eXplanation (GAX), batched.
+"""GAX paper: Generative Augmentative eXplanation (GAX), batched, and its target rule.
 
-CO score (eq. 5): ``s_co(x, h) = kappa . [DNN(x (+) h) - DNN(x)]`` on raw outputs, with ``kappa_y = 1`` for
-the ground truth and ``-1/(C-1)`` for every other class (so ``sum(kappa) = 0`` and a heatmap that shifts every
-output equally scores 0). ``(+)`` is the AX process: ``x + h`` (``combine="sum"``) or ``x * h`` (``"mul"``).
+The CO score GAX optimises (eq. 5) is a metric, :mod:`xai_lib.metrics.co`; the heatmaps of the existing methods it
+is compared with are :func:`xai_lib.captum_glue.heatmaps`.
 
 GAX (sec. 3, eq. 6): ``h = tanh(w * x)`` with ``w`` initialised to ones, optimised by Adam (lr 0.1) on
 ``loss = -s_co + l_s / mean((h - x + eps)^2 / (x + eps))`` until ``s_co`` reaches a target.
@@ -15,115 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from . import batching
-from .captum_glue import attributions, captum_attr, first_conv  # noqa: F401  (re-exported)
+from .captum_glue import GAX_METHODS, heatmaps
+from .metrics.co import COMBINE, augment, co_scores, kappa
 from .targets import as_targets
-
-COMBINE = ("sum", "mul")
-
-
-def kappa(y: torch.Tensor, num_classes: int, dtype: torch.dtype = torch.float32, device=None) -> torch.Tensor:
-    """Score constants ``(B, C)``: 1 at the ground truth, ``-1/(C-1)`` elsewhere (eq. 5), built directly in
-    ``dtype`` (the model outputs' dtype: a float32 constant cast to float64 would be off by ~1e-8)."""
-    if num_classes < 2:
-        raise ValueError(f"num_classes: the CO score needs C >= 2 classes, got {num_classes}")
-    k = torch.full((y.shape[0], num_classes), -1.0 / (num_classes - 1), dtype=dtype, device=device)
-    k[torch.arange(y.shape[0], device=k.device), y.to(k.device)] = 1.0
-    return k
-
-
-def augment(x: torch.Tensor, h: torch.Tensor, combine: str) -> torch.Tensor:
-    """The AX process: ``x + h`` or ``x * h``."""
-    if combine not in COMBINE:
-        raise ValueError(f"combine: expected one of {list(COMBINE)}, got {combine!r}")
-    return x + h if combine == "sum" else x * h
-
-
-def co_score(
-    model: nn.Module, x: torch.Tensor, h: torch.Tensor, y, combine: str = "sum", softmax: bool = False
-) -> torch.Tensor:
-    """CO score per input ``(B,)`` (eq. 5). ``softmax=True`` applies softmax to BOTH outputs.
-
-    (The reference code's softmax variant mixes ``softmax(DNN(x + h))`` with the raw ``DNN(x)``; we do not.)
-    """
-    if not torch.is_tensor(x) or not torch.is_tensor(h) or h.shape != x.shape:
-        raise ValueError(
-            f"h: expected the shape of x {tuple(getattr(x, 'shape', ()))}, got {tuple(getattr(h, 'shape', ()))}"
-        )
-    if not torch.isfinite(h).all():
-        raise ValueError("h: contains NaN or infinite values")
-    out_x, out_ax = model(x), model(augment(x, h, combine))
-    if out_x.dim() != 2:
-        raise ValueError(f"model: expected outputs (B, C), got {tuple(out_x.shape)}")
-    y = as_targets(y, x.shape[0], out_x.shape[1], name="y")
-    if softmax:
-        out_x, out_ax = F.softmax(out_x, 1), F.softmax(out_ax, 1)
-    return ((out_ax - out_x) * kappa(y, out_x.shape[1], out_x.dtype, out_x.device)).sum(1)
-
-
-def co_scores(
-    model: nn.Module, x: torch.Tensor, h: torch.Tensor, y, combine: str = "sum", softmax: bool = False,
-    batch_size: int | str | None = None,
-) -> torch.Tensor:  # fmt: skip
-    """:func:`co_score` of many inputs without gradients, in calls of ``batch_size`` (``None``: the process plan;
-    ``"auto"``: a calibrated forward-only one)."""
-    y = as_targets(y, len(x), name="y", device=x.device)  # co_score checks the range per chunk
-    plan = batching.resolve(batch_size, model, x[:1], backward=False, name="batch_size")
-    return batching.map_chunks(
-        lambda a, b: co_score(model, plan.layout(x[a:b]), plan.layout(h[a:b]), y[a:b], combine, softmax),
-        len(x), plan.size,
-    )  # fmt: skip
-
-
-def co_gradient(
-    model: nn.Module, x: torch.Tensor, h: torch.Tensor, y, combine: str = "sum", batch_size: int | str | None = None
-) -> torch.Tensor:
-    """``d s_co / d(x (+) h)`` per input, the shape of ``x``: how sensitive the CO score (eq. 5) is to a change of
-    the model's input ``x (+) h`` at each pixel (``DNN(x)`` is a constant of eq. 5, so this is ``kappa . d DNN /
-    d input``). Each image's score depends on its own input only, so the calls of ``batch_size`` change nothing
-    but rounding."""
-    if not torch.is_tensor(x) or not torch.is_tensor(h) or h.shape != x.shape:
-        raise ValueError(
-            f"h: expected the shape of x {tuple(getattr(x, 'shape', ()))}, got {tuple(getattr(h, 'shape', ()))}"
-        )
-    y = as_targets(y, len(x), name="y", device=x.device)
-    plan = batching.resolve(batch_size, model, x[:1], backward=True, name="batch_size")
-    parts = []
-    for a, b in batching.chunks(len(x), plan.size):
-        inp = augment(x[a:b], h[a:b], combine).detach().requires_grad_(True)
-        out = model(plan.layout(inp))
-        if out.dim() != 2:
-            raise ValueError(f"model: expected outputs (B, C), got {tuple(out.shape)}")
-        k = kappa(as_targets(y[a:b], b - a, out.shape[1], name="y"), out.shape[1], out.dtype, out.device)
-        (g,) = torch.autograd.grad((out * k).sum(), inp)
-        parts.append(g.contiguous())
-    return torch.cat(parts)
-
-
-def normalise(attributions: torch.Tensor) -> torch.Tensor:
-    """``h = a / max|a|`` per input, into [-1, 1] (an all-zero map stays zero)."""
-    m = attributions.flatten(1).abs().max(1).values
-    m = torch.where(m > 0, m, torch.ones_like(m))
-    return attributions / m.reshape(-1, *([1] * (attributions.dim() - 1)))
-
-
-METHODS = ("Saliency", "InputXGradient", "LayerGradCam", "Deconvolution", "GuidedBackprop", "DeepLift")
-
-
-def heatmaps(
-    model: nn.Module, x: torch.Tensor, method: str, target: torch.Tensor | None = None, batch_size: int | None = None
-) -> torch.Tensor:
-    """Normalised heatmap of one of the paper's six captum methods for the PREDICTED class (by default).
-
-    Saliency is signed (``abs=False``); LayerGradCam is taken on the first convolution and upsampled to the
-    input (image models only). Computed in chunks of ``batch_size`` (:func:`..captum_glue.attributions`).
-    """
-    if method not in METHODS:
-        raise ValueError(f"method: expected one of {list(METHODS)}, got {method!r}")
-    return normalise(attributions(model, x, method, target, batch_size))
 
 
 @dataclass
@@ -377,29 +272,7 @@ class _Adam:
             self.param.addcdiv_(self.m, denom, value=-self.lr / (1 - b1**self.t))
 
 
-def mask_enrichment(h: torch.Tensor, mask: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
-    """How much more heatmap mass lies in ``mask`` than its area predicts, per image ``(B,)``.
-
-    ``(sum_{mask} |h - reference| / sum |h - reference|) / (|mask| / |image|)``, with ``|.|`` summed over
-    channels: 1 means the mass is spread as the area is; 10 means the mask holds ten times its area's share.
-    ``reference`` (e.g. GAX's starting map ``tanh(x)``) measures what the optimisation *changed*. Used for the
-    false-distinct-feature study (GAX sec. 4.3 (3)). ``h`` is ``(B, C, H, W)``, ``mask`` ``(B, H, W)`` bool.
-    """
-    if h.dim() != 4 or mask.shape != (h.shape[0], *h.shape[2:]):
-        raise ValueError(f"mask: expected shape {(h.shape[0], *h.shape[2:])} for h {tuple(h.shape)}")
-    if reference is not None and reference.shape != h.shape:
-        raise ValueError(f"reference: expected the shape of h {tuple(h.shape)}, got {tuple(reference.shape)}")
-    m = mask.to(h.dtype)
-    area = m.flatten(1).mean(1)
-    if (area == 0).any():
-        raise ValueError("mask: every image needs a non-empty mask")
-    mass = (h if reference is None else h - reference).abs().sum(1)
-    total = mass.flatten(1).sum(1)
-    inside = (mass * m).flatten(1).sum(1)
-    return torch.where(total > 0, inside / total.clamp_min(1e-30), torch.zeros_like(total)) / area
-
-
-def method_co_scores(model: nn.Module, x: torch.Tensor, y, methods: tuple[str, ...] = METHODS):
+def method_co_scores(model: nn.Module, x: torch.Tensor, y, methods: tuple[str, ...] = GAX_METHODS):
     """CO scores (raw outputs, ``x + h``) of the normalised heatmaps of ``methods`` for the predicted class, as a
     tidy table ``(method, co)``; a method the model cannot run is left out."""
     import pandas as pd
@@ -432,15 +305,3 @@ def similarity_distance(h: torch.Tensor, x: torch.Tensor, eps: float = 1e-4) -> 
         raise ValueError(f"x: expected the shape of h {tuple(h.shape)} (batch first), got {tuple(x.shape)}")
     d = h - x + eps
     return (d * d / (x + eps)).flatten(1).mean(1)
-
-
-def pixel_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Pearson correlation of ``a`` and ``b`` over each input's values (all channels and pixels), per input
-    ``(B,)``: 1 when ``a`` is an increasing affine copy of ``b`` (e.g. a heatmap that merely copies its image),
-    NaN where either input is constant. Used to measure how close a GAX heatmap is to its image."""
-    if a.shape != b.shape or a.dim() < 2:
-        raise ValueError(f"b: expected the shape of a {tuple(a.shape)} (batch first), got {tuple(b.shape)}")
-    a, b = a.flatten(1).double(), b.flatten(1).double()
-    a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
-    den = (a.square().sum(1) * b.square().sum(1)).sqrt()
-    return torch.where(den > 0, (a * b).sum(1) / den.clamp_min(1e-300), torch.full_like(den, float("nan")))

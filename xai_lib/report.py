@@ -214,8 +214,15 @@ def seed_verdicts(chapter: str, key: str, path=None) -> pd.DataFrame | None:
 NOT_APPLICABLE = "not applicable"
 
 
+#: the ``across seeds`` value of a claim that no seed could compare: nothing was tested, so nothing can be stable
+NOTHING_COMPARED = "nothing compared"
+
+
 def across_seeds(verdicts: Sequence[str]) -> str:
-    """``stable`` when every seed gives the same verdict, else ``unstable``."""
+    """``stable`` when every seed gives the same verdict, else ``unstable``; :data:`NOTHING_COMPARED` when every
+    seed's verdict is *not comparable* (the same verdict, but no evidence that a retraining could have moved)."""
+    if set(verdicts) == {"not comparable"}:
+        return NOTHING_COMPARED
     return "stable" if len(set(verdicts)) == 1 else "unstable"
 
 
@@ -234,14 +241,23 @@ def stability_sentence(claims: pd.DataFrame, seed: int = 0, seed_independent: bo
         return not_measured("the seed study did not run this configuration, so whether these verdicts survive "
                             "retraining is unknown", start=True) + "."  # fmt: skip
     unstable = measured[measured["across seeds"] == "unstable"]
+    n_none = int((claims["across seeds"] == NOTHING_COMPARED).sum())
     seeds = ", ".join(map(str, (0, *STUDY_SEEDS)))
     same = counted(len(measured) - len(unstable), len(measured), "measured verdicts")
     text = (f"Across the seed study's {len(STUDY_SEEDS) + 1} trainings of the default models (seeds {seeds}), "
             f"{same} are the same with every seed (stable)")  # fmt: skip
+    if n_none:
+        text += (f"; {n_none} more {'is' if n_none == 1 else 'are'} *not comparable* with every seed, so "
+                 "there was nothing a retraining could move and they are not counted as stable")  # fmt: skip
     if not len(unstable):
         return text + "."
-    listed = "; ".join(f"{r['claim']} ({r['artefact']}): {r[col]}" for _, r in unstable.iterrows())
-    return f"{text}; unstable, and so not evidence either way: {listed}."
+
+    def at_least_partly(seeds_text: str) -> str:
+        return " (at least partly with every seed)" if set(seeds_text.split(" / ")) <= {"reproduced", "partly"} else ""
+
+    listed = "; ".join(f"{r['claim']} ({r['artefact']}): {r[col]}{at_least_partly(r[col])}"
+                       for _, r in unstable.iterrows())  # fmt: skip
+    return f"{text}; unstable, so these labels are not evidence either way: {listed}."
 
 
 def card(
@@ -256,11 +272,11 @@ def card(
     ``{glue:} card_claims``). ``settings``: (aspect, the paper, ours) rows; ``claims``: dicts with ``artefact``,
     ``claim``, ``paper``, ``ours``, ``verdict`` (one of :data:`VERDICTS`) and ``test`` (which test and tolerance
     decide the verdict). For seed 0, each claim gets its verdicts with the other training seeds of the seed study
-    (``seeds 0 / 1 / 2``) and whether they agree (``across seeds``: stable / unstable), where the study ran this
-    configuration; else "not measured". ``seed_independent=True`` (a chapter without a trained model, whose numbers
-    no training seed can change): both seed columns say :data:`NOT_APPLICABLE` and the study is not consulted. Also
-    saved as ``card.csv`` in ``out`` when given; returns the claims
-    table."""
+    (``seeds 0 / 1 / 2``) and whether they agree (``across seeds``: stable / unstable, or :data:`NOTHING_COMPARED`
+    when every seed's verdict is *not comparable*), where the study ran this configuration; else "not measured".
+    ``seed_independent=True`` (a chapter without a trained model, whose numbers no training seed can change): both
+    seed columns say :data:`NOT_APPLICABLE` and the study is not consulted. Also saved as ``card.csv`` in ``out`` when
+    given; returns the claims table."""
     for c in claims:
         if c["verdict"] not in VERDICTS:
             raise ValueError(f"verdict: expected one of {list(VERDICTS)}, got {c['verdict']!r}")

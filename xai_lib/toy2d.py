@@ -74,8 +74,9 @@ def classifier(x: np.ndarray, theta: ArrayLike) -> np.ndarray:
     return sigmoid(np.einsum("...ij,...j->...i", w_inv, x))
 
 
-def co_score(theta: ArrayLike, a1: float, h: np.ndarray) -> np.ndarray:
-    """Eq. (1): ``kappa . [f(x + h) - f(x)]`` with ``kappa = (1, -1)`` for class 1 (``a1 > a2``), else ``(-1, 1)``."""
+def co_closed_form(theta: ArrayLike, a1: float, h: np.ndarray) -> np.ndarray:
+    """The toy's CO score in closed form, vectorised over angles (eq. (1); :mod:`xai_lib.metrics.co` with C = 2):
+    ``kappa . [f(x + h) - f(x)]`` with ``kappa = (1, -1)`` for class 1 (``a1 > a2``), else ``(-1, 1)``."""
     a1 = _a1(a1)
     x = sample(theta, a1)
     kappa = np.array([1.0, -1.0]) if a1 >= 0.5 else np.array([-1.0, 1.0])

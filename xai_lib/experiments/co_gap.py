@@ -31,8 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..batching import batched_logits
-from ..captum_glue import unsupported_reason
-from ..gax import METHODS, heatmaps, kappa
+from ..captum_glue import GAX_METHODS, heatmaps, unsupported_reason
+from ..metrics.co import kappa
 from ..models.preprocess import Preprocessed
 from ..report import PARTLY_FROM, interval_verdict, verdict
 from ..stats import mann_whitney_auc, paired_auroc_difference_ci  # re-exported: the chapters import it from here
@@ -53,7 +53,7 @@ def model_input(model: nn.Module, x: torch.Tensor) -> tuple[nn.Module, torch.Ten
 
 def co_from_outputs(out_x: torch.Tensor, out_ax: torch.Tensor, y: torch.Tensor, softmax: bool = False) -> torch.Tensor:
     """CO score (eq. 5) from the outputs on ``x`` and on ``x (+) h`` (``(B, C)`` each): the same number as
-    :func:`xai_lib.gax.co_score`, without calling the model again. ``softmax`` applies softmax to both."""
+    :func:`xai_lib.metrics.co.co_score`, without calling the model again. ``softmax`` applies softmax to both."""
     if out_x.shape != out_ax.shape or out_x.dim() != 2:
         raise ValueError(f"out_ax: expected the shape of out_x {tuple(out_x.shape)}, got {tuple(out_ax.shape)}")
     if softmax:
@@ -109,7 +109,7 @@ def roll_half(h: torch.Tensor) -> torch.Tensor:
 def shuffle_key(seed: int, image: int, method: str) -> int:
     """The generator seed of :func:`shuffle_positions` for one image and method of a run (stable across
     processes, unlike ``hash`` of a string)."""
-    return (int(seed) * 1_000_003 + int(image)) * 16 + METHODS.index(method)
+    return (int(seed) * 1_000_003 + int(image)) * 16 + GAX_METHODS.index(method)
 
 
 def scores(p: dict) -> dict[str, pd.DataFrame]:
@@ -131,7 +131,7 @@ def scores(p: dict) -> dict[str, pd.DataFrame]:
     normalised = net is not system.model
     out_xn = batched_logits(net, xn) if normalised else None
     co_rows, ax_rows, skipped, scaled, inner = [], [], [], [], []
-    for method in METHODS:
+    for method in GAX_METHODS:
         reason = unsupported_reason(system.model, method, x)
         if reason is not None:
             skipped.append({"method": method, "reason": reason})

@@ -22,8 +22,8 @@ import torch
 from .. import report
 from ..batching import batched_logits
 from ..captum_glue import unsupported_reason
-from ..gad import rs
 from ..gad_support import GAD_METHODS, SupportConfig, gad_maps, share_inside, support_models
+from ..metrics.occlusion import occlusion_sensitivity
 from .common import shard_data
 
 ROW_COLUMNS = ("image", "method", "output", "class", "logit", "RC", "GAD empty", "RS GAD", "RS Sup",
@@ -152,7 +152,9 @@ def scores(p: dict) -> dict[str, pd.DataFrame]:
                 ok = masks.flatten(1).any(1)
                 for suffix, value in fills.items():
                     if ok.any() and value is not None:
-                        values = rs(system.model, x[ok.to(dev)], masks[ok].to(dev), out, value).numpy()
+                        values = occlusion_sensitivity(
+                            system.model, x[ok.to(dev)], masks[ok].to(dev), out, value
+                        ).numpy()
                         scores_rs[f"RS {region}{suffix}"][ok.numpy()] = values
             area_o = m_orig.flatten(1).sum(1).double()
             area_g, area_s = m_gad.flatten(1).sum(1).numpy(), m_sup.flatten(1).sum(1).numpy()

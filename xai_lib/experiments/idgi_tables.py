@@ -421,6 +421,16 @@ def family_pairs(comparison: pd.DataFrame, systems: pd.DataFrame) -> pd.DataFram
     return pairs.reset_index(drop=True)
 
 
+def smallest_exact_p(discordant: int) -> float:
+    """The smallest two-sided p-value McNemar's exact test can give with ``discordant`` pairs won by one side only
+    (all of them on one side): ``min(1, 2^(1 - d))``, 1 for none. Below 6 pairs it is at least 0.0625, so no split
+    can be significant at 0.05: a non-significant result then says the test had no power, not that the data lean
+    weakly."""
+    if isinstance(discordant, bool) or not isinstance(discordant, int | np.integer) or discordant < 0:
+        raise ValueError(f"discordant: expected a count >= 0, got {discordant!r}")
+    return 1.0 if discordant == 0 else min(1.0, 2.0 ** (1 - int(discordant)))
+
+
 def family_by_dataset(pairs: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """Per dataset of :func:`family_pairs`: the matched ``cells``, IDGI's wins on each side, the discordant cells
     (``VGG only``: IDGI better on the VGG-style system and not on the ResNet; ``ResNet only``: the reverse), the exact

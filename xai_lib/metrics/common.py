@@ -127,3 +127,15 @@ def webp_size(image: torch.Tensor, method: int = 4) -> int:
         raise ValueError(f"method: expected a WebP effort in 0..6, got {method!r}")
     with timed("WebP"):
         return webp_bytes(to_uint8(image), method)
+
+
+def pixel_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pearson correlation of ``a`` and ``b`` over each input's values (all channels and pixels), per input
+    ``(B,)``: 1 when ``a`` is an increasing affine copy of ``b`` (e.g. a heatmap that merely copies its image),
+    NaN where either input is constant. Used to measure how close a GAX heatmap is to its image."""
+    if a.shape != b.shape or a.dim() < 2:
+        raise ValueError(f"b: expected the shape of a {tuple(a.shape)} (batch first), got {tuple(b.shape)}")
+    a, b = a.flatten(1).double(), b.flatten(1).double()
+    a, b = a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)
+    den = (a.square().sum(1) * b.square().sum(1)).sqrt()
+    return torch.where(den > 0, (a * b).sum(1) / den.clamp_min(1e-300), torch.full_like(den, float("nan")))

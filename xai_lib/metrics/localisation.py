@@ -98,3 +98,25 @@ def localisation(saliency: torch.Tensor, masks: torch.Tensor, sign: str = "absol
         out["mae"][i] = np.abs(si - m).mean()
         out["mae_best"][i] = best_mae(tps, fps, m.size)
     return {k: MetricResult(v, dict(skipped)) for k, v in out.items()}
+
+
+def mask_enrichment(h: torch.Tensor, mask: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
+    """How much more heatmap mass lies in ``mask`` than its area predicts, per image ``(B,)``.
+
+    ``(sum_{mask} |h - reference| / sum |h - reference|) / (|mask| / |image|)``, with ``|.|`` summed over
+    channels: 1 means the mass is spread as the area is; 10 means the mask holds ten times its area's share.
+    ``reference`` (e.g. GAX's starting map ``tanh(x)``) measures what the optimisation *changed*. Used for the
+    false-distinct-feature study (GAX sec. 4.3 (3)). ``h`` is ``(B, C, H, W)``, ``mask`` ``(B, H, W)`` bool.
+    """
+    if h.dim() != 4 or mask.shape != (h.shape[0], *h.shape[2:]):
+        raise ValueError(f"mask: expected shape {(h.shape[0], *h.shape[2:])} for h {tuple(h.shape)}")
+    if reference is not None and reference.shape != h.shape:
+        raise ValueError(f"reference: expected the shape of h {tuple(h.shape)}, got {tuple(reference.shape)}")
+    m = mask.to(h.dtype)
+    area = m.flatten(1).mean(1)
+    if (area == 0).any():
+        raise ValueError("mask: every image needs a non-empty mask")
+    mass = (h if reference is None else h - reference).abs().sum(1)
+    total = mass.flatten(1).sum(1)
+    inside = (mass * m).flatten(1).sum(1)
+    return torch.where(total > 0, inside / total.clamp_min(1e-30), torch.zeros_like(total)) / area
