@@ -257,3 +257,48 @@ def interval_cells(table: pd.DataFrame, threshold: float = 0.0, claimed: str = "
     return [
         interval_verdict(lo, hi, threshold, claimed) for lo, hi in zip(table["CI low"], table["CI high"], strict=True)
     ]
+
+
+#: the words of a heatmap-minus-control AUROC interval (:func:`xai_lib.report.interval_verdict` against 0)
+CONTROL_WORDS = {"reproduced": "separates better", "not reproduced": "separates worse", "inconclusive": "undecided",
+                 "not comparable": "n/a"}  # fmt: skip
+CONTROL_COLUMNS = ["scale", "method", "control", "wrong", "AUROC, heatmap", "AUROC, control", "heatmap minus control",
+                   "CI low", "CI high", "the heatmap"]  # fmt: skip
+
+
+def heatmap_controls(scaled: pd.DataFrame, few_wrong: int, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Does the CO score separate correct from wrong predictions better with the heatmap than with a control of it?
+
+    ``scaled``: one system's scale study (:data:`SCALED_COLUMNS`), whose ``heatmap`` column is ``"method"`` for the
+    heatmap itself and names a control otherwise (``"shuffled"``, ``"rolled"``). Per (scale, method, control): the
+    AUROC of the CO score for telling correct predictions (``correct``, the prediction on ``x``) from wrong ones with
+    the heatmap and with the control, on the same images, and their difference with a paired bootstrap interval
+    (:func:`xai_lib.stats.paired_auroc_difference_ci`); ``the heatmap`` says whether the interval lies above 0
+    (*separates better*), below (*separates worse*) or spans it (*undecided*), and is *thin* when fewer than
+    ``few_wrong`` predictions are wrong. Cells with fewer than five wrong or five correct predictions, or whose
+    control lacks an image, are left out. The AUROC with the heatmap is the control's plus the paired difference, so
+    the two columns and the difference always agree."""
+    from ..stats import auroc_ci
+
+    missing = set(SCALED_COLUMNS) - set(scaled.columns)
+    if missing:
+        raise ValueError(f"scaled: missing columns {sorted(missing)}")
+    rows = []
+    for (scale, method, kind), g in scaled[scaled.heatmap != "method"].groupby(["scale", "method", "heatmap"],
+                                                                               sort=False):  # fmt: skip
+        with_h = scaled[(scaled.scale == scale) & (scaled.method == method) & (scaled.heatmap == "method")]
+        with_h = with_h.set_index("image").sort_index()
+        control = g.set_index("image").reindex(with_h.index)
+        right = with_h.correct.astype(bool).to_numpy()
+        n_wrong = int((~right).sum())
+        if control.co.isna().any() or n_wrong < 5 or right.sum() < 5:
+            continue
+        co_h, co_c = with_h.co.to_numpy(float), control.co.to_numpy(float)
+        auc_c = auroc_ci(co_c, right, n_boot=n_boot, seed=seed)[0]
+        diff, low, high = paired_auroc_difference_ci(co_h, co_c, right, n_boot=n_boot, seed=seed)
+        rows.append({"scale": float(scale), "method": method, "control": kind, "wrong": n_wrong,
+                     "AUROC, heatmap": diff + auc_c, "AUROC, control": auc_c, "heatmap minus control": diff,
+                     "CI low": low, "CI high": high,
+                     "the heatmap": "thin" if n_wrong < few_wrong else
+                     CONTROL_WORDS[interval_verdict(low, high, 0.0, "above")]})  # fmt: skip
+    return pd.DataFrame(rows, columns=CONTROL_COLUMNS)
