@@ -12,7 +12,11 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # reproduce bit for bit whether the CPU also has AVX-512 or not (the defaults pick different kernels per CPU):
 # PyTorch's own kernels, oneDNN's convolutions and MKL at AVX2, as xai_lib/isa.py (their one owner) prints them: none
 # on a CPU without AVX2; a value already in the environment, or given on make's command line, wins.
-ISA_PINS := $(shell $(PYTHON) xai_lib/isa.py)
+# A Python that cannot run isa.py must not leave the pins silently unset (every number would then depend on the CPU).
+ISA_PINS := $(shell $(PYTHON) xai_lib/isa.py || echo ISA_PINS_UNREAD)
+ifneq ($(filter ISA_PINS_UNREAD,$(ISA_PINS)),)
+$(error PYTHON=$(PYTHON) could not run xai_lib/isa.py to read the instruction-set pins: give a working Python 3, e.g. make PYTHON=python3.11)
+endif
 $(foreach pin,$(ISA_PINS),$(eval export $(pin)))
 
 .PHONY: install data models notebooks html book student lab test quick unit nbval test-other-cpu lint format clean

@@ -30,6 +30,10 @@ def test_makefile_exports_the_pins_and_keeps_a_value_given():
     assert seen() == list(PINS.values())
     assert seen(ONEDNN_MAX_CPU_ISA="SSE41") == ["avx2", "SSE41", "AVX2"]
     assert seen("ATEN_CPU_CAPABILITY=default") == ["default", "AVX2", "AVX2"]
+    # a Python that cannot run isa.py stops make with the reason, instead of leaving the pins unset
+    broken = subprocess.run(["make", "-s", "-f", "Makefile", "--eval", show, "PYTHON=/nonexistent/python", "show"],
+                            cwd=ROOT, env=env, capture_output=True, text=True)  # fmt: skip
+    assert broken.returncode != 0 and "could not run xai_lib/isa.py" in broken.stderr
 
 
 def test_pin_sets_missing_values_keeps_the_users_and_skips_other_cpus():
