@@ -12,7 +12,9 @@ images (03, 05, 07) take ``--cluster`` (``local:N`` or a scheduler address) and 
 runs two chapters at once with one thread each (CI does so at the smoke profile; the book's study runs one at a time
 with the book's two threads, the setting of its committed outputs).
 
-Writes ``OUT/seed_verdicts.csv`` (tidy: chapter, settings key, seed, artefact, claim, verdict). With the book profile
+Writes ``OUT/seed_verdicts.csv`` (tidy: chapter, settings key, seed, artefact, claim, test, verdict; a card pairs a
+claim with the study's verdicts only where the test text is the same, so a rule changed since the study shows "not
+measured" instead of the old rule's verdicts). With the book profile
 and no ``--out``, the seeds' verdicts also go to ``xai_lib/reference/seed_verdicts.csv``, which the chapters' cards read
 (for seed 0 they show every seed's verdict and whether they agree); then re-execute the chapters (``make notebooks``).
 With ``--chapter``, only those chapters' rows of that table are replaced; the others' stay.
@@ -73,7 +75,7 @@ def run_chapter(seed: int, name: str, profile: str, out: Path, cluster: str) -> 
     if card is None:
         raise RuntimeError(f"{target}: no reproduction card was glued")
     return [{"chapter": card["chapter"], "settings_key": card["settings_key"], "seed": seed,
-             "artefact": c["artefact"], "claim": c["claim"], "verdict": c["verdict"]}
+             "artefact": c["artefact"], "claim": c["claim"], "test": c["test"], "verdict": c["verdict"]}
             for c in card["claims"]]  # fmt: skip
 
 

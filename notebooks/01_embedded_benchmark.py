@@ -170,6 +170,16 @@ def listed(names) -> str:
 # | `digits` | scikit-learn's 8x8 handwritten digits, upscaled | none |
 # | `breast_cancer`, `wine` | scikit-learn's tabular sets, min-max scaled to [0, 1] | none |
 #
+# What each dataset stands in for, in which paper, and what the stand-in gives up:
+#
+# | spec | stands in for (paper) | used in | what it keeps | what it does not have |
+# |---|---|---|---|---|
+# | `shapes` | the ImageNet validation images {cite}`yang2023idgi,tjoa2021gax` | chapters 2, 3, 7, 8 | several classes, an object among clutter and distractors; a mask of the object for localisation (the IDGI paper scores against ImageNet's annotations) | natural photographs, a thousand classes, pretrained weights |
+# | `shapes_pair` | Kaggle's cats vs dogs {cite}`rodrigues2024gad` | chapters 4, 5 | a binary task whose classes share most of the picture and differ in one part (the ears), which the mask marks | photographs with several animals or people in one image |
+# | `shapes_spurious` | an image set with a feature that is distinct but false, like the empty space the GAX paper suspects in one pneumonia X-ray {cite}`tjoa2021gax` | chapter 8 | a cue planted at a known place and rate, so "the heatmap finds it" can be measured | a cue that arose by accident |
+# | `digits` | GAD's second dataset, CUB-200-2011 warblers vs sparrows {cite}`rodrigues2024gad` (two digit classes); for the IDGI and GAX chapters a second image domain, grayscale like the GAX paper's chest X-rays (the IDGI paper uses ImageNet alone) | chapters 3, 5, 7 | small grayscale images and a second pair of architectures on them | masks, high resolution, the birds' fine-grained differences |
+# | `breast_cancer`, `wine` | the GAX appendix's tabular sets (credit-card fraud, dry beans) {cite}`tjoa2021gax` | chapter 7 | inputs without an image structure, where a heatmap is one value per feature | the fraud set's extreme class imbalance |
+#
 # The table gives each split's size and a SHA-256 fingerprint of the test inputs: the same on every machine for the
 # same seed and profile (a unit test checks bit-identity too).
 

@@ -101,6 +101,31 @@ def test_batched_gax_equals_per_image_gax():
     assert len(set(batch.steps.tolist())) > 1  # images stopped at different iterations
 
 
+def test_stop_at_gives_each_image_its_path_at_the_matched_iteration():
+    torch.manual_seed(1)
+    m = nn.Sequential(linear(torch.randn(8, 6) * 2), nn.Tanh(), linear(torch.randn(3, 8) * 2)).eval()
+    x = torch.rand(3, 6)
+    y = torch.tensor([2, 0, 1])
+    full = gax(m, x, y, target_co=1.5, max_steps=60, similarity=1e-3)
+    assert len(set(full.steps.tolist())) > 1
+    # caps at or beyond each image's own stop change nothing
+    same = gax(m, x, y, target_co=1.5, max_steps=60, similarity=1e-3, stop_at=torch.full((3,), 60))
+    assert torch.equal(same.heatmaps, full.heatmaps) and torch.equal(same.steps, full.steps)
+    # an earlier cap stops the image there: its CO is the full run's CO at that iteration (the path does not depend on
+    # when the others stop, up to the float32 summation order of a batch of another size)
+    cap = torch.minimum(full.steps, torch.tensor([2, 0, 5]))
+    early = gax(m, x, y, target_co=1.5, max_steps=60, similarity=1e-3, stop_at=cap)
+    assert torch.equal(early.steps, cap)
+    for i in range(3):
+        assert abs(float(early.co[i]) - float(full.history[int(cap[i]), i])) < 1e-5
+    assert bool(early.reached[2]) == bool(full.history[int(cap[2]), 2] >= 1.5)
+    assert torch.equal(early.weights[1], torch.ones(6))  # a cap of 0: the starting w = 1
+    with pytest.raises(ValueError, match="stop_at"):
+        gax(m, x, y, target_co=1.5, max_steps=60, stop_at=torch.tensor([1, 2]))
+    with pytest.raises(ValueError, match="stop_at"):
+        gax(m, x, y, target_co=1.5, max_steps=60, stop_at=torch.tensor([1, 2, 61]))
+
+
 def test_gax_follows_the_reference_loop_with_torch_adam():
     """One image, written as the reference code runs it (torch.optim.Adam on w, stop when CO >= target)."""
     torch.manual_seed(3)

@@ -72,6 +72,9 @@ def test_family_win_counts_count_a_metric_computed_two_ways_once():
     assert idgi_tables.win_counts(comp)["tested"] == 7
     assert idgi_tables.family_win_counts(comp) == {"better": 1, "no difference": 1, "worse": 2, "split": 1,
                                                    "groups": 5}  # fmt: skip
+    # the one mapping both family counts use: the two MAE conventions are one family, an unlisted metric its own
+    families = idgi_tables.metric_family(pd.Series(["MAE (continuous)", "MAE (best threshold)", "F1"]))
+    assert families.tolist() == ["MAE", "MAE", "F1"]
 
 
 def test_holm_adjusts_the_ordered_p_values_and_keeps_nan():

@@ -57,13 +57,16 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
     assert key != report.settings_key("02_idgi_noise", [settings[0], ("images", "ImageNet", "8 test images")])
     table = pd.DataFrame([
         {"chapter": "02_idgi_noise", "settings_key": key, "seed": s, "artefact": "Fig. 3", "claim": "more on object",
-         "verdict": v} for s, v in ((1, "reproduced"), (2, "partly"))
+         "test": "paired test", "verdict": v} for s, v in ((1, "reproduced"), (2, "partly"))
     ] + [
         {"chapter": "02_idgi_noise", "settings_key": key, "seed": s, "artefact": "sec. 3.3", "claim": "complete",
-         "verdict": "by construction"} for s in (1, 2)
+         "test": "round-off", "verdict": "by construction"} for s in (1, 2)
     ] + [
         {"chapter": "02_idgi_noise", "settings_key": key, "seed": s, "artefact": "Tab. 9", "claim": "no masks",
-         "verdict": "not comparable"} for s in (1, 2)
+         "test": "t", "verdict": "not comparable"} for s in (1, 2)
+    ] + [  # the same words decided by an older rule: never paired with the card's claim below
+        {"chapter": "02_idgi_noise", "settings_key": key, "seed": s, "artefact": "new", "claim": "not in the study",
+         "test": "an older rule", "verdict": "reproduced"} for s in (1, 2)
     ])  # fmt: skip
     path = tmp_path / "seed_verdicts.csv"
     table.to_csv(path, index=False)
@@ -91,6 +94,9 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
     ]
     assert card["across seeds"].tolist() == ["unstable", "stable", "not measured", report.NOTHING_COMPARED]
     assert json.loads(glued["card_json"])["settings_key"] == key
+    # a study table without the test column (written before the rules were part of the key) pairs nothing
+    table.drop(columns="test").to_csv(tmp_path / "old.csv", index=False)
+    assert report.seed_verdicts("02_idgi_noise", key, tmp_path / "old.csv") is None
     # both tables are glued like every other value, so the student edition's {eval} roles can recall them
     assert "Reproduction card: claims" in glued["card_claims"]._repr_html_()
     assert "not in the study" in repr(glued["card_claims"]) and "16 test images" in repr(glued["card_settings"])
@@ -108,6 +114,12 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
     other = [settings[0], ("images", "ImageNet", "4 test images")]
     assert set(report.card("02_idgi_noise", other, claims, seed=0)["across seeds"]) == {"not measured"}
     assert glued["summary_seeds"].startswith("Not measured: the seed study did not run this configuration")
+    # the study ran this configuration, but every claim it holds is not comparable with every seed: that is said,
+    # not "the study did not run"
+    only_none = report.card("02_idgi_noise", settings, claims[3:], seed=0)
+    assert only_none["across seeds"].tolist() == [report.NOTHING_COMPARED]
+    assert "every verdict that the study measured (1) is *not comparable*" in glued["summary_seeds"]
+    assert "did not run" not in glued["summary_seeds"] and "counted as stable" in glued["summary_seeds"]
     with pytest.raises(ValueError, match="verdict"):
         report.card("02_idgi_noise", settings, [{**claims[0], "verdict": "probably"}])
     # a chapter without a trained model: the seed columns say "not applicable", even where the study has rows

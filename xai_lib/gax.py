@@ -87,6 +87,7 @@ def gax(
     snapshot_images: tuple[int, ...] = (),
     milestones: int = 8,
     batch_size: int | str | None = None,
+    stop_at: torch.Tensor | None = None,
 ) -> GAXResult:
     """Generative AX for a batch, each image with its own ``w``, each stopping when its CO reaches ``target_co``.
 
@@ -103,6 +104,11 @@ def gax(
     ``train_bias=True`` it is a per-pixel parameter initialised to ``bias`` and optimised by its own Adam with the
     same settings, as in the authors' v1 ``Generator`` (``nn.Parameter``, 0.01); only there can ``h`` move on a
     pixel where ``x = 0``.
+
+    ``stop_at``: optional per-image iteration caps ``(B,)`` in ``[0, max_steps]``: image ``i`` also stops at
+    iteration ``stop_at[i]`` (its ``h`` and ``w`` there are kept), whether or not it reached the target. The path does
+    not depend on the target until an image stops, so a second run with ``stop_at`` set to the steps of another run
+    gives the heatmaps of two runs at a matched iteration (a comparison that an unequal number of steps would confound).
     """
     if not torch.is_tensor(x) or not torch.isfinite(x).all():
         raise ValueError("x: expected a finite tensor")
@@ -110,6 +116,15 @@ def gax(
         raise ValueError(f"x: GAX expects inputs in [0, 1], got values in [{float(x.min()):.3f}, {float(x.max()):.3f}]")
     if not isinstance(max_steps, int) or max_steps < 1:
         raise ValueError(f"max_steps: expected an int >= 1, got {max_steps!r}")
+    if stop_at is not None:
+        stop_at = torch.as_tensor(stop_at)
+        if stop_at.shape != (x.shape[0],) or stop_at.dtype.is_floating_point or stop_at.dtype == torch.bool:
+            raise ValueError(f"stop_at: expected integer iteration caps of shape ({x.shape[0]},), got "
+                             f"{tuple(stop_at.shape)} {stop_at.dtype}")  # fmt: skip
+        if len(stop_at) and (int(stop_at.min()) < 0 or int(stop_at.max()) > max_steps):
+            raise ValueError(f"stop_at: expected caps in [0, max_steps={max_steps}], got "
+                             f"[{int(stop_at.min())}, {int(stop_at.max())}]")  # fmt: skip
+        stop_at = stop_at.to(device=x.device, dtype=torch.long)
     if train_bias and bias is None:
         raise ValueError("train_bias: a trained bias needs its starting value, e.g. bias=0.01 (the reference code's)")
     b = x.shape[0]
@@ -146,6 +161,8 @@ def gax(
             sp = ((model(plan.layout(inp)) - outs[a:c]) * ks[a:c]).sum(1)
             s_now[a:c], h[a:c] = sp.detach(), hp
             going = (sp.detach() < target_co) if t < max_steps else torch.zeros_like(sp, dtype=torch.bool)
+            if stop_at is not None:
+                going &= t < stop_at[idx[a:c]]
             if going.any():
                 (g,) = torch.autograd.grad((sp * going).sum(), inp)  # d s / d(x (+) h), zero on stopped rows
                 grads = _loss_grad(g, xa, hp, th, going, combine, similarity, eps, per_image, bias_grad)
@@ -159,6 +176,8 @@ def gax(
                     grad_b[a:c] = 0.0
         history[t, idx.cpu()] = s_now.cpu()
         done = s_now >= target_co if t < max_steps else torch.ones_like(s_now, dtype=torch.bool)
+        if stop_at is not None:
+            done |= t >= stop_at[idx]
         for j, i in enumerate(idx.tolist()):
             if i in snaps:
                 co_i = float(s_now[j])

@@ -198,12 +198,15 @@ def settings_key(chapter: str, settings: Sequence[tuple[str, str, str]]) -> str:
 
 
 def seed_verdicts(chapter: str, key: str, path=None) -> pd.DataFrame | None:
-    """The study's verdicts for this chapter's configuration (``artefact``, ``claim``, ``seed``, ``verdict``), or
-    ``None`` when the study did not run this configuration with every seed of :data:`STUDY_SEEDS`."""
+    """The study's verdicts for this chapter's configuration (``artefact``, ``claim``, ``test``, ``seed``,
+    ``verdict``), or ``None`` when the study did not run this configuration with every seed of :data:`STUDY_SEEDS`
+    (or its table predates the ``test`` column, so its rules are unknown)."""
     path = Path(SEED_VERDICTS if path is None else path)
     if not path.exists():
         return None
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "test" not in table.columns:
+        return None
     rows = table[(table.chapter == chapter) & (table.settings_key == key)]
     if not len(rows) or {str(s) for s in STUDY_SEEDS} - set(rows.seed):
         return None
@@ -237,12 +240,16 @@ def stability_sentence(claims: pd.DataFrame, seed: int = 0, seed_independent: bo
                 f"seeds {', '.join(map(str, STUDY_SEEDS))}.")  # fmt: skip
     col = f"seeds 0 / {' / '.join(map(str, STUDY_SEEDS))}"
     measured = claims[claims["across seeds"].isin(("stable", "unstable"))]
+    n_none = int((claims["across seeds"] == NOTHING_COMPARED).sum())
+    seeds = ", ".join(map(str, (0, *STUDY_SEEDS)))
+    if not len(measured) and n_none:  # the study ran, but no seed could compare anything
+        return (f"Across the seed study's {len(STUDY_SEEDS) + 1} trainings of the default models (seeds {seeds}), "
+                f"every verdict that the study measured ({n_none}) is *not comparable* with every seed: there was "
+                "nothing a retraining could move, so none is counted as stable.")  # fmt: skip
     if not len(measured):
         return not_measured("the seed study did not run this configuration, so whether these verdicts survive "
                             "retraining is unknown", start=True) + "."  # fmt: skip
     unstable = measured[measured["across seeds"] == "unstable"]
-    n_none = int((claims["across seeds"] == NOTHING_COMPARED).sum())
-    seeds = ", ".join(map(str, (0, *STUDY_SEEDS)))
     same = counted(len(measured) - len(unstable), len(measured), "measured verdicts")
     text = (f"Across the seed study's {len(STUDY_SEEDS) + 1} trainings of the default models (seeds {seeds}), "
             f"{same} are the same with every seed (stable)")  # fmt: skip
@@ -272,8 +279,9 @@ def card(
     ``{glue:} card_claims``). ``settings``: (aspect, the paper, ours) rows; ``claims``: dicts with ``artefact``,
     ``claim``, ``paper``, ``ours``, ``verdict`` (one of :data:`VERDICTS`) and ``test`` (which test and tolerance
     decide the verdict). For seed 0, each claim gets its verdicts with the other training seeds of the seed study
-    (``seeds 0 / 1 / 2``) and whether they agree (``across seeds``: stable / unstable, or :data:`NOTHING_COMPARED`
-    when every seed's verdict is *not comparable*), where the study ran this configuration; else "not measured".
+    (``seeds 0 / 1 / 2``; a study row counts only for the same artefact, claim and test text) and whether they
+    agree (``across seeds``: stable / unstable, or :data:`NOTHING_COMPARED` when every seed's verdict is *not
+    comparable*), where the study ran this configuration; else "not measured".
     ``seed_independent=True`` (a chapter without a trained model, whose numbers no training seed can change): both
     seed columns say :data:`NOT_APPLICABLE` and the study is not consulted. Also saved as ``card.csv`` in ``out`` when
     given; returns the claims table."""
@@ -290,7 +298,10 @@ def card(
             seeds_col.append(NOT_APPLICABLE)
             stable_col.append(NOT_APPLICABLE)
             continue
-        found = None if study is None else study[(study.artefact == c.artefact) & (study.claim == c.claim)]
+        # the same claim decided by the same test: a rule changed since the study (same words, other test) is not
+        # paired with verdicts of the old rule
+        found = None if study is None else study[(study.artefact == c.artefact) & (study.claim == c.claim)
+                                                 & (study.test == c.test)]  # fmt: skip
         if found is None or not len(found):
             seeds_col.append("not measured")
             stable_col.append("not measured")

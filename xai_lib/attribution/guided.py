@@ -20,9 +20,10 @@ keys that advances round by round, instead of a new ``kthvalue`` over keys rewri
 per-row arithmetic (L1 distances, the interpolation share) runs on numpy arrays of ``B`` values; and a feature's
 room to the window's edge is computed once per step (a feature moves at most once per step); the L1 distance is
 not summed again once every row has stopped, nor the fixed features' keys built when no feature is fixed, nor
-the upper-edge test made when no feature can be at the edge. Every float is the same as in the direct
-formulation, bit for bit (tested against it on gradients with ties, zeros and blocked features); the bookkeeping
-costs about 0.7 of what it did (benchmarks README).
+the upper-edge test made when no feature can be at the edge; a round's selection is a boolean mask (a product with
+it is a value times 1 or 0, exact). Every float is the same as in the direct formulation, bit for bit (tested
+against it on gradients with ties, zeros and blocked features); the benchmarks README gives the bookkeeping's cost
+against the model's.
 """
 
 from __future__ import annotations
@@ -94,14 +95,13 @@ def guided_ig(
         # (a_max - alpha) * s) bit for bit: multiplying by 0 or 1 is exact)
         room = torch.sub(a_max, alpha)
         l1_room = room * absdiff
-        edge = torch.tensor(a_max, dtype=_PATH_DTYPE, device=x.device)
         active = total > 0
         for _ in range(MAX_INNER_ITERATIONS):
             l1_current = total - _rows(torch.linalg.vecdot(absdiff, alpha))
             active &= _not_close(l1_target, l1_current)
             if not active.any():
                 break
-            s = selection.next(active)  # 1.0 where a feature moves in this round, else 0.0
+            s = selection.next(active)  # True where a feature moves in this round
             l1_s = _rows((l1_room * s).sum(1))
             moving = l1_s > 0
             gamma = np.where(moving, (l1_current - l1_target) / np.where(moving, l1_s, 1.0), np.inf)
@@ -118,7 +118,7 @@ def guided_ig(
                     rows = alpha.index_select(0, r)
                     last = torch.addcmul(rows, share, room.index_select(0, r) * s.index_select(0, r))
                     last.clamp_max_(a_max)
-                alpha.lerp_(edge, s)  # selected features go to the edge, exactly (lerp with weight 1 is the edge) ...
+                alpha.masked_fill_(s, a_max)  # selected features go to the edge, exactly ...
                 if len(stop):
                     alpha.index_copy_(0, r, last)  # ... except in the rows that stop, which move by their share
             active &= jump
@@ -191,7 +191,7 @@ class _Selection:
         # t_{j-1} as key bits; -1 (all bits set: a NaN in every float dtype, so ``key <= t`` is false) before
         # a row's first round
         self.threshold = np.full(self.rows, -1, dtype=np.int64)
-        self.cumulative: torch.Tensor | None = None  # 1.0 where key <= t_{j-1} (None: nothing selected yet)
+        self.cumulative: torch.Tensor | None = None  # True where key <= t_{j-1} (None: nothing selected yet)
         bits = self.key.view(self.itype)
         self.partitioned = g.device.type == "cpu" and self.numpy_on_cpu
         if self.partitioned:
@@ -220,7 +220,8 @@ class _Selection:
         return out
 
     def next(self, active: np.ndarray) -> torch.Tensor:
-        """This round's selection as 1.0 / 0.0 (``float64``), nothing in inactive rows."""
+        """This round's selection as a boolean mask, nothing in inactive rows (a product with it promotes to the
+        other operand's dtype: a value times 1 or 0, exactly)."""
         rows = np.flatnonzero(active)
         ranks = self.taken[rows] + self.k
         inside = ranks <= self.d
@@ -230,10 +231,8 @@ class _Selection:
         # at or beyond the blocking value: every remaining feature below it (the largest key below ``big``)
         self.threshold[rows] = np.minimum(bits, self.big_bits - 1)
         t = torch.from_numpy(self.threshold.astype(self.np_itype)).view(self.key.dtype)
-        cumulative = torch.le(
-            self.key, t.to(self.key.device)[:, None], out=torch.empty_like(self.key, dtype=_PATH_DTYPE)
-        )
-        s = cumulative if self.cumulative is None else cumulative - self.cumulative
-        self.taken = cumulative.sum(1).long().cpu().numpy()
+        cumulative = torch.le(self.key, t.to(self.key.device)[:, None])
+        s = cumulative if self.cumulative is None else cumulative.logical_xor(self.cumulative)  # previous ⊆ current
+        self.taken = cumulative.sum(1).cpu().numpy()
         self.cumulative = cumulative
         return s

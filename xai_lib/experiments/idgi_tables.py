@@ -294,7 +294,7 @@ def family_win_counts(comparison: pd.DataFrame) -> dict[str, int]:
     base method, metric family of :data:`METRIC_FAMILY`); a group is ``better``, ``worse`` or ``no difference`` when
     every tested cell of it says so, else ``split``. Also ``groups`` (the groups with a tested cell)."""
     tested = comparison[comparison.verdict.isin(TESTED)]
-    family = tested.metric.map(lambda m: METRIC_FAMILY.get(m, m))
+    family = metric_family(tested.metric)
     outcomes = tested.groupby([tested.system, tested.base, family], sort=False).verdict.agg(
         lambda v: v.iloc[0] if v.nunique() == 1 else "split"
     )
@@ -469,6 +469,11 @@ METRIC_FAMILY = {
 }  # fmt: skip
 
 
+def metric_family(metrics: pd.Series) -> pd.Series:
+    """Each metric's family in :data:`METRIC_FAMILY` (a metric not listed is its own family)."""
+    return metrics.map(lambda m: METRIC_FAMILY.get(m, m))
+
+
 def family_groups(pairs: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """:func:`family_by_dataset` with near-duplicate cells counted once: the matched cells of :func:`family_pairs`
     grouped by (dataset, training level, base method, metric family of :data:`METRIC_FAMILY`); a group is won on the
@@ -478,7 +483,7 @@ def family_groups(pairs: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     columns = ["dataset", "groups", "VGG only", "ResNet only", "p", "verdict"]
     if not len(pairs):
         return pd.DataFrame(columns=columns)
-    keyed = pairs.assign(family=pairs.metric.map(lambda m: METRIC_FAMILY.get(m, m)))
+    keyed = pairs.assign(family=metric_family(pairs.metric))
     lean = keyed.groupby(["dataset", "level", "base", "family"], sort=False).difference.sum().reset_index()
     side = np.sign(lean["difference"]).astype(int)
     grouped = pd.DataFrame({"dataset": lean["dataset"], "better VGG": (side > 0).astype(int),

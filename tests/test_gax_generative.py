@@ -1,0 +1,28 @@
+"""Chapter 8's intensity groups (:mod:`xai_lib.experiments.gax_generative`): closed forms."""
+
+import pytest
+import torch
+
+from xai_lib.experiments.gax_generative import absolute_sides, group_ratio
+
+
+def test_absolute_sides_split_the_values_and_leave_exact_zeros_out():
+    x = torch.tensor([[0.0, 0.1, 0.2, 0.5, 0.8, 0.9, 1.0]])
+    dark, bright, middle = absolute_sides(x)
+    assert dark.tolist() == [[False, True, False, False, False, False, False]]
+    assert bright.tolist() == [[False, False, False, False, False, True, True]]
+    assert middle.tolist() == [[False, False, True, True, True, False, False]]
+    assert not (dark & middle).any() and not (bright & middle).any()
+    with pytest.raises(ValueError, match="lo, hi"):
+        absolute_sides(x, lo=0.8, hi=0.2)
+
+
+def test_group_ratio_is_the_ratio_of_means_and_nan_when_a_group_is_thin():
+    x = torch.cat([torch.full((30,), 0.1), torch.full((40,), 0.5), torch.full((5,), 0.95)])[None].repeat(2, 1)
+    values = torch.cat([torch.full((30,), 3.0), torch.full((40,), 1.5), torch.full((5,), 9.0)])[None].repeat(2, 1)
+    values[1] *= 2  # a scale common to every value leaves the ratio unchanged
+    dark, bright, middle = absolute_sides(x)
+    torch.testing.assert_close(group_ratio(values, dark, middle), torch.tensor([2.0, 2.0]))
+    assert torch.isnan(group_ratio(values, bright, middle)).all()  # 5 bright values < 20
+    torch.testing.assert_close(group_ratio(values, bright, middle, min_values=5), torch.tensor([6.0, 6.0]))
+    assert torch.isnan(group_ratio(torch.zeros_like(values), dark, middle)).all()  # a middle mean of 0: no ratio

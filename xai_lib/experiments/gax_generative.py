@@ -1,0 +1,38 @@
+"""Chapter 8's measures of where GAX changes an image: pixel groups by intensity and the ratio of a change on a group
+to the change on the middle values (paper sec. 4.3: GAX "seems to be more sensitive to changes in extreme values")."""
+
+from __future__ import annotations
+
+import torch
+
+#: the absolute thresholds of :func:`absolute_sides` on inputs in [0, 1]
+DARK_BELOW, BRIGHT_ABOVE = 0.2, 0.8
+#: the fewest values a group of one image needs for its ratio (fewer: NaN, the image is left out)
+MIN_VALUES = 20
+
+
+def absolute_sides(
+    x: torch.Tensor, lo: float = DARK_BELOW, hi: float = BRIGHT_ABOVE
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per channel value of ``x`` (any shape, values in [0, 1]): dark where ``0 < x < lo``, bright where ``x > hi``,
+    middle where ``lo <= x <= hi``. Exact zeros are in no group: GAX's ``w`` cannot move there (``h = tanh(w x)``
+    has a zero gradient in ``w`` at ``x = 0``)."""
+    if not 0.0 < lo < hi < 1.0:
+        raise ValueError(f"lo, hi: expected 0 < lo < hi < 1, got {lo!r}, {hi!r}")
+    dark, bright = (x > 0) & (x < lo), x > hi
+    return dark, bright, (x >= lo) & (x <= hi)
+
+
+def group_ratio(
+    values: torch.Tensor, side: torch.Tensor, middle: torch.Tensor, min_values: int = MIN_VALUES
+) -> torch.Tensor:
+    """Per image (first dimension): the mean of ``values`` over its ``side`` entries over their mean over its
+    ``middle`` entries; NaN where either group has fewer than ``min_values`` entries or the middle's mean is 0."""
+    side_f, middle_f = side.flatten(1).to(values.dtype), middle.flatten(1).to(values.dtype)
+    v = values.flatten(1)
+    n_side, n_middle = side_f.sum(1), middle_f.sum(1)
+    on_side = (v * side_f).sum(1) / n_side.clamp_min(1)
+    in_middle = (v * middle_f).sum(1) / n_middle.clamp_min(1)
+    ratio = on_side / in_middle
+    enough = (n_side >= min_values) & (n_middle >= min_values) & (in_middle > 0)
+    return torch.where(enough, ratio, torch.full_like(ratio, float("nan")))
