@@ -26,3 +26,23 @@ def test_group_ratio_is_the_ratio_of_means_and_nan_when_a_group_is_thin():
     assert torch.isnan(group_ratio(values, bright, middle)).all()  # 5 bright values < 20
     torch.testing.assert_close(group_ratio(values, bright, middle, min_values=5), torch.tensor([6.0, 6.0]))
     assert torch.isnan(group_ratio(torch.zeros_like(values), dark, middle)).all()  # a middle mean of 0: no ratio
+
+
+@pytest.mark.parametrize(
+    "at_target, at_matched, starts",
+    [
+        ("reproduced", "reproduced", "persists"),
+        ("not reproduced", "not reproduced", "persists"),
+        ("reproduced", "not reproduced", "reverses"),
+        ("reproduced", "inconclusive", "does not persist"),
+        ("not reproduced", "not comparable", "does not persist"),
+        ("inconclusive", "reproduced", "appears only"),
+        ("not comparable", "not reproduced", "appears only"),
+        ("inconclusive", "inconclusive", "is undecided"),
+        ("inconclusive", "not comparable", "is undecided"),
+    ],
+)
+def test_matched_reading_names_every_pair_of_verdicts(at_target, at_matched, starts):
+    from xai_lib.experiments.gax_generative import matched_reading
+
+    assert matched_reading(at_target, at_matched).startswith(starts)

@@ -36,3 +36,23 @@ def group_ratio(
     ratio = on_side / in_middle
     enough = (n_side >= min_values) & (n_middle >= min_values) & (in_middle > 0)
     return torch.where(enough, ratio, torch.full_like(ratio, float("nan")))
+
+
+#: verdicts of :func:`xai_lib.report.interval_verdict` that decide a direction
+DECIDED = ("reproduced", "not reproduced")
+
+
+def matched_reading(at_target: str, at_matched: str) -> str:
+    """What a difference between two GAX runs measured at the target (``at_target``, an interval verdict) becomes when
+    both runs are stopped at a matched iteration (``at_matched``): *persists*, *reverses*, *does not persist* (the
+    unequal number of steps accounts for part of it), *appears only at a matched iteration* (the unequal steps hid
+    it) or *undecided either way*."""
+    if at_target in DECIDED:
+        if at_matched == at_target:
+            return "persists at a matched iteration"
+        if at_matched in DECIDED:
+            return "reverses at a matched iteration"
+        return "does not persist at a matched iteration (the unequal number of steps accounts for part of it)"
+    if at_matched in DECIDED:
+        return "appears only at a matched iteration (the unequal number of steps hid it)"
+    return "is undecided either way"
