@@ -20,8 +20,9 @@
 #
 # **What this chapter is.** The data and models that every other chapter runs on, and the place to check your own
 # {term}`system` before attributing anything. Nothing here is downloaded: the images are generated procedurally or
-# shipped by scikit-learn {cite}`pedregosa2011sklearn`, and the models were trained by this project (in under ten minutes
-# on two CPU cores) and are shipped with its library, so that every reader computes with the same weights. The
+# shipped by scikit-learn {cite}`pedregosa2011sklearn`, and the models were trained by this project (on two CPU cores,
+# in the time the {doc}`/book/execution_times` page gives for `make models`) and are shipped with its library, so that
+# every reader computes with the same weights. The
 # papers use ImageNet, chest X-rays, cats and dogs, CUB-200-2011 birds and pretrained VGG/ResNet weights
 # {cite}`yang2023idgi,rodrigues2024gad,tjoa2021gax`; our stand-ins keep what their experiments need (a binary
 # "cat vs dog" task, a VGG-style {cite}`simonyan2015vgg` and a residual {cite}`he2016resnet` architecture,
@@ -41,8 +42,8 @@
 # **Learning goals in practice.**
 # * Say, for each image dataset, what its ground-truth mask marks and which chapters need it (`shapes_pair`'s ears
 #   for localisation, `shapes_spurious`'s corner mark for the GAX chapters).
-# * Read the accuracy table and the confusion matrices, and find the models that make no wrong prediction (the
-#   column `wrong predictions`).
+# * Read the accuracy table and the confusion matrices, and find the models, if any, that make no wrong prediction
+#   (the column `wrong predictions`).
 # * Explain what a `_sub` model is (a snapshot of the same training run) and why the CO-score chapters need one.
 # * Write their own model as a system spec (weights, `normalize`, `image_size`, `class_index`) and read the checks it
 #   passes through.
@@ -51,8 +52,8 @@
 # 1. "A fixed seed gives the same trained model on every machine." *Exposed by*: section "Where the models come
 #    from": CPU kernels add numbers in different orders and training amplifies a last-bit difference, so the book
 #    ships its weights, checks their SHA-256 as they load, and its table compares the shipped test accuracies with this
-#    machine's (where they match, the table alone exposes nothing: the *How to run* page gives the measured case,
-#    the same seed's `shapes` VGG at 0.929 test accuracy on one CPU and 0.932 on another).
+#    machine's (where they match, the table alone exposes nothing: the *How to run* page gives a measured case, the
+#    same seed's `shapes` VGG trained on two CPUs to two different test accuracies).
 # 2. "A `_sub` model is a smaller network, or one trained on fewer images." *Exposed by*: the accuracy table of
 #    section "The models" (a `_sub` model has exactly its twin's parameter count) and the training curves (its
 #    snapshot is the large dot, taken during its twin's own run at the check closest to
@@ -66,7 +67,7 @@
 #    serve, and what does the book use instead? *Expected answer*: comparing the explanations of wrong and correct
 #    predictions (the CO-score chapters) is not measured on them; their `_sub` snapshots make mistakes.
 #    {glue:text}`wrong_sentence`
-# 2. The `shapes_spurious` ResNet is accurate. Does its accuracy say whether it looks at the object? *Expected
+# 2. Suppose the `shapes_spurious` ResNet is accurate. Does its accuracy say whether it looks at the object? *Expected
 #    answer*: no: {glue:text}`cue_rate_class`% of class-0 images carry the corner mark and
 #    {glue:text}`cue_rate_other`% of the others do, so a model that relied on the mark would lose only the few images
 #    where mark and class disagree, and its accuracy could be nearly as high as one that reads the shape; accuracy
@@ -79,7 +80,7 @@
 # **What to project.**
 # 1. `examples_shapes_pair.png` and `examples_shapes_spurious.png`: what the masks and the cue mark look like.
 # 2. The accuracy table (`model_accuracy.csv`) and the sentence under it: well-trained against `_sub` models, and
-#    the models without a wrong prediction.
+#    the models without a wrong prediction, if any.
 # 3. `training_curves.png`: where each `_sub` snapshot sits on its run.
 # 4. `confusion_shapes.png`: the pairs of shapes the models confuse (exercise `ex-bench-1`).
 # 5. The file-type table of "Your own system": preprocessing is part of the system.
@@ -505,7 +506,8 @@ report.show(shipped_table, {"shipped test accuracy": "{:.2f}", "test accuracy he
 # %% [markdown]
 # {glue:text}`shipped_sentence` (The table compares accuracies; equal accuracies do not prove that every single
 # prediction is the same.) To train them yourself, run `make models`: it trains every default model of the
-# `smoke` and `book` profiles from its seed on your machine (under ten minutes on two cores), caches them
+# `smoke` and `book` profiles from its seed on your machine (its time on two cores is on the
+# {doc}`/book/execution_times` page), caches them
 # (`$XAI_LIB_CACHE/models`, by default `.cache/models` in the clone; the shipped files are left as they are), and
 # reports per model whether the weights came out bit for bit as shipped and how far the test accuracy moved
 # (`outputs/models_retrained.csv`); `make models SHIP=1` makes the retrained models the shipped ones.
@@ -675,7 +677,8 @@ report.glue("format_outcome_short", {
 # size, where every object has an exact one-pixel rim. A JPEG saved larger and scaled back on loading has been
 # resampled twice, which may smooth the edges and corners that tell, say, a disk from a hexagon, and compressed with
 # loss, which may discard fine colour detail (neither is measured here). The pixels the model receives are no longer drawn from the distribution it
-# was trained on, so a drop is the likely direction; how large it is depends on the model. The two kinds of file hold
+# was trained on, so the expectation is a drop, of a size that depends on the model; the measured outcome is the first
+# sentence of this solution. The two kinds of file hold
 # different images and the JPEGs differ in two ways at once, so this table does not say which step matters: saving
 # the same images both ways, and resizing without compressing, would separate them.
 
@@ -733,8 +736,7 @@ teaching.quiz("01_embedded_benchmark", "quizzes/01_embedded_benchmark.json")
 # ````{exercise-start}
 # :label: ex-bench-1
 # ````
-# The `shapes` models confuse some pairs of classes more than others. Which pair does the well-trained VGG confuse
-# most, and how many test images does that involve? Start with the count: complete `my_answer` below and run the
+# Which pair of classes does the well-trained `shapes` VGG confuse most, and how many test images does that involve? Start with the count: complete `my_answer` below and run the
 # cell to check it. *Time: 10 min.*
 # ````{exercise-end}
 # ````
@@ -890,7 +892,8 @@ else:
                      f"mark and on {k_plain / n_plain:.0%} of the {n_plain} without it (Fisher's exact test "
                      f"p = {mark_p:.2g}): ")  # fmt: skip
     if mark_helps:
-        mark_sentence += "it recognises class 0 better when the mark is there, a sign that it uses the mark."
+        mark_sentence += ("it recognises class 0 better when the mark is there (different images, so a sign that it "
+                          "uses the mark, not a measured effect of it).")  # fmt: skip
     elif mark_p < MARK_ALPHA:
         mark_sentence += ("marked class-0 images are recognised less often here (different images, so not a "
                           "measured effect of the mark).")  # fmt: skip

@@ -53,7 +53,8 @@
 # * Test "IDGI beats its base method" cell by cell with a paired signed-rank test, and count the cells honestly:
 #   tested, n/a (too few images) and saturated.
 # * Explain why a table's difference and the per-image test can point opposite ways.
-# * Judge whether something other than a worse map explains a result (pixels equal to the black baseline on `digits`).
+# * Judge whether something other than a worse map explains a result (for example pixels equal to the black baseline,
+#   as on `digits`).
 #
 # **Common misconceptions.**
 # 1. "A larger number in the table means IDGI wins on the images." *Exposed by*: the sentence under the four tables
@@ -64,7 +65,7 @@
 # 2. "How a map's channels are combined is an implementation detail." *Exposed by*: section "The channel convention"
 #    (its table) and exercise `ex-tables-predict`: ranking pixels by $|\sum_c a_c|$ instead of $\sum_c a_c$ can move
 #    a base method's score, and with it IDGI's win count. {glue:text}`sign_example`
-# 3. "IDGI's lost insertion cells prove its map is worse." The chapter proposes an explanation for the cells that
+# 3. "Where IDGI loses insertion cells, its map is worse." The chapter proposes an explanation for such cells that
 #    compare with IG or Guided IG, whose baseline is the black image (mass on pixels equal to the black baseline and
 #    canvas), which its tests cannot separate from a worse map: in "What the verdicts stand on", IG and Guided IG give
 #    such pixels exactly zero (their path does not move them), IDGI's weight $g_i^2 / \lVert g \rVert^2$ need not,
@@ -74,16 +75,16 @@
 #
 # **Discussion prompts.**
 # 1. The paper's tables have IDGI ahead in {glue:text}`paper_better` of {glue:text}`paper_cells` cells. Name
-#    reasons, other than "the paper is wrong", why per-cell tests here can find fewer. *Expected answer*: other data
+#    reasons, other than "the paper is wrong", why per-cell tests here can find a different count. *Expected answer*: other data
 #    and models; paired tests per image instead of means; the channel convention the paper leaves open; saturated
 #    SIC/AIC rows left out; pixels equal to the black baseline on insertion. A further difference between the setups,
 #    whose direction on the counts is not measured: Blur IG's base map misses completeness at the profile's steps
 #    ({glue:text}`blur_riemann_sentence`).
 # 2. Why does the book mark a SIC/AIC row saturated, and what would the counts do without the rule? *Expected
 #    answer*: when the blurred base is already classified as the target, every curve starts near the top and any map,
-#    a poor one too, scores near the maximum; such cells would enter the counts as "no difference" (or, by chance, as
-#    either verdict) without measuring the maps. See the column `blurred base correct` and
-#    {glue:text}`saturation_sentence`
+#    a poor one too, scores near the maximum; such cells would enter the counts with verdicts that do not measure the
+#    maps. See the column `blurred base correct` and
+#    {glue:text}`saturation_sentence` Measured, with the per-image alternative: {glue:text}`saturation_rule_sentence`
 # 3. Why does the best-threshold MAE stay at or below about an empty mask's, and what does that do to its
 #    differences? *Expected answer*: the best threshold can always be the map's maximum, which leaves a nearly empty
 #    mask whose MAE is about the object's share of the image, so the minimum over the thresholds is never much above
@@ -467,7 +468,8 @@ report.show(beside, "{:.3f}")
 # `n/a`: neither is tested.
 
 # %%
-comparison = idgi_tables.mark_saturated(idgi_tables.comparisons(scores, alpha, prof.n_boot, seed), saturation)
+unmarked = idgi_tables.comparisons(scores, alpha, prof.n_boot, seed)
+comparison = idgi_tables.mark_saturated(unmarked, saturation)
 tested_mask = comparison.verdict.isin(idgi_tables.TESTED)
 comparison["p (Holm)"] = np.nan
 comparison.loc[tested_mask, "p (Holm)"] = idgi_tables.holm(comparison.loc[tested_mask, "p"])
@@ -500,6 +502,40 @@ n_saturated = int((comparison.verdict == "saturated").sum())
 if n_saturated:
     na_text += f" {n_saturated} cells of saturated rows are not comparable and not tested."
 report.glue("na_sentence", na_text)
+# the two rules for images whose blurred base is already classified as the target, on the SIC/AIC cells: the book's
+# (keep the images, mark a row saturated when most of its images have such a base) and a per-image one (leave those
+# images out of their row, mark nothing), with what the saturated rows' cells would say unmarked
+is_sic_aic = comparison.metric.str.match(r"(SIC|AIC) ")
+per_image = idgi_tables.comparisons(idgi_tables.without_base_correct(scores[scores.metric.str.match(r"(SIC|AIC) ")],
+                                                                    bokeh), alpha, prof.n_boot, seed)  # fmt: skip
+rules = {"book: rows marked saturated": comparison[is_sic_aic], "per image: those images left out": per_image,
+         "none: every image, no row marked": unmarked[is_sic_aic]}  # fmt: skip
+rule_table = pd.DataFrame([{"rule": rule, "cells": len(c)} | idgi_tables.win_counts(c) for rule, c in rules.items()])
+save_table(rule_table, out / "saturation_rules.csv")
+n_base_correct = len(idgi_tables.base_correct_images(bokeh))
+if not is_sic_aic.any():
+    rule_text = report.not_measured("no SIC/AIC cell was computed", start=True) + "."
+elif n_base_correct == 0:
+    rule_text = "No blurred base is classified as the target, so the rules agree: nothing is marked or left out."
+else:
+    book_c, img_c = idgi_tables.win_counts(comparison[is_sic_aic]), idgi_tables.win_counts(per_image)
+    both = comparison[is_sic_aic].merge(per_image, on=["system", "metric", "base"], suffixes=("", " (per image)"))
+    both = both[both.verdict.isin(idgi_tables.TESTED) & both["verdict (per image)"].isin(idgi_tables.TESTED)]
+    n_moved = int((both.verdict != both["verdict (per image)"]).sum())
+    flipped = int(((both.verdict == "better") & (both["verdict (per image)"] == "worse")).sum()
+                  + ((both.verdict == "worse") & (both["verdict (per image)"] == "better")).sum())  # fmt: skip
+    rule_text = (
+        f"On the SIC/AIC cells, with the book's rule IDGI is better in "
+        f"{report.counted(book_c['better'], book_c['tested'], 'tested cells')} and worse in {book_c['worse']}; with "
+        f"a per-image rule instead (an image whose blurred base is already classified as the target left out of that "
+        f"level's rows, {n_base_correct} pairs of image and level in all, no row marked), better in "
+        f"{report.counted(img_c['better'], img_c['tested'], 'tested cells')} and worse in {img_c['worse']} "
+        f"({img_c['n/a']} cells untestable with fewer than five images, {book_c['n/a']} of them under the book's rule "
+        f"too). Of the {len(both)} cells both rules test, "
+        f"{n_moved} change their verdict" + (f", {flipped} of them from better to worse or back" if n_moved else "")
+        + "."
+    )  # fmt: skip
+report.glue("saturation_rule_sentence", rule_text)
 report.glue("paper_better", int(paper_wins["sum"].sum()))
 report.glue("paper_cells", int(paper_wins["size"].sum()))
 mae_counts = {m: idgi_tables.win_counts(comparison[comparison.metric == m])
@@ -559,6 +595,8 @@ report.show(by_metric.reset_index(), None, caption="cells per verdict and metric
 # method in {glue:text}`paper_better` of {glue:text}`paper_cells` (model, metric, base method) cells.
 #
 # The two MAE conventions: {glue:text}`mae_sentence`
+#
+# Saturated rows, and the per-image alternative (`saturation_rules.csv`): {glue:text}`saturation_rule_sentence`
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), sharey=True)
@@ -764,6 +802,8 @@ if {"signed", "absolute"} <= set(won.index) and (won["tested"] > 0).all():
 else:
     expected_shift = "not measured"
 assert sign_shift == expected_shift, (sign_shift, won)
+if book_run:  # the book's answer: the absolute convention gives IDGI fewer wins
+    assert sign_shift == "fewer", (sign_shift, won)
 
 # %% [markdown]
 # ````{solution-end}
@@ -1543,8 +1583,8 @@ report.glue("summary_family", (
 # * {glue:text}`summary_family` How IDGI's maps change with the number of steps is measured in {doc}`02_idgi_noise`;
 #   how these metrics change with it is not measured in this book.
 # * Saturation: when a model already classifies the blurred base correctly, every SIC/AIC curve starts near the top,
-#   so the area cannot show how much better one map is than another. {glue:text}`saturation_sentence`
-#   {glue:text}`saturated_tests_sentence`
+#   so every map's area lies near the maximum, and a table of areas leaves little room to tell the maps apart.
+#   {glue:text}`saturation_sentence` {glue:text}`saturated_tests_sentence` {glue:text}`saturation_rule_sentence`
 # * SIC/AIC are protocols, not single numbers: the IDGI paper's (pasted top pixels, all images binned together) and
 #   PAIR's (per-image interpolated bokeh images) are both implemented here. {glue:text}`protocols_sentence`
 # * {glue:text}`summary_seeds`
@@ -1898,7 +1938,9 @@ if class_run:  # on a quarter of the images, the positive part loses for the fou
 #   is not less informative than the original is left out of the entropy level (counted per system above). A
 #   (system, information level) row is saturated when the blurred base (the bokeh image at the threshold $0\%$) is
 #   classified as the target for more than half of its images (`idgi_tables.saturated_rows`); its cells are kept in
-#   the tables, marked, and left out of every verdict.
+#   the tables, marked, and left out of every verdict. Beside it the chapter counts the verdicts under a per-image rule
+#   (`idgi_tables.without_base_correct`: an image whose blurred base is already classified as the target leaves that
+#   information level's SIC/AIC rows, and no row is marked) and under no rule (`saturation_rules.csv`).
 # * **SIC/AIC, PAIR protocol** (cross-check): PAIR's `compute_pic_metric` exactly (random mask of $1\%$ of the pixels
 #   from the seed and the image index), which skips an image whose fully blurred version is predicted at least as well
 #   as the original and aggregates the kept curves by their median (SIC) or mean (AIC). The cross-check scores the IDGI

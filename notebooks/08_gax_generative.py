@@ -546,7 +546,7 @@ extreme_text = (
        "tanh^2) factor): their change of h is limited by the parametrisation, and only the change of w can show a "
        "preference for them."
        if len(dark_rows) else "")
-    + " Verdicts, each side on both measures: the dark side "
+    + " Verdicts, each side on its three ratios: the dark side "
     + side_verdicts["dark"] + ", the bright side " + side_verdicts["bright"] + "."
     if extreme_parts else "The extreme-intensity measure is " + report.not_measured("no optimised image") + "."
 )  # fmt: skip
@@ -653,6 +653,103 @@ report.show(abs_table, "{:.2f}")
 
 # %% [markdown]
 # {glue:text}`abs_sentence`
+#
+# **At one iteration for every image, and at the final heatmap.** Each image stops when its CO score reaches the
+# target, so the ratios above compare images after different numbers of Adam steps, and $|w - 1|$ tends to grow with
+# the number of steps (a pixel whose gradient keeps its sign moves away from 1 at every step); a side that GAX moves
+# early and one it moves late differ in time as well as in place. The cell below runs GAX
+# again on each system with every image stopped at one common iteration, the median of the images' numbers of steps
+# (`gax(..., stop_at=...)`; the images that stop sooner are left out, the others are cut there), and gives the
+# change-of-$w$ and change-of-$h$ ratios at that iteration, next to the same ratios of the full runs on the same
+# images. The model's sensitivity above is taken at GAX's start;
+# the cell also takes it at the heatmap GAX returns, $|\partial s_{co} / \partial (x + h)|$ at the final $h$, side over
+# middle. The card's verdicts keep the measures above; these say how much they depend on when they are read.
+
+
+# %%
+# NBVAL_CHECK_OUTPUT
+def ratio_reading(values: np.ndarray) -> tuple[float, float, float, str]:
+    """The mean of per-image side-over-middle ratios with its bootstrap interval and its word against 1 (*more*,
+    *less*, *undecided*; *n/a* below five images)."""
+    values = values[np.isfinite(values)]
+    if len(values) < 5:
+        return float("nan"), float("nan"), float("nan"), "n/a"
+    mean, lo, hi = bootstrap_mean_ci(values, n_boot=prof.n_boot, seed=seed)
+    return mean, lo, hi, extreme_words[report.interval_verdict(lo, hi, 1.0, claimed="above")]
+
+
+timing_rows = []
+for name, run in runs.items():
+    x_r, res = run["data"].inputs, run["result"]
+    if len(x_r) == 0:
+        continue
+    steps = res.steps.cpu()
+    fixed_at = int(steps.float().median().floor())  # the median number of steps, an iteration every kept image reaches
+    kept = steps >= fixed_at
+    x_dev, y_dev = x_r.to(dev), run["data"].targets.to(dev)
+    at_fixed = gax(run["system"].model, x_dev, y_dev, run["target"], max_steps=prof.gax_max_steps, similarity=l_s,
+                   stop_at=torch.full_like(res.steps, fixed_at))  # fmt: skip
+    change_w_f = (at_fixed.weights.cpu() - 1.0).abs().sum(1)[kept]
+    change_h_f = (at_fixed.heatmaps.cpu() - torch.tanh(x_r)).abs().sum(1)[kept]
+    # the full runs' ratios on the same (kept) images, so that a change of reading is one of time, not of images
+    change_w_s = (res.weights.cpu() - 1.0).abs().sum(1)[kept]
+    change_h_s = (res.heatmaps.cpu() - torch.tanh(x_r)).abs().sum(1)[kept]
+    end_sens = co_gradient(run["system"].model, x_dev, res.heatmaps.to(dev), y_dev).abs().sum(1).cpu()
+    dark_px, bright_px, middle = extreme_masks(x_r)
+    for side_name, side in (("dark", dark_px), ("bright", bright_px)):
+        full = extreme_table[(extreme_table.system == name) & (extreme_table.side == side_name)].iloc[0]
+        none = np.array([])  # iteration 0: nothing has moved, no ratio to read
+        w_f = ratio_reading(side_ratio(change_w_f, side[kept], middle[kept]).numpy() if fixed_at > 0 else none)
+        h_f = ratio_reading(side_ratio(change_h_f, side[kept], middle[kept]).numpy() if fixed_at > 0 else none)
+        w_s = ratio_reading(side_ratio(change_w_s, side[kept], middle[kept]).numpy() if fixed_at > 0 else none)
+        h_s = ratio_reading(side_ratio(change_h_s, side[kept], middle[kept]).numpy() if fixed_at > 0 else none)
+        g_e = ratio_reading(side_ratio(end_sens, side, middle).numpy())
+        timing_rows.append({
+            "system": name, "side": side_name, "iteration": fixed_at, "images at it": int(kept.sum()) if fixed_at else 0,
+            "images": len(x_r), "change of w at it": w_f[0], "w CI low": w_f[1], "w CI high": w_f[2], "w at it": w_f[3],
+            "w at the stop": w_s[3], "change of h at it": h_f[0], "h CI low": h_f[1],
+            "h CI high": h_f[2], "h at it": h_f[3], "h at the stop": h_s[3],
+            "model sensitivity at the end": g_e[0], "sens. CI low": g_e[1], "sens. CI high": g_e[2],
+            "sensitive at the end": g_e[3], "sensitive at the start": full["model more sensitive there"],
+        })  # fmt: skip
+timing_table = pd.DataFrame(timing_rows)
+save_table(timing_table, out / "extreme_intensities_timing.csv")
+
+
+def kept_direction(table: pd.DataFrame, now: str, before: str, what: str, where: str = " at the iteration") -> str:
+    """How many system-sides read the same word (more, less, undecided) in column ``now`` as in ``before``, and
+    which do not; *not measured* when no row has both (fewer than five images ``where``)."""
+    both_read = table[(table[now] != "n/a") & (table[before] != "n/a")]
+    if not len(both_read):
+        return f"{what}: " + report.not_measured(f"fewer than five images{where} on every system-side")
+    moved = both_read[both_read[now] != both_read[before]]
+    return (f"{what} reads the same (more, less or undecided) on {len(both_read) - len(moved)} of {len(both_read)} "
+            "system-sides"
+            + (" (" + ", ".join(f"{r['system']} {r['side']}: {r[before]} -> {r[now]}" for _, r in moved.iterrows())
+               + ")" if len(moved) else ""))  # fmt: skip
+
+
+if len(timing_table):
+    iterations = timing_table.drop_duplicates("system")
+    timing_text = (
+        "At one iteration per system ("
+        + ", ".join(f"{r['system']}: iteration {r['iteration']}, {r['images at it']} of {r['images']} images"
+                    for _, r in iterations.iterrows())
+        + "), against the full runs on the same images: "
+        + kept_direction(timing_table, "w at it", "w at the stop", "the change of w")
+        + "; " + kept_direction(timing_table, "h at it", "h at the stop", "the change of h")
+        + ". At the final heatmap instead of the start, "
+        + kept_direction(timing_table, "sensitive at the end", "sensitive at the start", "the model's sensitivity", "")
+        + "."
+    )  # fmt: skip
+else:
+    timing_text = "The timing check is " + report.not_measured("no optimised image") + "."
+report.glue("timing_sentence", timing_text)
+report.show(timing_table.drop(columns=["w CI low", "w CI high", "h CI low", "h CI high", "sens. CI low",
+                                       "sens. CI high"]), "{:.2f}")  # fmt: skip
+
+# %% [markdown]
+# {glue:text}`timing_sentence`
 #
 # ## False distinct feature: does GAX point at the spurious mark?
 #
@@ -1116,7 +1213,8 @@ fixed_text = (
     f"Within {prof.gax_max_steps} iterations: " + "; ".join(fixed_parts) + "."
     + (f" The targets of {', '.join(above_48)} are at least 48, so an image that reaches its target passes 48 on the "
        "way (GAX's path does not depend on the target until the image stops): there, at least as many images reach 48 "
-       "by construction, and the steps show how much sooner." if above_48 else "")
+       "by construction (up to a batch's floating-point summation order), and the steps show how much sooner."
+       if above_48 else "")
     + (f" The targets of the systems range from {min(fixed.target):.0f} to {max(fixed.target):.0f}."
        if len(fixed) > 1 and f"{min(fixed.target):.0f}" != f"{max(fixed.target):.0f}" else "")
 )  # fmt: skip
@@ -1285,8 +1383,8 @@ if len(x0):
         w_parts.append(f"{side_name} {r_f[0]:.2f} [{r_f[1]:.2f}, {r_f[2]:.2f}] with l_s = 0 ({side_word}) against "
                        f"{r_k[0]:.2f} [{r_k[1]:.2f}, {r_k[2]:.2f}] with l_s = {l_s:g}")  # fmt: skip
     free_text += (" The extreme-intensity section's ratio of |w - 1| on the extreme pixels over the middle ones, on "
-                  f"these images: {'; '.join(w_parts)} (with l_s = 0 the runs stop sooner, so w moves less overall; "
-                  "the ratio compares pixels within each image).")  # fmt: skip
+                  f"these images: {'; '.join(w_parts)} (each run at its own stop; the ratio compares pixels within each "
+                  "image, and the section on extreme intensities reads it at one iteration as well).")  # fmt: skip
 print(free_text)
 report.glue("free_sentence", free_text)
 if book_run:
@@ -1326,9 +1424,10 @@ dg_data = correct_images(dg, prof.gax_opt_images)
 x_dg, y_dg = dg_data.inputs.to(dev), dg_data.targets.to(dev)
 dg_target = auto_target(dg.model, x_dg, y_dg, quantile)[0]
 zero_share = float((dg_data.inputs == 0).float().mean()) if len(dg_data) else float("nan")
-dg_rows, moved_background = {}, float("nan")
+dg_rows, dg_runs, moved_background = {}, {}, float("nan")
 for label, b, trained_b in (("none", None, False), ("fixed 0.01", 0.01, False), ("trained from 0.01", 0.01, True)):
     r = gax(dg.model, x_dg, y_dg, dg_target, max_steps=prof.gax_max_steps, similarity=l_s, bias=b, train_bias=trained_b)
+    dg_runs[label] = r
     start = gax_heatmap(torch.ones_like(x_dg), x_dg, b, True).cpu()  # h at iteration 0 (w = 1)
     dg_rows[label] = {"bias": label, "images": len(r.co), "reached": int(r.reached.sum()),
                       "median CO at the start": float(r.history[0].median()) if len(r.co) else float("nan"),
@@ -1373,6 +1472,32 @@ bias_text = (
        "(a fixed bias moves none of them)." if np.isfinite(moved_background)
        else "; " + report.not_measured("no image took a step or none has a black pixel") + ".")
 )  # fmt: skip
+# the runs without and with the fixed bias stop after different numbers of steps, and the similarity term moves with
+# every step: both again, each image stopped where the sooner of its two runs stopped; the difference of the term
+# (without minus with the bias) per image, at the stop and at that matched iteration, each with a paired interval
+if len(dg_data):
+    matched_dg = torch.minimum(dg_runs["none"].steps, dg_runs["fixed 0.01"].steps)
+    term_end, term_m = {}, {}
+    for label, b in (("none", None), ("fixed 0.01", 0.01)):
+        h_m = gax(dg.model, x_dg, y_dg, dg_target, max_steps=prof.gax_max_steps, similarity=l_s, bias=b,
+                  stop_at=matched_dg).heatmaps.cpu()  # fmt: skip
+        term_m[label] = (l_s / similarity_distance(h_m, dg_data.inputs)).numpy()
+        term_end[label] = (l_s / similarity_distance(dg_runs[label].heatmaps.cpu(), dg_data.inputs)).numpy()
+    diff_cells = {}
+    for when, terms in (("stop", term_end), ("matched", term_m)):
+        d_mean, d_lo, d_hi = bootstrap_mean_ci(terms["none"] - terms["fixed 0.01"], n_boot=prof.n_boot, seed=seed)
+        diff_cells[when] = (d_mean, d_lo, d_hi, report.interval_verdict(d_lo, d_hi, 0.0, claimed="above"))
+    term_words = {"reproduced": "larger without the bias", "not reproduced": "smaller without the bias",
+                  "inconclusive": "not measurably different", "not comparable": "not measured"}  # fmt: skip
+    bias_text += (
+        f" The term's difference, without minus with the bias, per image: {diff_cells['stop'][0]:.3g} "
+        f"[{diff_cells['stop'][1]:.3g}, {diff_cells['stop'][2]:.3g}] at the stop "
+        f"({term_words[diff_cells['stop'][3]]}); with each image stopped where the sooner of its two runs stopped (a "
+        f"median of {float(matched_dg.float().median()):.0f} iterations), {diff_cells['matched'][0]:.3g} "
+        f"[{diff_cells['matched'][1]:.3g}, {diff_cells['matched'][2]:.3g}] ({term_words[diff_cells['matched'][3]]}; "
+        f"95% bootstrap intervals): the difference "
+        + gax_generative.matched_reading(diff_cells["stop"][3], diff_cells["matched"][3]) + "."
+    )  # fmt: skip
 print(bias_text)
 report.glue("bias_sentence", bias_text)
 if book_run:
@@ -1442,7 +1567,10 @@ if np.isfinite(moved_background):  # d h / d b = 1 - tanh^2 != 0: a trained bias
 #   also compared after running both again to the sooner stop of each image. GAX's path does not depend on when an
 #   image stops, so this is each run's own heatmap at that iteration (up to the floating-point summation order of a
 #   batch of another size). The verdicts keep the runs at the target, the paper's protocol; the matched comparison says
-#   whether the number of steps alone could explain them.
+#   whether the number of steps alone could explain them (the spurious and the clean model, exercise `ex-gax-2`'s
+#   similarity term, exercise `ex-gax-3`'s bias). The extreme-intensity ratios are also read at one iteration per
+#   system, the median of its images' numbers of steps (the book's choice; the images that stop sooner are left out),
+#   and the model's sensitivity at the final heatmap as well as at the start (`extreme_intensities_timing.csv`).
 # * **Still rising** (`GAXResult.still_rising`): an image that misses the target had a new best CO score in the last
 #   quarter of its iterations.
 # * **Enrichment** measures $\sum_c |h_c|$ (or $|h - \tanh(x)|$) on the mark over its area share; painting the mark over

@@ -217,7 +217,9 @@ else:
     )
 report.glue("headline", headline)
 # verdict (seed 0) against what the seed study says of it
-SEED_STATES = ["stable", "unstable", "not measured", report.NOT_APPLICABLE]
+SEED_STATES = ["stable", "unstable", report.NOTHING_COMPARED, "not measured", report.NOT_APPLICABLE]
+# every claim is counted in one of the columns
+assert set(cards["across seeds"]) <= set(SEED_STATES), set(cards["across seeds"]) - set(SEED_STATES)
 by_seeds = (
     pd.crosstab(cards.verdict, cards["across seeds"])
     .reindex(index=list(VERDICTS), columns=SEED_STATES, fill_value=0)

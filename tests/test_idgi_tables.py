@@ -113,6 +113,24 @@ def test_a_row_is_saturated_when_most_blurred_bases_are_already_correct_and_its_
     assert idgi_tables.win_counts(marked)["tested"] == 2 and idgi_tables.win_counts(marked)["saturated"] == 2
 
 
+def test_the_per_image_rule_drops_only_the_sic_aic_values_of_images_with_a_correct_blurred_base():
+    bokeh = pd.concat([_bokeh("a", "MS-SSIM", [1, 0, 1]), _bokeh("a", "entropy", [0, 1, 0])])
+    assert idgi_tables.base_correct_images(bokeh) == {("a", "MS-SSIM", 0), ("a", "MS-SSIM", 2), ("a", "entropy", 1)}
+    metrics = ["SIC (MS-SSIM)", "AIC (MS-SSIM)", "SIC (entropy)", "insertion (prob)"]
+    scores = pd.DataFrame([{"system": s, "metric": m, "image": i, "method": "IG", "value": 0.5}
+                           for s in ("a", "b") for m in metrics for i in range(3)])  # fmt: skip
+    kept = idgi_tables.without_base_correct(scores, bokeh)
+    left = kept.groupby(["system", "metric"]).image.apply(list).to_dict()
+    assert left[("a", "SIC (MS-SSIM)")] == [1] and left[("a", "AIC (MS-SSIM)")] == [1]  # images 0 and 2 dropped
+    assert left[("a", "SIC (entropy)")] == [0, 2]  # per level: image 1's entropy base only
+    assert left[("a", "insertion (prob)")] == [0, 1, 2]  # not a SIC/AIC metric: untouched
+    assert all(v == [0, 1, 2] for (s, _), v in left.items() if s == "b")  # another system: untouched
+    # the rule and the row marking count the same images
+    rows = idgi_tables.saturated_rows(bokeh).set_index(["system", "information_level"])
+    assert rows.loc[("a", "MS-SSIM"), "base correct"] == 2 and rows.loc[("a", "entropy"), "base correct"] == 1
+    assert idgi_tables.without_base_correct(scores, bokeh.iloc[:0]).equals(scores)
+
+
 def test_direction_conflicts_find_verdicts_against_the_tables_difference():
     tables = {"T": pd.DataFrame({"metric": ["m", "MAE (continuous)"], "system": "a", "images": 8,
                                  **{m: [0.5, 0.5] for m in METHODS}})}  # fmt: skip

@@ -35,6 +35,37 @@ def test_an_interval_decides_or_says_it_cannot(low, high, claimed, expected):
     assert expected in report.VERDICTS
 
 
+@pytest.mark.parametrize(
+    "low,high,expected",
+    [
+        (0.506, 0.62, True),  # decided above 0.5, its lower end 0.006 from it
+        (0.38, 0.495, True),  # decided below, its upper end 0.005 from it
+        (0.45, 0.509, True),  # undecided, one end 0.009 from deciding
+        (0.52, 0.62, False),  # decided, both ends at least 0.02 away
+        (0.3, 0.7, False),  # undecided, both ends far
+        (float("nan"), 0.6, False),  # no interval: not a close call, not comparable
+    ],
+)
+def test_a_close_call_has_an_interval_end_within_the_margin(low, high, expected):
+    assert report.close_call(low, high, 0.5) is expected
+    # the margin is inclusive: an end exactly ``margin`` from the threshold is a close call, one step further is not
+    assert report.close_call(0.5 + 0.25, 0.9, 0.5, margin=0.25) is True
+    assert report.close_call(0.5 + 0.25, 0.9, 0.5, margin=0.125) is False
+    with pytest.raises(ValueError, match="margin"):
+        report.close_call(0.1, 0.2, 0.0, margin=-0.01)
+
+
+def test_close_calls_name_the_rows_and_say_nothing_without_one():
+    table = pd.DataFrame({"system": ["a/x", "a/x", "b/y"], "method": ["IG", "Saliency", "IG"],
+                          "CI low": [0.506, 0.6, float("nan")], "CI high": [0.62, 0.8, 0.9]})  # fmt: skip
+    text = report.close_calls(table, 0.5, ["system", "method"])
+    assert text.startswith(" Close calls") and text.endswith(": a/x IG.")
+    assert "within 0.01 of 0.5" in text
+    assert report.close_calls(table.iloc[1:], 0.5, ["system", "method"]) == ""
+    with pytest.raises(ValueError, match="missing columns"):
+        report.close_calls(table, 0.5, ["model"])
+
+
 def test_round_off_is_shown_as_a_bound_and_counts_never_read_0_of_0():
     assert report.roundoff(3.2e-7) == "< 1e-05"
     assert report.roundoff(-3.2e-7) == "< 1e-05"

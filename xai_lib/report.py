@@ -168,6 +168,39 @@ def interval_verdict(low: float, high: float, threshold: float = 0.0, claimed: s
     return "reproduced" if above else "not reproduced" if below else "inconclusive"
 
 
+#: how close to its threshold an interval end must lie for :func:`close_calls` to name it
+CLOSE_CALL = 0.01
+
+
+def close_call(low: float, high: float, threshold: float, margin: float = CLOSE_CALL) -> bool:
+    """Whether an end of the interval ``[low, high]`` lies within ``margin`` of ``threshold``: a verdict that
+    another sample of the same size (another training, other images) could move to or from *inconclusive*.
+    ``False`` for an interval that could not be computed (NaN)."""
+    if margin < 0:
+        raise ValueError(f"margin: expected a non-negative number, got {margin}")
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return False
+    return min(abs(low - threshold), abs(high - threshold)) <= margin
+
+
+def close_calls(
+    table: pd.DataFrame, threshold: float, labels: Sequence[str], margin: float = CLOSE_CALL,
+    low: str = "CI low", high: str = "CI high",
+) -> str:  # fmt: skip
+    """A sentence naming the rows of ``table`` whose interval (columns ``low``, ``high``) ends within ``margin`` of
+    ``threshold`` (:func:`close_call`), each named by its ``labels`` columns joined by a space; empty when there is
+    none, so that it can follow any count of verdicts."""
+    missing = [c for c in (*labels, low, high) if c not in table.columns]
+    if missing:
+        raise ValueError(f"table: missing columns {missing}")
+    close = [close_call(lo, hi, threshold, margin) for lo, hi in zip(table[low], table[high], strict=True)]
+    names = [" ".join(str(r[c]) for c in labels) for (_, r), c in zip(table.iterrows(), close, strict=True) if c]
+    if not names:
+        return ""
+    return (f" Close calls (an interval end within {margin:g} of {threshold:g}, so that another sample could move "
+            f"the verdict): {', '.join(names)}.")  # fmt: skip
+
+
 def counted(n: int, total: int, noun: str = "", none: str | None = None) -> str:
     """``"3 of 5 cells"``; with ``none`` and ``total == 0``: that text instead (a measurement that could not be
     made is said so, never "0 of 0")."""

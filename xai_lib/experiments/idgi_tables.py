@@ -342,6 +342,31 @@ def saturated_rows(bokeh: pd.DataFrame, share: float = SATURATED_FROM) -> pd.Dat
     return rows[columns]
 
 
+def base_correct_images(bokeh: pd.DataFrame) -> set[tuple[str, str, int]]:
+    """The (system, information level, image) triples whose blurred base (the bokeh image at 0%) is already
+    classified as the target (AIC 1 there): the images :func:`saturated_rows` counts."""
+    if bokeh.empty:
+        return set()
+    base = bokeh[(bokeh.percent == 0) & np.isfinite(bokeh.information.to_numpy(dtype=float))]
+    per_image = base.groupby(["system", "information_level", "image"], sort=False).aic.max()
+    return {(str(s), str(level), int(i)) for (s, level, i), v in per_image.items() if v > 0}
+
+
+def without_base_correct(scores: pd.DataFrame, bokeh: pd.DataFrame) -> pd.DataFrame:
+    """``scores`` (columns system, metric, image, ...) without the SIC and AIC values of the images whose blurred
+    base is already classified as the target (:func:`base_correct_images`), per information level: a per-image
+    rule in the spirit of PAIR's protocol (which skips an image whose blurred base keeps the original's
+    probability), the alternative to marking whole rows (:func:`mark_saturated`). Other metrics are kept as they
+    are."""
+    skip = base_correct_images(bokeh)
+    if not skip or scores.empty:
+        return scores.copy()
+    level = scores.metric.str.extract(r"^(?:SIC|AIC) \((.+)\)$", expand=False)
+    drop = [isinstance(lv, str) and (str(s), lv, int(i)) in skip
+            for s, lv, i in zip(scores.system, level, scores.image, strict=True)]  # fmt: skip
+    return scores[~np.asarray(drop, dtype=bool)].copy()
+
+
 def mark_saturated(comparison: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     """``comparison`` with the verdict of every SIC/AIC cell of a saturated (system, information level) row
     (:func:`saturated_rows`) set to ``"saturated"`` (not comparable: kept out of the counts of tested cells); a cell
