@@ -134,6 +134,7 @@ import xai_lib
 from xai_lib import params, report, teaching
 from xai_lib.data import EMBEDDED, load_dataset, shapes, sklearn_sets
 from xai_lib.models import DEFAULT_MODELS, batched_logits, default_model_info, shipped
+from xai_lib.models.registry import SUB_TOLERANCE
 from xai_lib.models.training import train_classifier
 from xai_lib.plotting import confusion_matrix, finish, image_grid, plot_confusion, save_table, to_hwc
 from xai_lib.systems import load_system, parse_systems
@@ -298,8 +299,8 @@ for spec in dataset_specs:
 # NBVAL_CHECK_OUTPUT
 #: the validation images of each _sub check (the first ones of the split: fewer where the split is smaller)
 SUB_CHECK = inspect.signature(train_classifier).parameters["sub_check_size"].default
-#: the library's rule for `sub_reached` (xai_lib.models.registry): the snapshot's check accuracy within this of the target
-SUB_TOL = 0.05
+# the library's rule for `sub_reached`: the snapshot's check accuracy within SUB_TOLERANCE of the target
+SUB_TOL = SUB_TOLERANCE
 report.glue("sub_tol", SUB_TOL)
 default_pairs = set(DEFAULT_MODELS)
 loaded, preds, acc_rows = {}, {}, []

@@ -82,8 +82,8 @@
 #    ({glue:text}`blur_riemann_sentence`).
 # 2. Why does the book mark a SIC/AIC row saturated, and what would the counts do without the rule? *Expected
 #    answer*: when the blurred base is already classified as the target, every curve starts near the top and any map,
-#    a poor one too, scores near the maximum; such cells would enter the counts with verdicts that do not measure the
-#    maps. See the column `blurred base correct` and
+#    a poor one too, scores near the maximum; such cells would enter the counts with verdicts resting on areas squeezed
+#    near the top (the per-image tests can still separate some of them: see the summary). See the column `blurred base correct` and
 #    {glue:text}`saturation_sentence` Measured, with the per-image alternative: {glue:text}`saturation_rule_sentence`
 # 3. Why does the best-threshold MAE stay at or below about an empty mask's, and what does that do to its
 #    differences? *Expected answer*: the best threshold can always be the map's maximum, which leaves a nearly empty
@@ -522,6 +522,10 @@ else:
     both = comparison[is_sic_aic].merge(per_image, on=["system", "metric", "base"], suffixes=("", " (per image)"))
     both = both[both.verdict.isin(idgi_tables.TESTED) & both["verdict (per image)"].isin(idgi_tables.TESTED)]
     n_moved = int((both.verdict != both["verdict (per image)"]).sum())
+    # the cells the per-image rule tests that the book's rule marks saturated (tested on the images left)
+    was_saturated = per_image.merge(comparison[comparison.verdict == "saturated"][["system", "metric", "base"]],
+                                    on=["system", "metric", "base"])  # fmt: skip
+    was_saturated = was_saturated[was_saturated.verdict.isin(idgi_tables.TESTED)]
     flipped = int(((both.verdict == "better") & (both["verdict (per image)"] == "worse")).sum()
                   + ((both.verdict == "worse") & (both["verdict (per image)"] == "better")).sum())  # fmt: skip
     rule_text = (
@@ -530,8 +534,10 @@ else:
         f"a per-image rule instead (an image whose blurred base is already classified as the target left out of that "
         f"level's rows, {n_base_correct} pairs of image and level in all, no row marked), better in "
         f"{report.counted(img_c['better'], img_c['tested'], 'tested cells')} and worse in {img_c['worse']} "
-        f"({img_c['n/a']} cells untestable with fewer than five images, {book_c['n/a']} of them under the book's rule "
-        f"too). Of the {len(both)} cells both rules test, "
+        f"({img_c['n/a']} cells untestable with fewer than five images, against {book_c['n/a']} under the book's "
+        f"rule; {len(was_saturated)} of its tested cells belong to the rows the book marks saturated, tested on the "
+        f"images left: better in {int((was_saturated.verdict == 'better').sum())}, worse in "
+        f"{int((was_saturated.verdict == 'worse').sum())}). Of the {len(both)} cells both rules test, "
         f"{n_moved} change their verdict" + (f", {flipped} of them from better to worse or back" if n_moved else "")
         + "."
     )  # fmt: skip
@@ -858,7 +864,7 @@ report.glue("protocols_sentence", f"The two protocols agree on the direction of 
 report.show(pair_table, "{:.3f}")
 
 # %% [markdown]
-# {glue:text}`protocols_sentence` PAIR's protocol (implemented in `xai_lib.metrics.pic_pair`) is tested against PAIR
+# {glue:text}`protocols_sentence` PAIR's protocol (implemented in `xai_lib.metrics.pic_pair_saliency`) is tested against PAIR
 # saliency's own code, per image, in the project's `bench` extra.
 #
 # **The WebP effort.** The entropy level encodes every bokeh image as a lossless WebP. PAIR's estimate uses the
@@ -1897,6 +1903,8 @@ if book_run:
     assert (loc_table.set_index("method")["positive vs |sum|"].to_dict()
             == {m: "better" if m == "BlurIG+IDGI" else "worse" for m in METHODS}), loc_table  # fmt: skip
     assert [(m, alt) for m, alt, _ in mean_vs_test] == [("BlurIG+IDGI", "positive part")], mean_vs_test
+    # the answer to "which method gains most": by the mean, none gains from the signed sum; BlurIG+IDGI loses least
+    assert gain.max() <= 0 and best_row["method"] == "BlurIG+IDGI", (gain, best_row["method"])
 if class_run:  # on a quarter of the images, the positive part loses for the four methods without IDGI only
     assert (loc_table.set_index("method")["positive vs |sum|"].to_dict()
             == {m: "no difference" if m.endswith("+IDGI") else "worse" for m in METHODS}), loc_table  # fmt: skip

@@ -141,7 +141,8 @@ from xai_lib import parallel, params, report, teaching
 from xai_lib.experiments import common, gad_tables
 from xai_lib.experiments.gad_tables import CLAIM_METHODS, paper_cells, paper_label
 from xai_lib.gad import importance
-from xai_lib.gad_support import FIT, GAD_METHODS, SHIFT, SPLIT_ONLY, WITHIN, fidelity, gad_maps
+from xai_lib.gad_support import GAD_METHODS, gad_maps
+from xai_lib.metrics.support_fit import FIT, SHIFT, SPLIT_ONLY, WITHIN, support_fit
 from xai_lib.plotting import finish, save_table, to_hwc
 from xai_lib.stats import bootstrap_mean_ci, paired_comparison
 from xai_lib.systems import load_system, load_systems, single
@@ -228,7 +229,7 @@ for s in loaded:
     p = {**base, "classes": [a, b]}
     sups, (out_a, out_b) = gad_tables.supports_for(s, p)
     val = s.data("val")
-    f = fidelity(s.model, sups[max(sweep)], val.inputs.to(dev), val.targets.to(dev), out_a, out_b, max(sweep),
+    f = support_fit(s.model, sups[max(sweep)], val.inputs.to(dev), val.targets.to(dev), out_a, out_b, max(sweep),
                  n_boot=prof.n_boot, seed=seed)  # fmt: skip
     fit_rows.append({"system": s.name, "classes": f"{val.class_names[a]} vs {val.class_names[b]}",
                      "train per class": gad_tables.train_per_class_used(s, p), "alpha": max(sweep),
@@ -1070,7 +1071,7 @@ report.show(cell_ratios[["system", "output", "method", "Sup. ratio", "GAD ratio"
     method=cell_ratios.method.map(SHORT)), {"Sup. ratio": "{:.3g}", "GAD ratio": "{:.3g}"},
     caption=f"Per cell: the mean RS with the occluded pixels set to {other_fill:g} over that with {fill:g}")  # fmt: skip
 MOVE = 0.1  # a region's mean RS "changes" when the second fill moves it by more than 10%
-fill_parts = []
+fill_parts, fill_moves = [], {}
 for d, g in cell_ratios.groupby("dataset", sort=False):
     m = moved[moved.dataset == d]
     kinds = ", ".join(f"{n} {k}" for k, n in m.change.value_counts().items())
@@ -1079,6 +1080,7 @@ for d, g in cell_ratios.groupby("dataset", sort=False):
                       f"{span(h['GAD ratio'] - 1, '+.0%')})"
                       for (system, o), h in shifted.groupby(["system", "output"], sort=False))  # fmt: skip
     sup_moved = int(((g["Sup. ratio"] - 1).abs() > MOVE).sum())
+    fill_moves[d] = {"cells": len(g), "Sup. moved": sup_moved, "GAD moved": len(shifted)}
     fill_parts.append(
         f"On {d}, {report.counted(len(m), len(g), 'cells')} ({g.method.nunique()} methods, "
         f"{g.output.nunique()} output{'s' if g.output.nunique() > 1 else ''}) change their verdict "
@@ -1096,6 +1098,9 @@ else:
 report.glue("fill_answer", fill_answer)
 if book_run:  # the book's run: on shapes_pair, grey turns cells that black calls "worse" into "better"
     assert ((moved.dataset == "shapes_pair") & (moved.change == "worse to better")).any(), fill_answer
+    # the answer: the fill moves the supplementary region's RS in every cell, the GAD hull's in none on shapes_pair
+    assert all(v["Sup. moved"] == v["cells"] for v in fill_moves.values()), fill_moves
+    assert fill_moves["shapes_pair"]["GAD moved"] == 0, fill_moves
 assert teaching.check(my_answer(t2), len(moved), rtol=0, what="the count of cells that change their verdict")
 
 # %% [markdown]
@@ -1233,7 +1238,7 @@ for pair in ((3, 8), (1, 7)):
     a, b = s.class_pair()
     sups, (oa, ob) = gad_tables.supports_for(s, {**base, "classes": [a, b], "alphas": [max(sweep)]})
     val = s.data("val")
-    f = fidelity(s.model, sups[max(sweep)], val.inputs.to(dev), val.targets.to(dev), oa, ob, max(sweep),
+    f = support_fit(s.model, sups[max(sweep)], val.inputs.to(dev), val.targets.to(dev), oa, ob, max(sweep),
                  n_boot=prof.n_boot, seed=seed)  # fmt: skip
     n_val = int(((val.labels == a) | (val.labels == b)).sum())
     pair_fit.append(

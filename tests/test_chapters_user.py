@@ -109,7 +109,7 @@ def test_gad_alpha_sweep_on_the_users_model(user):
         "04_gad_alpha_sweep", user["runs"], system=json.dumps(user["system"]), support_epochs=5, support_lr=3e-3,
         sweep_images_per_class=3,
     )  # fmt: skip
-    fid = pd.read_csv(out / "support_fidelity.csv")
+    fid = pd.read_csv(out / "support_fit.csv")
     assert np.isfinite(fid.select_dtypes("number").to_numpy()).all()
     assert fid.loc[fid.alpha == 0, "fit (1 - MSE ratio)"].item() == pytest.approx(1.0)
     assert fid.loc[fid.alpha == 0, "shift realised"].item() == pytest.approx(1.0)

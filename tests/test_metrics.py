@@ -17,7 +17,7 @@ from xai_lib.metrics import (
     localisation,
     pair_random_mask,
     pic_idgi,
-    pic_pair,
+    pic_pair_saliency,
     saliency_2d,
     webp_size,
     webp_sizes,
@@ -218,12 +218,12 @@ def test_pair_blurred_image_is_the_per_channel_griddata_interpolation():
 
 def test_pair_protocol_rewards_the_right_order_and_reports_skips():
     img, good = _bright_square()
-    res = pic_pair(BrightPixels(), img, {"good": good, "bad": 1 - good}, 0, min_pred=0.6)
+    res = pic_pair_saliency(BrightPixels(), img, {"good": good, "bad": 1 - good}, 0, min_pred=0.6)
     assert not res["good"]["sic"].skipped and (res["good"]["sic"].values > res["bad"]["sic"].values).all()
     assert ((res["good"]["sic"].values >= 0) & (res["good"]["sic"].values <= 1)).all()
     area, curve = aggregate_pair(res["good"]["sic"], "sic")
     assert curve.shape == (1001,) and curve[-1] == 1.0 and 0 < area <= 1
-    low = pic_pair(MeanBrightness(1.0), img[:1], {"m": torch.rand(1, 64, 64)}, 0, min_pred=0.8)  # p0 ~ 0.53
+    low = pic_pair_saliency(MeanBrightness(1.0), img[:1], {"m": torch.rand(1, 64, 64)}, 0, min_pred=0.8)  # p0 ~ 0.53
     assert "below min_pred" in low["m"]["sic"].skipped[0]
     # AIC: the 0.8 rule only drops wrong predictions; an image still right when fully blurred is dropped too
     assert "not below the original" in low["m"]["aic"].skipped[0]
@@ -246,7 +246,7 @@ def test_pair_protocol_equals_pair_saliency_code():
     maps = {"good": good + 0.1 * torch.rand(3, 64, 64), "noise": torch.rand(3, 3, 64, 64) - 0.5}
     model = BrightPixels()
     masks = np.stack([pair_random_mask(64, 64, 0.01, np.random.default_rng(i)) for i in range(3)])
-    ours = pic_pair(model, img, maps, 0, random_masks=masks, min_pred=0.6)
+    ours = pic_pair_saliency(model, img, maps, 0, random_masks=masks, min_pred=0.6)
 
     def pred_func(kind):
         def f(batch):
@@ -377,9 +377,9 @@ def test_insertion_variants_from_one_pass_and_ratio_is_probability_over_full():
         (lambda m, x: insertion_auc("model", x, x, 0), "model"),
         (lambda m, x: pic_idgi(m, x, {"a": x}, 0, information="jpeg"), "information"),
         (lambda m, x: pic_idgi(m, x, {"a": x}, 0, blur_radius=0), "blur_radius"),
-        (lambda m, x: pic_pair(m, x, {}, 0), "saliencies"),
-        (lambda m, x: pic_pair(m, x, {"a": x[:1]}, 0), "saliency"),
-        (lambda m, x: pic_pair(m, x, {"a": x}, 0, random_masks=np.zeros((1, 8, 8), bool)), "random_masks"),
+        (lambda m, x: pic_pair_saliency(m, x, {}, 0), "saliencies"),
+        (lambda m, x: pic_pair_saliency(m, x, {"a": x[:1]}, 0), "saliency"),
+        (lambda m, x: pic_pair_saliency(m, x, {"a": x}, 0, random_masks=np.zeros((1, 8, 8), bool)), "random_masks"),
         (lambda m, x: aggregate_pair(insertion_auc(m, x, x, 0), "xic"), "kind"),
         (lambda m, x: localisation(x, torch.zeros(2, 5, 5)), "masks"),
     ],

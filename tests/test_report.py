@@ -38,29 +38,33 @@ def test_an_interval_decides_or_says_it_cannot(low, high, claimed, expected):
 @pytest.mark.parametrize(
     "low,high,expected",
     [
-        (0.506, 0.62, True),  # decided above 0.5, its lower end 0.006 from it
-        (0.38, 0.495, True),  # decided below, its upper end 0.005 from it
-        (0.45, 0.509, True),  # undecided, one end 0.009 from deciding
-        (0.52, 0.62, False),  # decided, both ends at least 0.02 away
-        (0.3, 0.7, False),  # undecided, both ends far
+        (0.52, 0.62, True),  # decided above 0.5: its lower end 0.02 from it, within half of the half-width 0.05
+        (0.54, 0.62, False),  # 0.04 from it: more than half of the half-width 0.04
+        (0.38, 0.49, True),  # decided below: its upper end 0.01 from it, half the half-width is 0.0275
+        (0.46, 0.51, True),  # undecided: an end 0.01 from the threshold, half the half-width 0.0125
+        (0.2, 0.8, False),  # undecided, both ends far (0.3 against 0.15)
         (float("nan"), 0.6, False),  # no interval: not a close call, not comparable
     ],
 )
-def test_a_close_call_has_an_interval_end_within_the_margin(low, high, expected):
+def test_a_close_call_has_an_interval_end_within_about_one_standard_error(low, high, expected):
     assert report.close_call(low, high, 0.5) is expected
-    # the margin is inclusive: an end exactly ``margin`` from the threshold is a close call, one step further is not
-    assert report.close_call(0.5 + 0.25, 0.9, 0.5, margin=0.25) is True
-    assert report.close_call(0.5 + 0.25, 0.9, 0.5, margin=0.125) is False
-    with pytest.raises(ValueError, match="margin"):
-        report.close_call(0.1, 0.2, 0.0, margin=-0.01)
+    # the margin is a share of the half-width, inclusive: [0.6, 1.0] has half-width 0.2 and its end 0.1 from 0.5
+    assert report.close_call(0.6, 1.0, 0.5, share=0.5) is True
+    assert report.close_call(0.6, 1.0, 0.5, share=0.49) is False
+    assert report.close_call(0.5, 0.5, 0.5) is True and report.close_call(0.51, 0.51, 0.5) is False  # zero width
+    with pytest.raises(ValueError, match="share"):
+        report.close_call(0.1, 0.2, 0.0, share=-0.5)
 
 
 def test_close_calls_name_the_rows_and_say_nothing_without_one():
     table = pd.DataFrame({"system": ["a/x", "a/x", "b/y"], "method": ["IG", "Saliency", "IG"],
-                          "CI low": [0.506, 0.6, float("nan")], "CI high": [0.62, 0.8, 0.9]})  # fmt: skip
+                          "CI low": [0.51, 0.6, float("nan")], "CI high": [0.62, 0.8, 0.9]})  # fmt: skip
     text = report.close_calls(table, 0.5, ["system", "method"])
-    assert text.startswith(" Close calls") and text.endswith(": a/x IG.")
-    assert "within 0.01 of 0.5" in text
+    assert text.startswith(" Close calls (") and text.endswith(": a/x IG.")
+    assert "of 0.5" in text
+    assert report.close_calls(table, 0.5, ["system", "method"], what=" of the card's test").startswith(
+        " Close calls of the card's test ("
+    )
     assert report.close_calls(table.iloc[1:], 0.5, ["system", "method"]) == ""
     with pytest.raises(ValueError, match="missing columns"):
         report.close_calls(table, 0.5, ["model"])

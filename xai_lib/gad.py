@@ -51,6 +51,15 @@ def shifted_targets(logits: torch.Tensor, labels: torch.Tensor, class_a: int, cl
     return out
 
 
+def pair_rows(labels: torch.Tensor, class_a: int, class_b: int) -> torch.Tensor:
+    """The positions of the samples of the pair's two classes in ``labels`` (``(N,)``), in order; a clear error when
+    there is none."""
+    rows = torch.nonzero((labels == class_a) | (labels == class_b)).flatten()
+    if len(rows) == 0:
+        raise ValueError(f"labels: no sample of class {class_a} or {class_b}")
+    return rows
+
+
 def importance(attribution: torch.Tensor) -> torch.Tensor:
     """``|sum_c attribution|``: ``(C, H, W)`` or ``(H, W)`` -> ``(H, W)``."""
     return (attribution.sum(0) if attribution.dim() == 3 else attribution).abs()

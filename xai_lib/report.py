@@ -168,37 +168,39 @@ def interval_verdict(low: float, high: float, threshold: float = 0.0, claimed: s
     return "reproduced" if above else "not reproduced" if below else "inconclusive"
 
 
-#: how close to its threshold an interval end must lie for :func:`close_calls` to name it
-CLOSE_CALL = 0.01
+#: a close call: the interval's end nearer the threshold lies within this share of the interval's half-width of it
+#: (half the half-width of a 95% interval is about one standard error of the estimate)
+CLOSE_SHARE = 0.5
 
 
-def close_call(low: float, high: float, threshold: float, margin: float = CLOSE_CALL) -> bool:
-    """Whether an end of the interval ``[low, high]`` lies within ``margin`` of ``threshold``: a verdict that
-    another sample of the same size (another training, other images) could move to or from *inconclusive*.
-    ``False`` for an interval that could not be computed (NaN)."""
-    if margin < 0:
-        raise ValueError(f"margin: expected a non-negative number, got {margin}")
+def close_call(low: float, high: float, threshold: float, share: float = CLOSE_SHARE) -> bool:
+    """Whether an end of the interval ``[low, high]`` lies within ``share`` of the interval's half-width of
+    ``threshold`` (with the default, about one standard error): a verdict that another sample of the same size
+    (another training, other images) could move to or from *inconclusive*. The margin scales with the interval, so a
+    wide interval's near miss counts as a narrow one's. ``False`` for an interval that could not be computed (NaN)."""
+    if share < 0:
+        raise ValueError(f"share: expected a non-negative number, got {share}")
     if not (math.isfinite(low) and math.isfinite(high)):
         return False
-    return min(abs(low - threshold), abs(high - threshold)) <= margin
+    return min(abs(low - threshold), abs(high - threshold)) <= share * (high - low) / 2
 
 
 def close_calls(
-    table: pd.DataFrame, threshold: float, labels: Sequence[str], margin: float = CLOSE_CALL,
-    low: str = "CI low", high: str = "CI high",
+    table: pd.DataFrame, threshold: float, labels: Sequence[str], share: float = CLOSE_SHARE,
+    low: str = "CI low", high: str = "CI high", what: str = "",
 ) -> str:  # fmt: skip
-    """A sentence naming the rows of ``table`` whose interval (columns ``low``, ``high``) ends within ``margin`` of
-    ``threshold`` (:func:`close_call`), each named by its ``labels`` columns joined by a space; empty when there is
-    none, so that it can follow any count of verdicts."""
+    """A sentence naming the rows of ``table`` whose interval (columns ``low``, ``high``) ends close to
+    ``threshold`` (:func:`close_call`), each named by its ``labels`` columns joined by a space; ``what`` names the
+    test (e.g. ``" of the card's test"``); empty when there is none, so that it can follow any count of verdicts."""
     missing = [c for c in (*labels, low, high) if c not in table.columns]
     if missing:
         raise ValueError(f"table: missing columns {missing}")
-    close = [close_call(lo, hi, threshold, margin) for lo, hi in zip(table[low], table[high], strict=True)]
+    close = [close_call(lo, hi, threshold, share) for lo, hi in zip(table[low], table[high], strict=True)]
     names = [" ".join(str(r[c]) for c in labels) for (_, r), c in zip(table.iterrows(), close, strict=True) if c]
     if not names:
         return ""
-    return (f" Close calls (an interval end within {margin:g} of {threshold:g}, so that another sample could move "
-            f"the verdict): {', '.join(names)}.")  # fmt: skip
+    return (f" Close calls{what} (an interval end within about one standard error of {threshold:g}, so that another "
+            f"sample could move the verdict): {', '.join(names)}.")  # fmt: skip
 
 
 def counted(n: int, total: int, noun: str = "", none: str | None = None) -> str:

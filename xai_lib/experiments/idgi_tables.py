@@ -26,7 +26,15 @@ import pandas as pd
 import torch
 
 from ..attribution import IG, BlurIG, GuidedIG, VanillaGradient
-from ..metrics import aggregate_pair, binned_curve, insertion_aucs, localisation, pair_random_mask, pic_idgi, pic_pair
+from ..metrics import (
+    aggregate_pair,
+    binned_curve,
+    insertion_aucs,
+    localisation,
+    pair_random_mask,
+    pic_idgi,
+    pic_pair_saliency,
+)
 from ..stopwatch import Stopwatch, timed
 from .common import shard_data
 
@@ -135,7 +143,8 @@ def _metrics(p: dict, model, x: torch.Tensor, y: torch.Tensor, object_masks, map
         h, w = x.shape[-2:]  # each image's random mask from (seed, image): independent of the sharding
         images = images[:n_check]
         masks = np.stack([pair_random_mask(h, w, 0.01, np.random.default_rng([p["seed"], i])) for i in images])
-        pair = pic_pair(model, x[:n_check], {m: maps[m][:n_check] for m in PAIR_MAPS}, y[:n_check], random_masks=masks)
+        pair = pic_pair_saliency(model, x[:n_check], {m: maps[m][:n_check] for m in PAIR_MAPS}, y[:n_check],
+                                 random_masks=masks)  # fmt: skip
         rows, curves = [], []
         for name in PAIR_MAPS:
             for kind in ("sic", "aic"):

@@ -83,7 +83,7 @@ def pair_curve(norm_info: np.ndarray, norm_pred: np.ndarray) -> tuple[float, np.
     return float(np.trapezoid(curve_y, curve_x)), curve_y
 
 
-def pic_pair(
+def pic_pair_saliency(
     model: nn.Module,
     images: torch.Tensor,
     saliencies: Mapping[str, torch.Tensor],

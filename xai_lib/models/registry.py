@@ -19,6 +19,10 @@ from . import shipped
 from .architectures import MLP, SmallResNet, SmallVGG
 from .training import train_classifier
 
+#: a `_sub` snapshot *reached* its target when its check accuracy lies within this of the target
+SUB_TOLERANCE = 0.05
+
+
 REGISTRY = ("vgg", "resnet", "mlp")
 #: the (dataset, architecture) pairs that ``data_scripts/build.py`` trains for the book
 DEFAULT_MODELS = (
@@ -114,7 +118,7 @@ def default_model_info(
                 "sub_val_accuracy": res.sub_val_accuracy,
                 "sub_step": res.sub_step,
                 "sub_reached": res.sub_val_accuracy is not None
-                and abs(res.sub_val_accuracy - tc["sub_target"]) <= 0.05,
+                and abs(res.sub_val_accuracy - tc["sub_target"]) <= SUB_TOLERANCE,
             }
         ),
     }
