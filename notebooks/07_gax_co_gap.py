@@ -157,6 +157,7 @@ from xai_lib.experiments.co_gap import (
     heatmap_controls,
     interval_cells,
     paired_auroc_difference_ci,
+    single_system_verdict,
 )
 from xai_lib.plotting import save_figure, save_table
 from xai_lib.stats import auroc_ci, bootstrap_mean_ci, youden_threshold
@@ -1035,20 +1036,6 @@ near_paper = [v for v in scales if abs(v - PAPER_SCALE) <= 0.1]
 s_paper = min(near_paper, key=lambda v: abs(v - PAPER_SCALE)) if near_paper else None
 at_paper = sc[sc.scale.astype(float) == s_paper] if s_paper is not None else sc.iloc[:0]
 paper_cells = {"alone": "not comparable", "against the others": "not comparable"}
-
-
-def single_system_verdict(cell: str, claim_about_every: bool) -> str:
-    """The card's verdict of a claim about many datasets and models tested on one system: *reproduced* reads *partly*
-    (one system supports such a claim only in part); *not reproduced* stands against a claim about every dataset and
-    model (one counterexample contradicts it) and reads *inconclusive* against a claim about most of them (one system
-    can be an exception); the other verdicts stand."""
-    if cell == "reproduced":
-        return "partly"
-    if cell == "not reproduced" and not claim_about_every:
-        return "inconclusive"
-    return cell
-
-
 paper_ours = {k: report.not_measured("no ax_scales value within 0.1 of 0.25, or no InputXGradient in the scale study")
               for k in paper_cells}  # fmt: skip
 ixg_at = at_paper[at_paper.method == "InputXGradient"].sort_values("image")

@@ -468,7 +468,7 @@ for name, run in runs.items():
     x_dev = x_r.to(dev)
     model_grad = co_gradient(run["system"].model, x_dev, torch.tanh(x_dev), run["data"].targets.to(dev))
     model_sens = model_grad.abs().sum(1).cpu()
-    dark_px, bright_px, middle = extreme_masks(x_r)
+    run["masks"] = dark_px, bright_px, middle = extreme_masks(x_r)  # kept for the cells below
     for side_name, side in (("dark", dark_px), ("bright", bright_px)):
         r_w = side_ratio(change_w, side, middle).numpy()
         mean, lo, hi = bootstrap_mean_ci(r_w, n_boot=prof.n_boot, seed=seed)
@@ -582,7 +582,7 @@ for name, run in runs.items():
         continue
     change_w_values = (res.weights.cpu() - 1.0).abs()  # per channel value, not summed over channels
     dark_a, bright_a, middle_a = gax_generative.absolute_sides(x_r)
-    dark_q, bright_q, _ = extreme_masks(x_r)
+    dark_q, bright_q, _ = run["masks"]
     for side_name, side_a, side_q in (("dark", dark_a, dark_q), ("bright", bright_a, bright_q)):
         ratios = gax_generative.group_ratio(change_w_values, side_a, middle_a).numpy()
         ratios = ratios[np.isfinite(ratios)]
@@ -697,7 +697,7 @@ for name, run in runs.items():
     change_w_s = (res.weights.cpu() - 1.0).abs().sum(1)[kept]
     change_h_s = (res.heatmaps.cpu() - torch.tanh(x_r)).abs().sum(1)[kept]
     end_sens = co_gradient(run["system"].model, x_dev, res.heatmaps.to(dev), y_dev).abs().sum(1).cpu()
-    dark_px, bright_px, middle = extreme_masks(x_r)
+    dark_px, bright_px, middle = run["masks"]
     for side_name, side in (("dark", dark_px), ("bright", bright_px)):
         full = extreme_table[(extreme_table.system == name) & (extreme_table.side == side_name)].iloc[0]
         none = np.array([])  # iteration 0: nothing has moved, no ratio to read

@@ -45,3 +45,18 @@ def test_few_wrong_predictions_are_thin_and_too_few_are_left_out():
     assert set(co_gap.heatmap_controls(incomplete, few_wrong=10, n_boot=50).control) == {"shuffled"}
     with pytest.raises(ValueError, match="scaled: missing columns"):
         co_gap.heatmap_controls(scale_study().drop(columns="co"), few_wrong=10)
+
+
+@pytest.mark.parametrize(
+    "cell,about_every,expected",
+    [
+        ("reproduced", True, "partly"),  # one system supports a claim about every system only in part
+        ("reproduced", False, "partly"),
+        ("not reproduced", True, "not reproduced"),  # one counterexample contradicts "every"
+        ("not reproduced", False, "inconclusive"),  # ... but can be an exception to "most"
+        ("inconclusive", True, "inconclusive"),
+        ("not comparable", False, "not comparable"),
+    ],
+)
+def test_a_claim_about_many_systems_tested_on_one(cell, about_every, expected):
+    assert co_gap.single_system_verdict(cell, claim_about_every=about_every) == expected

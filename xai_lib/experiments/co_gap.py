@@ -194,6 +194,18 @@ def cells_verdict(cell_verdicts: Sequence[str]) -> str:
     return base
 
 
+def single_system_verdict(cell: str, claim_about_every: bool) -> str:
+    """The card's verdict of a claim about many datasets and models tested on one system: *reproduced* reads *partly*
+    (one system supports such a claim only in part); *not reproduced* stands against a claim about every dataset and
+    model (one counterexample contradicts it) and reads *inconclusive* against a claim about most of them (one system
+    can be an exception); the other verdicts stand."""
+    if cell == "reproduced":
+        return "partly"
+    if cell == "not reproduced" and not claim_about_every:
+        return "inconclusive"
+    return cell
+
+
 def best_methods(co: pd.DataFrame, few_wrong: int, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
     """Per system of ``co`` (columns system, image, method, correct, co: one variant), the method whose CO score
     separates correct from wrong predictions best (the largest ``|AUROC - 0.5|``, in either direction), the

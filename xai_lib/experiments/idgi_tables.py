@@ -342,8 +342,7 @@ def saturated_rows(bokeh: pd.DataFrame, share: float = SATURATED_FROM) -> pd.Dat
     columns = ["system", "information_level", "images", "base correct", "saturated"]
     if bokeh.empty:
         return pd.DataFrame(columns=columns)
-    base = bokeh[(bokeh.percent == 0) & np.isfinite(bokeh.information.to_numpy(dtype=float))]
-    per_image = base.groupby(["system", "information_level", "image"], sort=False).aic.max()
+    per_image = _base_correct_per_image(bokeh)
     rows = per_image.groupby(level=["system", "information_level"], sort=False).agg(["size", "sum"]).reset_index()
     rows = rows.rename(columns={"size": "images", "sum": "base correct"})
     rows["base correct"] = rows["base correct"].astype(int)
@@ -351,14 +350,19 @@ def saturated_rows(bokeh: pd.DataFrame, share: float = SATURATED_FROM) -> pd.Dat
     return rows[columns]
 
 
+def _base_correct_per_image(bokeh: pd.DataFrame) -> pd.Series:
+    """Per (system, information level, image) with an information level: 1 when its blurred base (the bokeh image at
+    0%) is already classified as the target (AIC 1 there), else 0."""
+    base = bokeh[(bokeh.percent == 0) & np.isfinite(bokeh.information.to_numpy(dtype=float))]
+    return base.groupby(["system", "information_level", "image"], sort=False).aic.max()
+
+
 def base_correct_images(bokeh: pd.DataFrame) -> set[tuple[str, str, int]]:
-    """The (system, information level, image) triples whose blurred base (the bokeh image at 0%) is already
-    classified as the target (AIC 1 there): the images :func:`saturated_rows` counts."""
+    """The (system, information level, image) triples whose blurred base is already classified as the target: the
+    images :func:`saturated_rows` counts."""
     if bokeh.empty:
         return set()
-    base = bokeh[(bokeh.percent == 0) & np.isfinite(bokeh.information.to_numpy(dtype=float))]
-    per_image = base.groupby(["system", "information_level", "image"], sort=False).aic.max()
-    return {(str(s), str(level), int(i)) for (s, level, i), v in per_image.items() if v > 0}
+    return {(str(s), str(level), int(i)) for (s, level, i), v in _base_correct_per_image(bokeh).items() if v > 0}
 
 
 def without_base_correct(scores: pd.DataFrame, bokeh: pd.DataFrame) -> pd.DataFrame:
