@@ -20,7 +20,7 @@ def pytest_configure(config):
 
 
 #: test files that run chapters on a user's model (session fixtures shared by their tests): scheduled early
-LONG_TEST_FILES = ("test_chapters_user.py", "test_gad_support.py", "test_parallel.py")
+LONG_TEST_FILES = ("test_chapters_user.py", "test_gad_glue.py", "test_parallel.py")
 
 
 def _recorded_seconds() -> dict[str, float]:

@@ -68,8 +68,8 @@
 #    predictions (the CO-score chapters) is not measured on them; their `_sub` snapshots make mistakes.
 #    {glue:text}`wrong_sentence`
 # 2. Suppose the `shapes_spurious` ResNet is accurate. Does its accuracy say whether it looks at the object? *Expected
-#    answer*: no: {glue:text}`cue_rate_class`% of class-0 images carry the corner mark and
-#    {glue:text}`cue_rate_other`% of the others do, so a model that relied on the mark would lose only the few images
+#    answer*: no: the generator marks each class-0 image with probability {glue:text}`cue_rate_class`% and each
+#    other image with probability {glue:text}`cue_rate_other`%, so a model that relied on the mark would lose only the few images
 #    where mark and class disagree, and its accuracy could be nearly as high as one that reads the shape; accuracy
 #    alone cannot tell which cue it uses. Exercise `ex-bench-2` separates the two with class-0 images with and
 #    without the mark ({glue:text}`mark_sentence`).
@@ -219,8 +219,8 @@ report.glue("n_embedded_images", len(EMBEDDED) - len(sklearn_sets.TABULAR))
 report.show(datasets_table)
 
 # %% [markdown]
-# In `shapes_spurious`, {glue:text}`cue_rate_class`% of class-0 images carry the mark and
-# {glue:text}`cue_rate_other`% of the others do. Masks must lie on their object: every pixel of the discriminative
+# In `shapes_spurious`, the generator marks each class-0 image with probability {glue:text}`cue_rate_class`% and each
+# other image with probability {glue:text}`cue_rate_other`%. Masks must lie on their object: every pixel of the discriminative
 # part should belong to the visible object, and no image should have an empty part. (The ears of a `shapes_pair`
 # image are part of the animal; in `shapes` the part *is* the object.) The cell below asserts the first and counts the
 # images with an empty part.

@@ -56,7 +56,8 @@
 # **Common misconceptions.**
 # 1. "A pooled rank correlation near one means the support kept each class's order." *Exposed by*: the fit table of
 #    section "The supports and how well they fit" (and the prediction exercise before it): the *class split only*
-#    column shows the level the class split alone gives the pooled correlation (about three quarters). A pooled
+#    column shows the level the class split alone gives the pooled correlation ({glue:text}`split_only_level` in
+#    this run). A pooled
 #    value near one lies far above that floor, yet it is compatible with within-class correlations below
 #    `rank_threshold` (the rule's sentence gives them per selected support); set the pooled columns against the
 #    within-class one. The within-class order is the book's reading of GAD's premise, taken from the caption of the
@@ -147,7 +148,7 @@ from xai_lib import params, report, teaching
 from xai_lib.captum_glue import attributions, unsupported_reason
 from xai_lib.experiments import gad_tables
 from xai_lib.gad import gad_mask, importance
-from xai_lib.gad_support import (
+from xai_lib.gad_glue import (
     GAD_METHODS,
     SupportConfig,
     gad_maps,
@@ -296,9 +297,11 @@ else:
     pooled_vs_within = "higher" if pooled_lower > top[WITHIN] else "not higher"
     rank_prediction = (
         f"At alpha = {top_alpha:g}, the lower of the two pooled rank correlations, {pooled_lower:.3f}, is "
-        f"{pooled_vs_within} than the lowest within-class one, {top[WITHIN]:.3f}."
+        f"{pooled_vs_within} than the lowest within-class one, {shown(top[WITHIN])}."
     )
 report.glue("rank_prediction", rank_prediction)
+split_levels = fits[SPLIT_ONLY].dropna()
+report.glue("split_only_level", span(split_levels, ".2f") if len(split_levels) else "not measured")
 report.show(fits, {"alpha": "{:g}", FIT: "{:.4f}", "fit CI low": "{:.3f}", "fit CI high": "{:.3f}", SHIFT: "{:.4f}",
                    "shift CI low": "{:.3f}", "shift CI high": "{:.3f}", "rank corr a": "{:.4f}",
                    "rank corr b": "{:.4f}", WITHIN: "{:.3f}", "within-class CI low": "{:.3f}",
@@ -313,8 +316,8 @@ report.show(fits, {"alpha": "{:g}", FIT: "{:.4f}", "fit CI low": "{:.3f}", "fit 
 # {glue:text}`rank_prediction` Why the two can differ: pooled over both classes, much of the ranking is the class split.
 # A support trained to push the two classes further apart keeps the images of one class on one side of the other's in
 # each output, which holds the pooled correlation up even when the order inside each class changes (the *class split
-# only* column is the level the split alone gives, about three quarters). A pooled value near one lies far above that
-# floor, yet it is compatible with within-class correlations below `rank_threshold`: the sentence above gives both for
+# only* column is the level the split alone gives, {glue:text}`split_only_level` in this run). A pooled value near one
+# lies far above that floor, yet it is compatible with within-class correlations below `rank_threshold`: the sentence above gives both for
 # this support. Inside one class only the order among similar images counts, and nothing in the regression's loss
 # protects it: the shifted targets keep each class's order (every image of a class is asked to move by the same
 # alpha), but the MSE is indifferent to rank, and any scatter around those targets reorders images whose outputs were
@@ -568,7 +571,7 @@ def failed_measures(alpha: float, fit_min: float = fit_threshold) -> str:
     row = fits[fits.alpha == alpha].iloc[0]
     lowest_rank = min(row["rank corr a"], row["rank corr b"])
     parts = [f"the rank test (pooled over both classes: rank correlation {lowest_rank:.3f} against rank_threshold "
-             f"{rank_threshold:g}; within a class its lowest is {row[WITHIN]:.3f})" if not row["rank ok"] else "",
+             f"{rank_threshold:g}; within a class its lowest is {shown(row[WITHIN])})" if not row["rank ok"] else "",
              f"the fit test (fit {row[FIT]:.3f} against the threshold {fit_min:g})" if row[FIT] < fit_min else ""]  # fmt: skip
     return " and ".join(t for t in parts if t) or "no test"
 
@@ -644,13 +647,13 @@ if not len(chosen_pos):
 elif not len(below_within):
     within_text = (
         f"The rule's rank test pools both classes; within each class too, every selected support keeps the order "
-        f"(the lowest within-class correlation, {chosen_pos[WITHIN].min():.3f}, lies above rank_threshold "
+        f"(the lowest within-class correlation, {shown(chosen_pos[WITHIN].min())}, lies above rank_threshold "
         f"{rank_threshold:g} by its interval)."
     )
 else:
     listed = "; ".join(
-        f"alpha {r.alpha:g}: {r[WITHIN]:.3f}, interval {r['within-class CI low']:.3f} to "
-        f"{r['within-class CI high']:.3f}" + (" (spans it)" if r["within-class test"] == "inconclusive" else "")
+        f"alpha {r.alpha:g}: {shown(r[WITHIN])}, interval {shown(r['within-class CI low'])} to "
+        f"{shown(r['within-class CI high'])}" + (" (spans it)" if r["within-class test"] == "inconclusive" else "")
         for _, r in below_within.iterrows()
     )  # fmt: skip
     outcomes = below_within["within-class test"].value_counts()
@@ -659,14 +662,21 @@ else:
     parts = [f"{n} {words[k][n != 1]}" for k in words if (n := int(outcomes.get(k, 0)))]
     # the same walk with the rank test taken inside each class (GAD's premise), by point value like the rule's
     within_walk = walk((fits[WITHIN] >= rank_threshold) & fits["fit ok"])
+    within_rule = (
+        f"With the rank test taken within each class instead (the same point test, the same threshold), the rule "
+        f"would select {within_walk}"
+        + (" as well." if within_walk == selected else
+           f", not {selected}: the pooled test is the weaker one, and the card judges the order within each class.")
+        if fits[WITHIN].notna().all() else
+        "The rule with the rank test taken within each class is "
+        + report.not_measured("a within-class correlation could not be computed (a class has fewer than 3 validation "
+                              "images)") + "."
+    )  # fmt: skip
     within_text = (
         f"The rule's rank test pools both classes, where the class split alone gives about "
         f"{chosen_pos[SPLIT_ONLY].mean():.2f}; within a class, of the {len(chosen_pos)} selected supports above "
         f"alpha 0, judged against rank_threshold {rank_threshold:g} by their interval, {' and '.join(parts)} "
-        f"(lowest within-class correlation: {listed}). With the rank test taken within each class "
-        f"instead (the same point test, the same threshold), the rule would select {within_walk}"
-        + (" as well." if within_walk == selected else
-           f", not {selected}: the pooled test is the weaker one, and the card judges the order within each class.")
+        f"(lowest within-class correlation: {listed}). {within_rule}"
     )  # fmt: skip
 rule_sentence = f"{rule_sentence} {noise_text} {within_text}"
 report.glue("rule_sentence", rule_sentence)
@@ -737,7 +747,7 @@ report.show(comparison.reset_index(), "{:.2g}")
 # {doc}`../book/how_to_run`), or call the library on any classifier that outputs raw scores:
 #
 # ```python
-# from xai_lib.gad_support import SupportConfig, gad_maps, support_models
+# from xai_lib.gad_glue import SupportConfig, gad_maps, support_models
 # from xai_lib.metrics.support_fit import support_fit
 # supports = support_models(model, train_images, train_labels, a, b, (2, 4, 6, 8), SupportConfig())  # cached
 # fit = support_fit(model, supports[8.0], val_images, val_labels, a, b, 8.0)  # fit, shift realised, rank corr
@@ -841,7 +851,7 @@ else:
         f"both classes (the automatic rule's rank test), {report.counted(int(sweep_fits['rank ok'].sum()), len(sweep_fits))} "
         f"keep the order (rank correlation >= {rank_threshold:g}); within each class, where GAD's premise lies, "
         f"{n_order_pass} stay above rank_threshold by the 95% interval, {n_order_open} span it and {n_order_fail} lie "
-        f"below (lowest within-class correlation {span(sweep_fits[WITHIN], '.3f')}). They realise "
+        f"below (lowest within-class correlation {span(finite, '.3f') if len(finite := sweep_fits[WITHIN].dropna()) else 'not measured'}). They realise "
         f"{span(sweep_fits[SHIFT], '.0%')} of the requested shift."
     )
 summary_region = (
@@ -1106,8 +1116,8 @@ else:
         f"test at 5%); the mean difference GAD - original is {span(diff_pp, '+.2g')} percentage points per method, "
         f"{size} against the {chance:.0%} a random map would reach (small: below a quarter of it). The supports "
         f"behind it (alpha = {top_alpha:g}: fit {d_fit[FIT]:.3f}, shift realised {d_fit[SHIFT]:.0%}) {rank_text}; "
-        f"within a class their lowest rank correlation is {d_fit[WITHIN]:.3f} (95% interval "
-        f"{d_fit['within-class CI low']:.3f} to {d_fit['within-class CI high']:.3f}, {within_word} rank_threshold)."
+        f"within a class their lowest rank correlation is {shown(d_fit[WITHIN])} (95% interval "
+        f"{shown(d_fit['within-class CI low'])} to {shown(d_fit['within-class CI high'])}, {within_word} rank_threshold)."
     )
 report.glue("strokes_answer", strokes_answer)
 shares_ok = stroke[["original", "GAD"]].stack().dropna()
@@ -1143,7 +1153,7 @@ if book_run:  # the book's run: every method runs on the digits ResNet and is te
 #   the book's own runs are therefore shipped with the library beside its models ({term}`shipped models`; keyed by the
 #   original's weights, the training images, the pair, alpha and the training settings); any other run trains its
 #   own and caches them. `SupportConfig(precision="float64")` trains in float64 and rounds to the model's precision,
-#   which gives the same weights on every CPU (tested in `tests/test_gad_support.py` under another CPU's kernels) at
+#   which gives the same weights on every CPU (tested in `tests/test_gad_glue.py` under another CPU's kernels) at
 #   several times the training cost.
 # * **Maps**: captum, each image attributed for its own class, on the original and on every support; IG with a zero
 #   baseline and `gad_ig_steps` steps. **Importance** $|\sum_c a_c|$; the important pixels of a map are its top

@@ -141,7 +141,7 @@ from xai_lib import parallel, params, report, teaching
 from xai_lib.experiments import common, gad_tables
 from xai_lib.experiments.gad_tables import CLAIM_METHODS, paper_cells, paper_label
 from xai_lib.gad import importance
-from xai_lib.gad_support import GAD_METHODS, gad_maps
+from xai_lib.gad_glue import GAD_METHODS, gad_maps
 from xai_lib.metrics.support_fit import FIT, SHIFT, SPLIT_ONLY, WITHIN, support_fit
 from xai_lib.plotting import finish, save_table, to_hwc
 from xai_lib.stats import bootstrap_mean_ci, paired_comparison
@@ -714,8 +714,8 @@ if book_run:  # the book's run: on shapes_pair, GAD's region wins more cells wit
 # only there), we measure the share of the important pixels that lie on that part, for the original map (the top
 # {glue:text}`keep_share:.0%` of its pixels) and for the GAD map. Each image counts once: its share is the mean over
 # the two class outputs, and the paired test (GAD higher?) runs over images. A map placed at random puts about the
-# part's area share of its pixels on it; a map that ignores the part puts none there. As the part is small, that
-# share stays small whatever GAD does; the other side is the share of the part's own pixels each map keeps (GAD's at
+# part's area share of its pixels on it; a map that ignores the part puts none there. That share cannot exceed the
+# part's pixels over the map's kept pixels, whatever GAD does; the other side is the share of the part's own pixels each map keeps (GAD's at
 # most the original's: it only removes pixels), set against the share of the original's pixels GAD keeps over the
 # whole image: GAD prefers the part when it keeps a larger share of the original's pixels there.
 
@@ -979,7 +979,7 @@ report.glue("summary_t2", summary_t2)
 #
 # ```python
 # from xai_lib.metrics import hull_complexity, occlusion_sensitivity
-# from xai_lib.gad_support import gad_maps
+# from xai_lib.gad_glue import gad_maps
 # g = gad_maps(model, supports, images, output=a, method="IntegratedGradients", keep=0.5)  # supports: see chapter 04
 # ratio = hull_complexity(g.gad[0], g.important[0])          # RC, eq. (1): hull of GAD over hull of the original
 # sup = g.hull_original[0] & ~g.hull_gad[0]                  # the supplementary region
@@ -1126,7 +1126,7 @@ assert teaching.check(my_answer(t2), len(moved), rtol=0, what="the count of cell
 
 # %% tags=["solution"]
 # NBVAL_CHECK_OUTPUT
-from xai_lib.gad_support import share_inside
+from xai_lib.gad_glue import share_inside
 
 pair_systems = [s for s in usable if s.data("test").masks is not None]
 by_keep = {}

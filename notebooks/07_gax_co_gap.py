@@ -298,7 +298,8 @@ elif n_large == 0:
     size_text = f"the AUROC reaches {LARGE_AUROC:g} in none of the {len(separating)} cells"
 else:
     size_text = (f"the AUROC reaches {LARGE_AUROC:g} in {n_large} of the {len(separating)} cells "
-                 f"({'most' if n_large > len(separating) / 2 else 'a minority'}; on {', '.join(large_systems)})")  # fmt: skip
+                 f"({'most' if n_large > len(separating) / 2 else 'half' if 2 * n_large == len(separating) else 'a minority'}; "
+                 f"on {', '.join(large_systems)})")  # fmt: skip
 n_sep, n_rev = separate_cells.count("reproduced"), separate_cells.count("not reproduced")
 thin_cells = headline[headline.thin]
 thin_systems = list(dict.fromkeys(thin_cells.system))
@@ -419,8 +420,12 @@ if len(control_counted):
                                                 "CI low", "CI high")},
                 caption=f"the heatmap controls on {show_system}: CO AUROC with h and with a control (s = 1)")  # fmt: skip
 else:
-    control_text = "The heatmap controls are " + report.not_measured(
-        f"the scale study has no s = 1, or {show_system} has fewer than five wrong predictions") + "."  # fmt: skip
+    control_reason = (
+        "the scale study has no s = 1" if not (scaled_table.scale == 1.0).any() else
+        f"{show_system} has fewer than five wrong or five right predictions on x + h" if not len(control) else
+        f"every cell of {show_system} is thin (fewer than {few_wrong} wrong predictions)"
+    )  # fmt: skip
+    control_text = "The heatmap controls are " + report.not_measured(control_reason) + "."
 report.glue("control_sentence", control_text)
 
 # %% [markdown]
@@ -1179,7 +1184,7 @@ settings = [
     ("methods", "six captum methods, heatmap for the predicted class", "the same six (LayerGradCam skipped without a convolution)"),
     ("where h is added", "the network's normalised input (reference code)",
      "pixels [0, 1] in every table" + (f"; network input also for {', '.join(normalised)}" if normalised else "")
-     + f"; scale study x + s h (and h at shuffled positions) on {show_system}, s = {', '.join(f'{v:g}' for v in scales)}"),
+     + f"; scale study x + s h (and h at shuffled positions, and h moved by half the image) on {show_system}, s = {', '.join(f'{v:g}' for v in scales)}"),
 ]  # fmt: skip
 print(report.card("07_gax_co_gap", settings, claims, out, seed=seed).verdict.value_counts().to_string())
 report.glue("summary_gap", gap_text)

@@ -46,3 +46,24 @@ def test_matched_reading_names_every_pair_of_verdicts(at_target, at_matched, sta
     from xai_lib.experiments.gax_generative import matched_reading
 
     assert matched_reading(at_target, at_matched).startswith(starts)
+
+
+def test_stopped_rerun_checks_the_images_no_cap_cut():
+    from torch import nn
+
+    from xai_lib.experiments.gax_generative import stopped_rerun
+    from xai_lib.gax import gax
+
+    torch.manual_seed(1)
+    m = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)).eval()
+    x, y = torch.rand(3, 6), torch.tensor([2, 0, 1])
+    full = gax(m, x, y, target_co=1.5, max_steps=60, similarity=1e-3)
+    cap = torch.minimum(full.steps, torch.tensor([2, 60, 60]))  # only image 0 is cut
+    rerun = stopped_rerun(full, m, x, y, 1.5, cap, max_steps=60, similarity=1e-3)
+    assert int(rerun.steps[0]) == 2 and torch.equal(rerun.steps[1:], full.steps[1:])
+    assert torch.allclose(rerun.heatmaps[1:], full.heatmaps[1:], atol=1e-6)
+    # a full run of other settings (another path) is caught on the images no cap cut
+    other = gax(m, x, y, target_co=1.5, max_steps=60, similarity=1e-3, lr=0.2)
+    with pytest.raises(RuntimeError, match="stop_at: the rerun does not reproduce the full run"):
+        stopped_rerun(other, m, x, y, 1.5, torch.minimum(other.steps, torch.tensor([2, 60, 60])), max_steps=60,
+                      similarity=1e-3)  # fmt: skip

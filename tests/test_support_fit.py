@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.test_gad_support import pair_data, small_model
+from tests.test_gad_glue import pair_data, small_model
 from xai_lib.metrics.support_fit import (
     FIT,
     SHIFT,

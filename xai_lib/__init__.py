@@ -10,7 +10,7 @@ from . import (
     captum_glue,
     data,
     gad,
-    gad_support,
+    gad_glue,
     gax,
     metrics,
     models,
@@ -30,7 +30,7 @@ from .systems import SystemSpec, load_model, load_system, parse_systems
 __version__ = "0.1.0"
 
 __all__ = [
-    "IG", "BlurIG", "GuidedIG", "VanillaGradient", "idgi", "attribution", "co_score", "gad", "gad_support", "gax",
+    "IG", "BlurIG", "GuidedIG", "VanillaGradient", "idgi", "attribution", "co_score", "gad", "gad_glue", "gax",
     "metrics", "captum_glue", "stats",
     "cache", "data", "models", "profiles", "runtime", "systems", "toy2d", "SystemSpec", "load_system",
     "parse_systems", "load_dataset", "load_model", "PROFILES", "Profile", "computes_as_book",

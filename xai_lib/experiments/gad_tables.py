@@ -22,7 +22,7 @@ import torch
 from .. import report
 from ..batching import batched_logits
 from ..captum_glue import unsupported_reason
-from ..gad_support import GAD_METHODS, SupportConfig, gad_maps, share_inside, support_models
+from ..gad_glue import GAD_METHODS, SupportConfig, gad_maps, share_inside, support_models
 from ..metrics.occlusion import occlusion_sensitivity
 from .common import shard_data
 

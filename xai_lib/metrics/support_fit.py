@@ -1,7 +1,7 @@
 """How well a GAD support regression fits (Rodrigues et al. 2024, sec. 4.2): the fit to its shifted targets, the
 share of the requested shift it realises, and whether it keeps the order of the samples, pooled over the pair's two
 classes and inside each class (GAD's premise), each with a bootstrap interval over the held-out rows. The supports
-themselves are trained in :mod:`xai_lib.gad_support`."""
+themselves are trained in :mod:`xai_lib.gad_glue`."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ file whose SHA-256 differs from the manifest is refused with an error (never sil
 The GAD chapters' support regressions are trained too (Adam amplifies one CPU's last-bit differences into supports
 that differ by 1e-5 of their weights, and the GAD tables' RS means moved by up to 6% between two kernel sets): the
 supports of the book's own runs are shipped as well (``supports/``, keyed by the cache key of
-:func:`xai_lib.gad_support.support_models`: the original's weights, the training images, the pair, alpha and the
+:func:`xai_lib.gad_glue.support_models`: the original's weights, the training images, the pair, alpha and the
 training settings), and taken whenever a run asks for one of them. ``make models SHIP=1`` ships them anew (it runs the
 GAD chapters with ``XAI_LIB_SHIP_SUPPORTS=1``).
 """
@@ -90,7 +90,7 @@ def find(config: dict[str, Any], path: Path = MANIFEST) -> dict[str, Any] | None
 
 
 def find_support(key: str, path: Path = MANIFEST) -> dict[str, Any] | None:
-    """The manifest entry of a GAD support regression by its cache key (:func:`xai_lib.gad_support.support_models`),
+    """The manifest entry of a GAD support regression by its cache key (:func:`xai_lib.gad_glue.support_models`),
     or ``None`` when it is not shipped (or shipping is off)."""
     if not enabled():
         return None

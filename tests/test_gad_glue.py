@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import xai_lib
-from xai_lib.gad_support import GAD_METHODS, SupportConfig, gad_maps, share_inside, support_models, train_support
+from xai_lib.gad_glue import GAD_METHODS, SupportConfig, gad_maps, share_inside, support_models, train_support
 from xai_lib.metrics.support_fit import FIT, SHIFT, support_fit
 
 
@@ -39,7 +39,7 @@ def test_alpha_zero_support_reproduces_the_original():
 
 ALPHA_ZERO_ON_OTHER_KERNELS = """
 import torch, xai_lib
-from xai_lib.gad_support import SupportConfig, train_support
+from xai_lib.gad_glue import SupportConfig, train_support
 torch.manual_seed(0)
 model = xai_lib.models.SmallVGG(3, 3, widths=(6, 8)).eval()
 g = torch.Generator().manual_seed(1)
@@ -67,7 +67,7 @@ def test_alpha_zero_support_is_the_original_under_other_kernels():
 SUPPORT_DIGESTS = """
 import torch
 from xai_lib.data import load_dataset
-from xai_lib.gad_support import SupportConfig, train_support
+from xai_lib.gad_glue import SupportConfig, train_support
 from xai_lib.models import default_model
 from xai_lib.models.loading import weights_digest
 model = default_model("vgg", "digits", "smoke", progress=False)
@@ -150,7 +150,7 @@ def test_support_models_are_cached(tmp_path, monkeypatch):
     first = support_models(model, x, y, 0, 1, (0, 2), cfg, progress=False)
     files = sorted((tmp_path / "supports").glob("*.pt"))
     assert len(files) == 1  # alpha 2 only: alpha 0 is the original itself, never trained nor cached
-    import xai_lib.gad_support as gs
+    import xai_lib.gad_glue as gs
 
     def no_training(model, images, labels, class_a, class_b, alpha, config=None, progress=False):
         assert alpha == 0, f"alpha {alpha} was retrained instead of loaded from the cache"
@@ -196,7 +196,7 @@ def test_gad_class_is_captum_shaped_and_equals_the_kernels():
     """``GAD(model, supports, base).attribute(inputs, target)``: the original map where every map's top half agrees,
     zero elsewhere; one target per input is the same as one call per class."""
     from xai_lib.gad import gad_attribution
-    from xai_lib.gad_support import GAD
+    from xai_lib.gad_glue import GAD
 
     model, x = small_model(), pair_data(n=6)[0]
     supports = [small_model(seed=5), small_model(seed=6)]
