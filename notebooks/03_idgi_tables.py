@@ -959,16 +959,24 @@ for m, a in neg_maps.items():
     keep = total > 0
     neg_share[m] = float(((-summed.clamp(max=0)).sum(1)[keep] / total[keep]).mean()) if keep.any() else float("nan")
 assert all(0 <= v <= 1 for v in neg_share.values() if np.isfinite(v)), neg_share  # a share, any map
-less_negative = [b for b in ("IG", "BlurIG") if np.isfinite(neg_share[b]) and neg_share[f"{b}+IDGI"] < neg_share[b]]
+neg_pairs = [b for b in ("IG", "BlurIG") if np.isfinite(neg_share[b]) and np.isfinite(neg_share[f"{b}+IDGI"])]
+less_negative = [b for b in neg_pairs if neg_share[f"{b}+IDGI"] < neg_share[b]]
+named = {"IG": "IG", "BlurIG": "Blur IG"}
+if not neg_pairs:
+    neg_verdict = "IDGI's version against its base map is " + report.not_measured("a zero map on every image") + "."
+elif len(less_negative) == len(neg_pairs):
+    neg_verdict = ("IDGI's version carries less negative mass than its base map for "
+                   + ("both IG and Blur IG." if len(neg_pairs) == 2 else f"{named[neg_pairs[0]]}."))  # fmt: skip
+elif less_negative:
+    neg_verdict = f"IDGI's version carries less negative mass than its base map for {named[less_negative[0]]} only."
+else:
+    neg_verdict = ("IDGI's version carries no less negative mass than its base map for "
+                   + " or ".join(named[b] for b in neg_pairs) + ".")  # fmt: skip
 report.glue("neg_mass_sentence", (
     f"Measured on the first {len(x_check)} scored images of {first_system.name}, the share of a map's channel-sum "
     "mass (the sum of |sum_c a_c| over the pixels) that is negative, averaged over the images: "
-    + ", ".join(f"{m} {v:.2f}" for m, v in neg_share.items())
-    + " (Guided IG's maps are not kept here). "
-    + ("IDGI's version carries less negative mass than its base map for both IG and Blur IG."
-       if len(less_negative) == 2 else
-       f"IDGI's version carries less negative mass than its base map for {less_negative[0]} only."
-       if less_negative else "IDGI's version carries no less negative mass than its base map for IG or Blur IG.")
+    + ", ".join(f"{m} {v:.2f}" if np.isfinite(v) else f"{m} not measured (a zero map)" for m, v in neg_share.items())
+    + " (Guided IG's maps are not kept here). " + neg_verdict
 ))  # fmt: skip
 
 # %% [markdown]

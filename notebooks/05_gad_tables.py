@@ -68,10 +68,11 @@
 #
 # **Discussion prompts.**
 # 1. The paper counts the images with RC >= 1 for the original. What are they there, and under our reading?
-#    *Expected answer*: in the paper they include GAD hulls larger than the original's, which its hull of the pixels
-#    above a tenth of each map's own maximum (Fig. 4) allows; under our intersection RC > 1 cannot occur (GAD's hull lies
-#    inside the original's), so the only counterpart is a tie, RC = 1: no support removed a pixel that shapes the
-#    hull.
+#    *Expected answer*: in the paper they can include GAD hulls larger than the original's: it hulls the top half of
+#    the pixels of each map (sec. 6; its Fig. 4 example hulls those above a tenth of the maximum), the GAD map's own top
+#    half too, which need not lie inside the original's, and it does not say how many of its counts are ties; under our
+#    intersection RC > 1 cannot occur (GAD's hull lies inside the original's), so the only counterpart is a tie,
+#    RC = 1: no support removed a pixel that shapes the hull.
 # 2. Which occlusion value would you defend for the paper's $I \odot (1 - M)$, and what would you report beside it?
 #    *Expected answer*: its zero lies in the model's input space, which the paper does not name, and no value is
 #    neutral; decide with one (the card uses `fill`), report the other and the background level beside it.
@@ -368,9 +369,10 @@ report.glue("n_rows", len(rows))
 # cell as a share of at least {glue:text}`nearly_all:.0%` of the cell's images (the paper gives no number). An empty
 # GAD mask (no pixel important in every map) has no hull and no RC: it is left out of RC, counted apart, and counts
 # *against* the claim in that share (its area did not shrink to a smaller explanation; none was left). The paper's
-# "Orig." counts (RC $\geq$ 1) are not ties: its hull takes the pixels above a tenth of each map's own maximum (its
-# Fig. 4), so a GAD hull can be larger than the original's there; under the book's intersection it cannot, and the
-# only counterpart of the paper's RC $\geq$ 1 is RC = 1. Beside: the paper's cat x dog share with RC < 1 for the
+# "Orig." counts (RC $\geq$ 1) can include GAD hulls larger than the original's: the paper hulls the top half of the
+# pixels of each map, the GAD map's own top half too (sec. 6; its Fig. 4 example hulls the pixels above a tenth of the
+# maximum), which need not lie inside the original's, and it does not say how many of those counts are ties; under
+# the book's intersection a larger hull cannot occur, and the only counterpart of the paper's RC $\geq$ 1 is RC = 1. Beside: the paper's cat x dog share with RC < 1 for the
 # same architecture family.
 
 # %%
@@ -888,12 +890,13 @@ for d, g in t1.groupby("dataset", sort=False):
          "verdict": report.verdict(nearly, len(g)) if len(measured) else "not comparable",
          "test": f"per cell (system, output, method): the share of all its images whose RC < 1 (an empty GAD mask "
                  f"counts against) must reach {gad_tables.NEARLY_ALL:.0%} (the paper's \"nearly all\"; it gives no "
-                 "number); reproduced if every cell does, partly if at least half. RC <= 1 itself holds by "
+                 "number); reproduced if every cell does, partly if at least half: the rule tests the paper's words, "
+                 "which its own table meets in the cells its column counts. RC <= 1 itself holds by "
                  "construction (GAD's pixels are a subset of the original's important pixels, so its hull lies "
                  "inside the original's; an assert checks every image). The paper's Orig. counts (RC >= 1: "
-                 f"{span(cells1['Orig.'], '.0f')} of 512 per cell) include GAD hulls larger than the original's, "
-                 "which its hull of the pixels above 10% of each map's maximum allows and the book's intersection "
-                 "does not"}
+                 f"{span(cells1['Orig.'], '.0f')} of 512 per cell) can include GAD hulls larger than the original's, "
+                 "which its hull of each map's own top half allows (how many are ties it does not say) and the "
+                 "book's intersection does not"}
     )  # fmt: skip
 for d, f in t2_summary.items():
     c, co = f["fill"], f["other fill"]

@@ -363,6 +363,11 @@ ctrl_counts = {
     kind: {w: int((g["the heatmap"] == w).sum()) for w in ("separates better", "separates worse")} | {"n": len(g)}
     for kind, g in control_counted.groupby("control", sort=False)
 }  # fmt: skip
+control_reason = (  # why the controls cannot be read, if they cannot
+    "the scale study has no s = 1" if not (scaled_table.scale == 1.0).any() else
+    f"{show_system} has fewer than five wrong or five right predictions on x + h" if not len(control) else
+    f"every cell of {show_system} is thin (fewer than {few_wrong} wrong predictions)"
+)  # fmt: skip
 if len(control_counted):
     parts = []
     for kind, c in ctrl_counts.items():
@@ -420,11 +425,6 @@ if len(control_counted):
                                                 "CI low", "CI high")},
                 caption=f"the heatmap controls on {show_system}: CO AUROC with h and with a control (s = 1)")  # fmt: skip
 else:
-    control_reason = (
-        "the scale study has no s = 1" if not (scaled_table.scale == 1.0).any() else
-        f"{show_system} has fewer than five wrong or five right predictions on x + h" if not len(control) else
-        f"every cell of {show_system} is thin (fewer than {few_wrong} wrong predictions)"
-    )  # fmt: skip
     control_text = "The heatmap controls are " + report.not_measured(control_reason) + "."
 report.glue("control_sentence", control_text)
 
@@ -1089,7 +1089,7 @@ claims = [
              f"{auroc_span(separating.AUROC)}, median {separating.AUROC.median():.3f}; AUROC >= {LARGE_AUROC:g} in "
              f"{n_large} of {len(separating)} cells; heatmap controls on {show_system} (s = 1): "
              + ("; ".join(f"AUROC with h above {OWN[k]} for {c['separates better']}, below for {c['separates worse']}, "
-                          f"of {c['n']} methods" for k, c in ctrl_counts.items()) or "not measured")
+                          f"of {c['n']} methods" for k, c in ctrl_counts.items()) or report.not_measured(control_reason))
              if len(separating) else report.not_measured(f"no system has {few_wrong} wrong predictions"),
      "verdict": cells_verdict(separate_cells),
      "test": f"AUROC of the CO score (raw, x + h) per method-system cell with >= {few_wrong} wrong predictions (thin "
@@ -1123,7 +1123,7 @@ claims = [
      "paper": "every dataset and model",
      "ours": f"lower on {n_ixg_lower}, not lower on {n_ixg_not_lower}, undecided on {n_ixg_undecided} of {len(ixg)} "
              f"systems; every method's accuracy falls on {n_all_fall} of {len(ixg_vs)} systems; IXG's change minus "
-             f"the other methods' mean change: {ixg_vs_text or 'not measured'}; IXG falls further than every other "
+             f"the other methods' mean change: {ixg_vs_text or report.not_measured('no other method ran')}; IXG falls further than every other "
              f"method on {n_ixg_worst}" + (f"; {ixg_scale_text}" if ixg_scale_text else ""),
      "verdict": ixg_verdict,
      "test": "per system: mean paired change of correctness (x + h minus x), 95% bootstrap CI against 0 (no changed "

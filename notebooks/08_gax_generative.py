@@ -511,6 +511,7 @@ extreme_parts = [
 ]  # fmt: skip
 dark_rows = extreme_table[extreme_table.side == "dark"]
 limited = int((dark_rows["sensitivity at start"] < 1).sum())
+limited_systems = list(dark_rows.system[dark_rows["sensitivity at start"] < 1])
 side_counts = {}
 for side_name in ("dark", "bright"):
     cells = extreme_table[extreme_table.side == side_name].cell
@@ -544,11 +545,12 @@ else:
 extreme_text = (
     sides_text
     + "; ".join(extreme_parts)[0].upper() + "; ".join(extreme_parts)[1:] + ". "
-    + (f"On {limited} of {len(dark_rows)} systems the dark pixels start less sensitive than the middle ones (the x (1 - "
-       "tanh^2) factor): their change of h is limited by the parametrisation, and only the change of w can show a "
-       "preference for them; the verdict still asks that the change of h not lie below 1 there, since the paper's "
-       "observation is about what the heatmap shows."
-       if len(dark_rows) else "")
+    + (f"On {limited} of {len(dark_rows)} systems ({', '.join(limited_systems)}) the dark pixels start less sensitive "
+       "than the middle ones (the x (1 - tanh^2) factor): there their change of h is limited by the parametrisation, "
+       "and only the change of w can show a preference for them; the verdict still asks that the change of h not lie "
+       "below 1, since the paper's observation is about what the heatmap shows."
+       if limited else f"On none of the {len(dark_rows)} systems do the dark pixels start less sensitive than the "
+       "middle ones." if len(dark_rows) else "")
     + " Verdicts, each side on its three ratios: the dark side "
     + side_verdicts["dark"] + ", the bright side " + side_verdicts["bright"] + "."
     if extreme_parts else "The extreme-intensity measure is " + report.not_measured("no optimised image") + "."
@@ -667,7 +669,8 @@ report.show(abs_table, "{:.2f}")
 # images. The model's sensitivity above is taken at GAX's start;
 # the cell also takes it at the heatmap GAX returns, $|\partial s_{co} / \partial (x + h)|$ at the final $h$, side over
 # middle. The card's verdicts keep the measures above; these say how much they depend on when they are read. Two
-# limits: the images kept at the common iteration are the slower half (those still short of the target there), and
+# limits: the images kept at the common iteration are those that stop at or after it (the sentence gives their count),
+# the slower ones, and
 # "reads the same" compares the words of two intervals (more, less, undecided), not a tested difference between them.
 
 

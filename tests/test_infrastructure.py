@@ -118,6 +118,14 @@ def test_params_validation(tmp_path):
         params.positive_int("n_steps", True)
     with pytest.raises(ValueError, match="method"):
         params.choice("method", "x", ["ig"])
+    assert params.step_sweep("steps_sweep", "64, 4,16,4") == [4, 16, 64]
+    for bad in ("200", "4,4", "4,2.5", "0,4"):
+        with pytest.raises(ValueError, match="steps_sweep"):
+            params.step_sweep("steps_sweep", bad)
+    assert params.positive_number("k_eta", 2) == 2.0
+    for bad in (0, -1.2, float("nan"), "1"):
+        with pytest.raises(ValueError, match="k_eta"):
+            params.positive_number("k_eta", bad)
     assert params.output_dir("output_dir", str(tmp_path / "a" / "b")).is_dir()
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValueError, match="output_dir"):

@@ -33,6 +33,14 @@ def number(name: str, value: Any, lo: float | None = None, hi: float | None = No
     return float(value)
 
 
+def positive_number(name: str, value: Any) -> float:
+    """``value`` as a float, which must be above 0."""
+    value = number(name, value)
+    if not value > 0:
+        raise ValueError(f"{name}: expected a number above 0, got {value!r}")
+    return value
+
+
 def float_list(name: str, value: Any, lo: float | None = None, hi: float | None = None) -> list[float]:
     """A comma-separated string (papermill-friendly) or a sequence of numbers."""
     items = value.split(",") if isinstance(value, str) else value
@@ -45,6 +53,18 @@ def float_list(name: str, value: Any, lo: float | None = None, hi: float | None 
     for v in out:
         number(name, v, lo, hi)
     return out
+
+
+def step_sweep(name: str, value: Any) -> list[int]:
+    """A comma-separated sweep of step counts: at least two distinct positive integers, returned sorted (a study of
+    how something changes with the number of steps needs two counts to compare, in increasing order)."""
+    counts = float_list(name, value, lo=1)
+    if any(c != int(c) for c in counts):
+        raise ValueError(f"{name}: expected whole step counts, got {value!r}")
+    counts = sorted({int(c) for c in counts})
+    if len(counts) < 2:
+        raise ValueError(f"{name}: expected at least two distinct step counts to compare, got {value!r}")
+    return counts
 
 
 def str_list(name: str, value: Any) -> list[str]:

@@ -340,8 +340,9 @@ def card_claims(
         {"artefact": "Fig. 1, sec. 2.1", "claim": "less distinct classes give less prominent heatmaps",
          "paper": "qualitative", "ours": "max |h - x|: " + ", ".join(f"{v:.2f}" for v in by_a1["max |h - x|"]),
          "verdict": verdicts["prominence"],
-         "test": "the largest |h - x| over θ (one period, finely sampled) increases with a1 across the run's a1 values "
-                 "(needs two or more)"},
+         "test": f"the largest |h - x| over θ (one period, {len(PERIOD)} angles, float64) strictly increases with a1 "
+                 "between every pair of neighbouring a1 values of the run (no tolerance); reproduced if it does, not "
+                 "reproduced otherwise, not comparable with one a1"},
     ]  # fmt: skip
 
 
