@@ -65,7 +65,8 @@
 # **Discussion prompts.**
 # 1. Some well-trained models may make no wrong prediction on their test split. Which later measurement can they not
 #    serve, and what does the book use instead? *Expected answer*: comparing the explanations of wrong and correct
-#    predictions (the CO-score chapters) is not measured on them; their `_sub` snapshots make mistakes.
+#    predictions (the CO-score chapters) is not measured on them; the book adds under-trained `_sub` snapshots for
+#    this (whether they make enough mistakes is counted here).
 #    {glue:text}`wrong_sentence`
 # 2. Suppose the `shapes_spurious` ResNet is accurate. Does its accuracy say whether it looks at the object? *Expected
 #    answer*: no: the generator marks each class-0 image with probability {glue:text}`cue_rate_class`% and each
@@ -117,26 +118,18 @@ device = "auto"  # auto -> CUDA where available
 output_dir = "outputs/embedded_benchmark"
 
 # %%
-import hashlib
-import inspect
-import json
 import tempfile
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
-import torch
-from PIL import Image
 from scipy.stats import fisher_exact
 
 import xai_lib
 from xai_lib import params, report, teaching
 from xai_lib.data import EMBEDDED, load_dataset, shapes, sklearn_sets
-from xai_lib.models import DEFAULT_MODELS, batched_logits, default_model_info, shipped
-from xai_lib.models.registry import SUB_TOLERANCE
-from xai_lib.models.training import train_classifier
-from xai_lib.plotting import confusion_matrix, finish, image_grid, plot_confusion, save_table, to_hwc
+from xai_lib.experiments import embedded_benchmark as bench
+from xai_lib.models import DEFAULT_MODELS, batched_logits
+from xai_lib.plotting import confusion_matrix, save_table
 from xai_lib.systems import load_system, parse_systems
 
 prof = xai_lib.get_profile(profile)
@@ -153,12 +146,6 @@ book_run = xai_lib.computes_as_book(prof) and seed == 0 and systems == "all"
 models_profile = "book" if xai_lib.computes_as_book(prof) else prof.name
 report.glue("sub_target_pct", round(100 * prof.sub_target))  # the profile's target validation accuracy of _sub models
 print(f"profile={prof.name} device={dev.type}: {len(specs)} systems on {len(dataset_specs)} datasets")
-
-
-def listed(names) -> str:
-    """``"a, b and c"`` (``""`` for no names: callers say "not measured" first)."""
-    names = list(names)
-    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
 
 
 # %% [markdown]
@@ -188,11 +175,8 @@ def listed(names) -> str:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-def fingerprint(t: torch.Tensor) -> str:
-    return hashlib.sha256(t.contiguous().numpy().tobytes()).hexdigest()[:12]
-
-
 def load_splits(spec):
+    """The dataset's three splits, as this run's systems see them (an image folder's own size and options)."""
     if systems == "all":
         return {s: load_dataset(spec, s, prof, seed) for s in ("train", "val", "test")}
     system_spec = next(s for s in specs if s.dataset == spec)
@@ -201,16 +185,7 @@ def load_splits(spec):
 
 
 data = {spec: load_splits(spec) for spec in dataset_specs}
-rows = []
-for spec, splits in data.items():
-    test = splits["test"]
-    rows.append({
-        "dataset": spec if not spec.startswith("imagefolder:") else Path(spec.split(":", 1)[1]).name,
-        "kind": test.kind, "classes": test.num_classes, "input": "x".join(map(str, test.input_shape)),
-        "train": len(splits["train"]), "val": len(splits["val"]), "test": len(test),
-        "mask": test.masks is not None, "test sha256": fingerprint(test.inputs),
-    })  # fmt: skip
-datasets_table = pd.DataFrame(rows)
+datasets_table = bench.datasets_table(data)
 save_table(datasets_table, out / "datasets.csv")
 report.glue("cue_rate_class", round(100 * shapes.CUE_RATE_CLASS))
 report.glue("cue_rate_other", round(100 * shapes.CUE_RATE_OTHER))
@@ -227,31 +202,10 @@ report.show(datasets_table)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-mask_rows = []
-for spec, splits in data.items():
-    test = splits["test"]
-    if test.masks is None or "object" not in test.extra_masks:
-        continue
-    obj = test.extra_masks["object"]
-    inside = (test.masks & obj).sum().item() / max(test.masks.sum().item(), 1)
-    mask_rows.append({
-        "dataset": spec, "part share of image": test.masks.float().mean().item(), "part inside object": inside,
-        "images with empty part": int((test.masks.sum((1, 2)) == 0).sum()),
-    })  # fmt: skip
-    assert inside == 1.0
-mask_table = pd.DataFrame(mask_rows, columns=["dataset", "part share of image", "part inside object",
-                                              "images with empty part"])  # fmt: skip
+mask_table = bench.mask_table(data)
+assert (mask_table["part inside object"] == 1.0).all(), mask_table
 save_table(mask_table, out / "masks.csv")
-if not len(mask_table):
-    mask_sentence = "Not measured: none of this run's datasets has masks of a discriminative part and of an object."
-else:
-    empty = mask_table[mask_table["images with empty part"] > 0]
-    where = listed(f"{d} ({n} images)" for d, n in zip(empty.dataset, empty["images with empty part"], strict=True))
-    mask_sentence = (f"In {listed(mask_table.dataset)}, every pixel of the discriminative part lies on the visible "
-                     "object (the cell asserts it), and "
-                     + (f"test images with an empty part occur in {where}." if len(empty) else
-                        "no test image has an empty part."))  # fmt: skip
-report.glue("mask_sentence", mask_sentence)
+report.glue("mask_sentence", bench.mask_sentence(mask_table))
 report.show(mask_table, "{:.4f}")
 
 # %% [markdown]
@@ -259,27 +213,10 @@ report.show(mask_table, "{:.4f}")
 
 
 # %% tags=["hide-input"]
-def show_examples(spec: str, n: int) -> None:
-    test = data[spec]["test"]
-    if test.kind != "image":
-        return
-    per_class = max(1, n // test.num_classes)
-    idx = torch.cat([torch.nonzero(test.labels == c).flatten()[:per_class] for c in range(test.num_classes)])
-    idx = idx[: max(n, test.num_classes)]
-    drawn = "spurious mark (cue)" if "cue" in test.extra_masks else "discriminative part"
-    masks = test.extra_masks.get("cue", test.masks)
-    if spec == "shapes_spurious":
-        idx = torch.nonzero(test.extra_masks["cue"].any((1, 2))).flatten()[:n]
-    fig = image_grid(test.inputs[idx], [test.class_names[i] for i in test.labels[idx]],
-                     None if masks is None else masks[idx], ncols=min(8, len(idx)))  # fmt: skip
-    title = spec if not spec.startswith("imagefolder:") else Path(spec.split(":", 1)[1]).name
-    fig.suptitle(f"{title} (test split){f'; contour: {drawn}' if masks is not None else ''}",
-                 y=1.02, fontsize=10)  # fmt: skip
-    finish(fig, out / f"examples_{title}.png", tight=False)
-
-
 for spec in dataset_specs:
-    show_examples(spec, 2 * prof.n_show if spec == "shapes_pair" else prof.n_show)
+    title = bench.dataset_label(spec)
+    n_show = 2 * prof.n_show if spec == "shapes_pair" else prof.n_show
+    bench.show_examples(data[spec]["test"], title, n_show, out / f"examples_{title}.png")
 
 # %% [markdown]
 # ## The models
@@ -297,132 +234,18 @@ for spec in dataset_specs:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-#: the validation images of each _sub check (the first ones of the split: fewer where the split is smaller)
-SUB_CHECK = inspect.signature(train_classifier).parameters["sub_check_size"].default
-# the library's rule for `sub_reached`: the snapshot's check accuracy within SUB_TOLERANCE of the target
-SUB_TOL = SUB_TOLERANCE
-report.glue("sub_tol", SUB_TOL)
-default_pairs = set(DEFAULT_MODELS)
-loaded, preds, acc_rows = {}, {}, []
-for spec in specs:
-    system = load_system(spec, prof, seed, dev)
-    test = system.data("test")
-    pred = batched_logits(system.model, test.inputs).argmax(1)
-    loaded[system.name], preds[system.name] = system, pred
-    # a default _sub model's snapshot, as recorded when it was trained (your own models have none)
-    snap_acc, snap_n, snap_reached = float("nan"), None, ""
-    base = spec.model.removesuffix("_sub")
-    if spec.model.endswith("_sub") and (spec.dataset, base) in default_pairs and spec.image_size is None:
-        meta = json.loads(default_model_info(base, spec.dataset, prof, seed, progress=False)["meta"])
-        if meta.get("sub_val_accuracy") is not None:
-            snap_acc = float(meta["sub_val_accuracy"])
-            snap_n = min(SUB_CHECK, len(data[spec.dataset]["val"]))
-            snap_reached = "yes" if meta.get("sub_reached") else "no"
-    acc_rows.append({"system": system.name, "parameters": sum(p.numel() for p in system.model.parameters()),
-                     "outputs": system.num_outputs, "test accuracy": (pred == test.targets).float().mean().item(),
-                     "wrong predictions": int((pred != test.targets).sum()), "_sub check accuracy": snap_acc,
-                     "_sub check images": snap_n, "_sub reached target": snap_reached})  # fmt: skip
-accuracy_table = pd.DataFrame(acc_rows)
-accuracy_table["_sub check images"] = accuracy_table["_sub check images"].astype("Int64")
+report.glue("sub_tol", bench.SUB_TOLERANCE)
+accuracy_table, loaded, preds = bench.accuracy_table(specs, prof, seed, dev, data)
 save_table(accuracy_table, out / "model_accuracy.csv")
 report.show(accuracy_table, {"test accuracy": "{:.2f}", "_sub check accuracy": "{:.2f}"})
 
 # %% tags=["hide-input"]
-image_rows = accuracy_table[[loaded[n].data("test").kind == "image" for n in accuracy_table.system]]
-well = image_rows[~image_rows.system.str.endswith("_sub")]
-sub = image_rows[image_rows.system.str.endswith("_sub")]
-
-
-def error_range(rows: pd.DataFrame, kind: str) -> str:
-    """The share of wrong test predictions of ``rows``' models, said as a range (or "not measured")."""
-    errors = 1 - rows.set_index("system")["test accuracy"]
-    if not len(errors):
-        return f"the error rate of {kind} image models is not measured (this run has none)"
-    if len(errors) == 1:
-        return f"the {kind} image model {errors.index[0]} gets {errors.iloc[0]:.0%} of the test images wrong"
-    return (f"the {kind} image models get between {errors.min():.0%} and {errors.max():.0%} of the test images wrong "
-            f"(most: {errors.idxmax()})")  # fmt: skip
-
-
-error_sentence = error_range(well, "well-trained") + "; " + error_range(sub, "_sub") + "."
-twins = [(n, n.removesuffix("_sub")) for n in sub.system if n.removesuffix("_sub") in set(well.system)]
-by_name = accuracy_table.set_index("system")["test accuracy"]
-if twins:
-    n_worse = int(sum(by_name[s_] < by_name[w_] for s_, w_ in twins))
-    if n_worse == len(twins):
-        error_sentence += (
-            f" {'Every' if len(twins) > 1 else 'The'} _sub image model is less accurate than its well-trained twin."
-        )
-    elif n_worse == 0:
-        subject = "No _sub image model is" if len(twins) > 1 else "The _sub image model is not"
-        error_sentence += f" {subject} less accurate than its well-trained twin."
-    else:
-        error_sentence += (
-            f" {n_worse} of the {len(twins)} _sub image models are less accurate than their well-trained twins."
-        )
-error_sentence = error_sentence[0].upper() + error_sentence[1:]
-if not len(image_rows):
-    error_sentence = "Not measured: this run has no image models, so their error rates are not measured here."
-# the CO-score chapter (07) leaves out of its counts and verdicts every system with fewer than `few_wrong` wrong
-# predictions among the images it scores (part of the test split): the same threshold here, on the whole test split
-FEW_WRONG_CO = 20  # chapter 07's default few_wrong
-few = accuracy_table[accuracy_table["wrong predictions"] < FEW_WRONG_CO]
-subs = accuracy_table[accuracy_table.system.str.endswith("_sub")]
-n_subs_enough = int((subs["wrong predictions"] >= FEW_WRONG_CO).sum())
-sub_part = (f" The _sub models are there for this: {n_subs_enough} of the {len(subs)} here make at least "
-            f"{FEW_WRONG_CO}." if len(subs) else "")  # fmt: skip
-if not len(few):
-    wrong_sentence = (f"{'Every system' if len(accuracy_table) > 1 else 'The system'} makes at least {FEW_WRONG_CO} "
-                      "wrong predictions on the whole test split, the least the CO-score chapter (07) needs to compare "
-                      "wrong predictions with correct ones; it scores part of the test split, where a system can "
-                      "still have fewer." + sub_part)  # fmt: skip
-else:
-    lo_w, hi_w = int(few["wrong predictions"].min()), int(few["wrong predictions"].max())
-    wrong_sentence = (f"On the whole test split {listed(few.system)} {'makes' if len(few) == 1 else 'make'} fewer than "
-                      f"{FEW_WRONG_CO} wrong predictions ({lo_w if lo_w == hi_w else f'from {lo_w} to {hi_w}'}), the least the CO-score chapter (07) needs to compare wrong "
-                      "predictions with correct ones: there that comparison is not measured (the chapter scores part "
-                      "of the test split, so other systems can fall short there too)." + sub_part)  # fmt: skip
-report.glue("error_sentence", error_sentence)
-report.glue("wrong_sentence", wrong_sentence)
-# the _sub snapshots as recorded when they were trained: how far their check accuracy lies from the target
-snaps = accuracy_table.dropna(subset=["_sub check accuracy"])
-if not len(snaps):
-    sub_snapshot_sentence = report.not_measured(
-        "no _sub model of this run has a recorded snapshot (your own "
-        "models have none), so where it sits against the target",
-        start=True,
-    )
-    sub_snapshot_sentence += "."  # fmt: skip
-    sub_check_text = f"{SUB_CHECK} validation images"
-else:
-    n_below = int((snaps["_sub check accuracy"] < prof.sub_target).sum())
-    missed = list(snaps.system[snaps["_sub reached target"] == "no"])
-    sub_snapshot_sentence = (
-        f"{n_below} of the {len(snaps)} _sub snapshots have a check accuracy below the target of "
-        f"{prof.sub_target:.0%} (the {len(snaps)} range from {snaps['_sub check accuracy'].min():.2f} to "
-        f"{snaps['_sub check accuracy'].max():.2f}); "
-        + (f"{listed(missed)} did not come within {SUB_TOL:.2f} of it." if missed else
-           f"every one came within {SUB_TOL:.2f} of it.")
-    )  # fmt: skip
-    fewer = snaps[snaps["_sub check images"] < SUB_CHECK]
-    fewer = fewer.assign(system=fewer.system.str.split("/").str[0]).drop_duplicates("system")  # one row per dataset
-    sub_check_text = f"{SUB_CHECK} validation images" + (
-        " (fewer where the validation split is smaller: "
-        + listed(f"{n} for {name}" for name, n in zip(fewer.system, fewer["_sub check images"], strict=True))
-        + ")" if len(fewer) else ""
-    )  # fmt: skip
-report.glue("sub_snapshot_sentence", sub_snapshot_sentence)
-report.glue("sub_check_text", sub_check_text)
+image_systems = [name for name, system in loaded.items() if system.data("test").kind == "image"]
+report.glue("error_sentence", bench.error_sentence(accuracy_table, image_systems))
+report.glue("wrong_sentence", bench.wrong_sentence(accuracy_table))
+report.glue_all("", bench.sub_snapshot_glue(accuracy_table, prof.sub_target))
 descriptions = {name: system.describe() for name, system in loaded.items()}
-near_chance = [name for name, line in descriptions.items() if "CAUTION" in line]
-if not near_chance:
-    chance_sentence = (
-        f"{'None of the systems is' if len(loaded) > 1 else 'The system is not'} flagged in the lines above"
-    )
-else:
-    chance_sentence = (f"{len(near_chance)} of the {len(loaded)} systems {'is' if len(near_chance) == 1 else 'are'} "
-                       f"flagged in the lines above: {listed(near_chance)}")  # fmt: skip
-report.glue("chance_sentence", chance_sentence)
+report.glue("chance_sentence", bench.chance_sentence(descriptions))
 for line in descriptions.values():
     print(line)
 
@@ -447,61 +270,9 @@ for line in descriptions.values():
 
 # %%
 # NBVAL_CHECK_OUTPUT
-shipped_rows = []
-prints_here = {}  # the data fingerprints of this run's splits (the manifest records those each model saw)
-for entry in shipped.entries():
-    for variant, suffix in (("final", ""), ("sub", "_sub")):
-        name = f"{entry['dataset']}/{entry['arch']}{suffix}"
-        if entry["profile"] != models_profile or entry["seed"] != seed or name not in set(accuracy_table.system):
-            continue
-        here = float(accuracy_table.set_index("system").loc[name, "test accuracy"])
-        if entry["dataset"] not in prints_here:
-            prints_here[entry["dataset"]] = {
-                s_: data[entry["dataset"]][s_].fingerprint() for s_ in ("train", "val", "test")
-            }
-        same_data = all(prints_here[entry["dataset"]][s_] == f for s_, f in entry["data_fingerprints"].items())
-        shipped_rows.append({"system": name, "shipped test accuracy": entry["test_accuracy"][variant],
-                             "test accuracy here": here, "same": here == entry["test_accuracy"][variant],
-                             "data as shipped": same_data, "weights digest": entry["weights"][variant]})  # fmt: skip
-shipped_table = pd.DataFrame(shipped_rows, columns=["system", "shipped test accuracy", "test accuracy here", "same",
-                                                    "data as shipped", "weights digest"])  # fmt: skip
+shipped_table = bench.shipped_table(accuracy_table, data, models_profile, seed)
 save_table(shipped_table, out / "shipped_models.csv")
-trained_with = next((e["trained_with"] for e in shipped.entries() if e["profile"] == models_profile), None)
-if len(shipped_table):
-    n_same, n_shipped = int(shipped_table.same.sum()), len(shipped_table)
-    where = (f"where they were trained ({trained_with['cpu']}, torch {trained_with['torch'].split('+')[0]}, "
-             f"{trained_with['threads']} threads, kernels capped at {trained_with['capability']})")  # fmt: skip
-    other_data = list(shipped_table.system[~shipped_table["data as shipped"]])
-    data_text = (
-        "every split generated here has the fingerprints recorded for it in the manifest"
-        if not other_data
-        else f"the data generated here differ from the data recorded in the manifest for {listed(other_data)}"
-    )
-    if n_same == n_shipped:
-        shipped_sentence = (
-            f"All {n_shipped} shipped models of this run reach the same test accuracy here as {where}; {data_text}."
-        )
-    else:
-        differ = shipped_table[~shipped_table.same]
-        differ_same_data = list(differ.system[differ["data as shipped"]])
-        differ_other_data = list(differ.system[~differ["data as shipped"]])
-        causes = []
-        if differ_other_data:
-            causes.append(f"{listed(differ_other_data)} {'is' if len(differ_other_data) == 1 else 'are'} tested on "
-                          "other data than when shipped (the data fingerprints differ), which alone can move the "
-                          "accuracy")  # fmt: skip
-        if differ_same_data:
-            causes.append(f"for {listed(differ_same_data)} the weights are the same files (their SHA-256 is checked "
-                          "as they load) and the data are the same (the fingerprints match), so the difference comes "
-                          "from the kernels this machine computes with (see How to run: the same numbers on every "
-                          "machine)")  # fmt: skip
-        shipped_sentence = (
-            f"{'None' if n_same == 0 else n_same} of the {n_shipped} shipped models of this run "
-            f"{'reaches' if n_same == 1 else 'reach'} the same test accuracy here as {where}: " + "; ".join(causes) + "."
-        )  # fmt: skip
-else:
-    shipped_sentence = "Not measured: none of this run's systems is a shipped model (your own models are yours)."
-report.glue("shipped_sentence", shipped_sentence)
+report.glue("shipped_sentence", bench.shipped_sentence(shipped_table, models_profile))
 report.show(shipped_table, {"shipped test accuracy": "{:.2f}", "test accuracy here": "{:.2f}"})
 
 # %% [markdown]
@@ -524,26 +295,7 @@ report.show(shipped_table, {"shipped test accuracy": "{:.2f}", "test accuracy he
 # each lies from the target is in the accuracy table.
 
 # %% tags=["hide-input"]
-registry_pairs = list(dict.fromkeys(
-    (s.dataset, s.model.removesuffix("_sub")) for s in specs if s.model.removesuffix("_sub") in ("vgg", "resnet", "mlp")
-))  # fmt: skip
-if registry_pairs:
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    for d, a in registry_pairs:
-        meta = json.loads(default_model_info(a, d, prof, seed, progress=False)["meta"])
-        hist = pd.DataFrame(meta["history"])
-        epochs = len(hist)
-        (line,) = ax.plot(
-            hist["epoch"] / epochs, hist["val_accuracy"], marker=".", label=f"{d} / {a} ({epochs} epochs)"
-        )
-        if meta["sub_step"] is not None:
-            steps_per_epoch = -(-len(data[d]["train"]) // meta["config"]["train"]["batch_size"])
-            ax.plot(meta["sub_step"] / steps_per_epoch / epochs, meta["sub_val_accuracy"], "o", ms=8,
-                    color=line.get_color())  # fmt: skip
-    ax.set_xlabel("fraction of training")
-    ax.set_ylabel("validation accuracy")
-    ax.legend(fontsize=7, ncol=2)
-    finish(fig, out / "training_curves.png")
+bench.plot_training_curves(specs, prof, seed, data, out / "training_curves.png")
 
 # %% [markdown]
 # ### Confusion matrices
@@ -552,19 +304,7 @@ if registry_pairs:
 # than the data has classes gets an "other output" column).
 
 # %% tags=["hide-input"]
-for spec in dataset_specs:
-    names = [n for n in loaded if loaded[n].spec.dataset == spec]
-    if not names:
-        continue
-    test = loaded[names[0]].data("test")
-    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.4), squeeze=False)
-    for ax, name in zip(axes[0], names, strict=True):
-        pred_class = loaded[name].data("test").classes_of(preds[name])
-        extra = int((pred_class == test.num_classes).any())  # predictions on outputs that stand for no class
-        cm = confusion_matrix(test.labels, pred_class, test.num_classes + extra)
-        labels = list(test.class_names) + (["other output"] if extra else [])
-        plot_confusion(cm, labels, ax, title=f"{name}: acc {np.trace(cm) / cm.sum():.3f}")
-    finish(fig, out / f"confusion_{Path(spec).name}.png")
+bench.plot_confusions(dataset_specs, loaded, preds, out)
 
 # %% [markdown]
 # ## Your own system
@@ -590,85 +330,16 @@ for spec in dataset_specs:
 # %% tags=["answers-prediction"]
 # NBVAL_CHECK_OUTPUT
 with tempfile.TemporaryDirectory() as tmp:
-    src = load_dataset("shapes", "test", prof, seed)
-    folder = Path(tmp) / "my_photos"
-    keep = {"disk": 0, "square": 2, "triangle": 3}  # class folder -> the model output that stands for it
-    for name, c in keep.items():
-        (folder / name).mkdir(parents=True)
-        for k, i in enumerate(torch.nonzero(src.labels == c).flatten()[:8].tolist()):
-            img = Image.fromarray((to_hwc(src.inputs[i]) * 255).round().astype(np.uint8))
-            side = img.size[0]
-            if k % 3 == 1:  # a JPEG at 1.5 times the size
-                img.resize((3 * side // 2, 3 * side // 2), Image.BILINEAR).save(folder / name / f"{k}.jpg", quality=95)
-            elif k % 3 == 2:  # an RGBA PNG
-                img.convert("RGBA").save(folder / name / f"{k}.png")
-            else:
-                img.save(folder / name / f"{k}.png")
-    weights_file = Path(tmp) / "my_weights.pt"
-    torch.save(load_system(parse_systems("shapes/resnet")[0], prof, seed).model.state_dict(), weights_file)
-    mine = json.dumps([{
-        "dataset": f"imagefolder:{folder}", "model": "xai_lib.models.architectures:SmallResNet",
-        "weights": str(weights_file), "class_index": keep, "image_size": prof.image_size, "name": "my_photos/resnet",
-    }])  # fmt: skip
-    system = load_system(parse_systems(mine)[0], prof, seed, dev)
-    print(f"{system.name}: {system.num_outputs} model outputs for {len(keep)} classes "
-          f"{dict(zip(keep, system.output_index, strict=True))}")  # fmt: skip
-    by_file = []
-    for split in ("train", "val", "test"):
-        d = system.data(split)
-        right = (batched_logits(system.model, d.inputs).argmax(1) == d.targets).tolist()
-        by_file += [{"file type": Path(f).suffix, "correct": r} for f, r in zip(d.files, right, strict=True)]
-    by_file = pd.DataFrame(by_file).groupby("file type").correct.agg(["size", "sum", "mean"])
-    report.show(by_file.rename(columns={"size": "images", "sum": "correct", "mean": "accuracy"}).reset_index(),
-                {"accuracy": "{:.2f}"})  # fmt: skip
-
-# PNG files against the 1.5x-resized JPEGs: Fisher's exact test on the 2x2 table (file type x correct) decides whether
-# there is a gap. The two groups hold different images, and the JPEGs differ from the PNGs in two ways (resized, then
-# compressed), so a gap is not attributed to either.
-FORMAT_ALPHA = 0.05
-if not {".png", ".jpg"} <= set(by_file.index):
-    format_sentence = "Not measured: the folder lacks PNG files or JPEG files to compare."
-    format_outcome = "not measured"
-else:
-    (n_png, k_png), (n_jpg, k_jpg) = (by_file.loc[t, ["size", "sum"]].astype(int) for t in (".png", ".jpg"))
-    format_p = fisher_exact([[k_png, n_png - k_png], [k_jpg, n_jpg - k_jpg]])[1]
-    seen = (f"The model is right on {k_png / n_png:.0%} of the {n_png} PNG files and {k_jpg / n_jpg:.0%} of the "
-            f"{n_jpg} 1.5x-resized JPEGs (Fisher's exact test p = {format_p:.2g})")  # fmt: skip
-    unpaired = (" The two groups hold different images, and the JPEGs were both resized and compressed, so this "
-                "comparison does not say whether the images, the resizing or the compression make the "
-                "difference.")  # fmt: skip
-    if format_p < FORMAT_ALPHA and k_png / n_png > k_jpg / n_jpg:
-        format_sentence = seen + ": the 1.5x-resized JPEGs are recognised less often." + unpaired
-        format_outcome = "less often"
-    elif format_p < FORMAT_ALPHA:
-        format_sentence = seen + ": the 1.5x-resized JPEGs are recognised more often." + unpaired
-        format_outcome = "more often"
-    elif k_png == k_jpg == 0:
-        format_sentence = (
-            seen + ": it is wrong on every file of both groups, so it does not recognise these images whatever "
-            "their file type, and a gap between the groups is not measured."
-        )
-        format_outcome = "not measured"
-    else:
-        format_sentence = (seen + f": no gap between the two groups at the {FORMAT_ALPHA:.0%} level; with this few "
-                           "images only a large gap would show.")  # fmt: skip
-        format_outcome = "no gap"
+    system = load_system(parse_systems(bench.photo_folder_spec(Path(tmp), prof, seed))[0], prof, seed, dev)
+    print(f"{system.name}: {system.num_outputs} model outputs for {len(bench.PHOTO_CLASSES)} classes "
+          f"{dict(zip(bench.PHOTO_CLASSES, system.output_index, strict=True))}")  # fmt: skip
+    by_file = bench.accuracy_by_file_type(system)
+report.show(by_file.rename(columns={"size": "images", "sum": "correct", "mean": "accuracy"}).reset_index(),
+            {"accuracy": "{:.2f}"})  # fmt: skip
+# PNG files against the 1.5x-resized JPEGs: Fisher's exact test on the 2x2 table (file type x correct)
+format_outcome, format_sentence = bench.format_outcome(by_file)
 report.glue("format_sentence", format_sentence)
-# the prediction's answer in one sentence (exercise ex-bench-predict), chosen with the sentence above
-report.glue("format_outcome", {
-    "less often": f"Less often: the JPEGs are recognised less often than the PNGs (Fisher's exact test at the "
-                  f"{FORMAT_ALPHA:.0%} level).",
-    "more often": f"More often: the JPEGs are recognised more often than the PNGs (Fisher's exact test at the "
-                  f"{FORMAT_ALPHA:.0%} level).",
-    "no gap": f"No gap shows: Fisher's exact test finds no difference between the JPEGs and the PNGs at the "
-              f"{FORMAT_ALPHA:.0%} level, which with this few images rules out only a large gap.",
-    "not measured": "Not measured: the model is wrong on every file of both kinds, or the folder lacks one kind.",
-}[format_outcome])  # fmt: skip
-# the same outcome as a short phrase, for use inside a sentence (the instructor notes)
-report.glue("format_outcome_short", {
-    "less often": "the JPEGs are recognised less often", "more often": "the JPEGs are recognised more often",
-    "no gap": "no gap shows at this number of images", "not measured": "not measured on this run",
-}[format_outcome])  # fmt: skip
+report.glue_all("", bench.format_answers(format_outcome))
 
 # %% [markdown]
 # ````{solution-start} ex-bench-predict
@@ -690,7 +361,7 @@ if {".png", ".jpg"} <= set(by_file.index):
     png_wrong, jpg_wrong = (by_file.loc[t, "size"] - by_file.loc[t, "sum"] for t in (".png", ".jpg"))
     gap_p = fisher_exact([[png_right, png_wrong], [jpg_right, jpg_wrong]])[1]
     png_rate, jpg_rate = by_file.loc[".png", "mean"], by_file.loc[".jpg", "mean"]
-    if gap_p < FORMAT_ALPHA:
+    if gap_p < bench.FORMAT_ALPHA:
         assert format_outcome == ("less often" if png_rate > jpg_rate else "more often"), format_outcome
     else:
         assert format_outcome == ("not measured" if png_right == jpg_right == 0 else "no gap"), format_outcome
@@ -755,10 +426,8 @@ if "shapes/vgg" in loaded:
     vgg_test = loaded["shapes/vgg"].data("test")
     answer = teaching.attempt(my_answer, vgg_test.labels, preds["shapes/vgg"], vgg_test.num_classes)
     if answer is not None:
-        both_ways = confusion_matrix(vgg_test.labels, preds["shapes/vgg"], vgg_test.num_classes)
-        both_ways = both_ways + both_ways.T
-        np.fill_diagonal(both_ways, 0)
-        teaching.check(answer, int(both_ways.max()), rtol=0, what="the count of the most confused pair")
+        expected = bench.symmetric_confusions(vgg_test.labels, preds["shapes/vgg"], vgg_test.num_classes).max()
+        teaching.check(answer, int(expected), rtol=0, what="the count of the most confused pair")
 else:
     print("Not measured: this run has no shapes/vgg system (the chapter's default systems have it).")
 
@@ -782,71 +451,10 @@ if "shapes/vgg" not in loaded:
     confused_sentence = "Not measured: this run has no shapes/vgg system (the chapter's default systems have it)."
 else:
     test = loaded["shapes/vgg"].data("test")
-    cm = confusion_matrix(test.labels, preds["shapes/vgg"], test.num_classes)
-    off = cm + cm.T  # confusions in either direction
-    np.fill_diagonal(off, 0)
-    i, j = (int(v) for v in np.unravel_index(off.argmax(), off.shape))
-    n_confused, a, b = int(off[i, j]), test.class_names[i], test.class_names[j]
-    assert n_confused == off.max() == cm[i, j] + cm[j, i]
-    if n_confused == 0:
-        confused_sentence = "The well-trained VGG confuses no pair of classes on the test split."
-    else:
-        top = np.argwhere(np.triu(off) == n_confused)  # the pairs (row < column) that reach the largest count
-        ties = [f"{test.class_names[u]}/{test.class_names[v]}" for u, v in top if (u, v) != (min(i, j), max(i, j))]
-        confused_sentence = (f"The well-trained VGG confuses {a} and {b} most: {n_confused} test images ({cm[i, j]} "
-                             f"true {a} predicted as {b}, {cm[j, i]} the other way)"
-                             + (f", tied with {', '.join(ties)}." if ties else "."))  # fmt: skip
-        if {a, b} <= set(shapes.MULTI_CLASSES):
-            # how far apart two shapes are as drawn: the generator's masks of both at one centre and radius (the
-            # middle of shapes.render_multi's radius range, 0.14 to 0.24 of the side), over twelve rotations: the
-            # pixels they differ on, and that as a share of the pixels either covers
-            side = test.inputs.shape[-1]
-            radius = 0.19 * side
-
-            def drawn_gap(name_a: str, name_b: str) -> tuple[float, float]:
-                differ, union = [], []
-                for angle in np.linspace(0, 2 * np.pi, 12, endpoint=False):
-                    m_a, m_b = (
-                        shapes._shape_mask(n, side, side / 2, side / 2, radius, angle) for n in (name_a, name_b)
-                    )
-                    differ.append(int((m_a ^ m_b).sum()))
-                    union.append(int((m_a | m_b).sum()))
-                return float(np.mean(differ)), float(np.mean(differ)) / float(np.mean(union))
-
-            pixels_ab, gap_ab = drawn_gap(a, b)
-            # every pair of shapes: is a pair confused more often the less its shapes differ as drawn?
-            from scipy.stats import spearmanr
-
-            index = {n: k for k, n in enumerate(test.class_names)}
-            pairs = pd.DataFrame([
-                {"pair": f"{u}/{v}", "confusions": int(off[index[u], index[v]]), "share differing": drawn_gap(u, v)[1]}
-                for k, u in enumerate(shapes.MULTI_CLASSES) for v in shapes.MULTI_CLASSES[k + 1:]
-                if u in index and v in index
-            ])  # fmt: skip
-            save_table(pairs, out / "confused_pairs.csv")
-            rho, p_rho = spearmanr(pairs["share differing"], pairs["confusions"])
-            rank_ab = int((pairs["share differing"] < gap_ab).sum()) + 1
-            never = int((pairs["confusions"] == 0).sum())
-            relation = (
-                "pairs that differ on a smaller share tend to be confused more often (a negative rank correlation, "
-                "not a rule: one model"
-                if p_rho < 0.05 and rho < 0 else
-                "pairs that differ on a larger share tend to be confused more often, the opposite of what resemblance "
-                "would predict (a positive rank correlation, not a rule: one model" if p_rho < 0.05 else
-                f"the rank correlation between how much two shapes differ as drawn and how often they are confused is "
-                f"{'negative' if rho < 0 else 'positive'} but not significant at 0.05 (with {never} of the "
-                f"{len(pairs)} pairs never confused, only a strong relation could show; one model"
-            )  # fmt: skip
-            confused_sentence += (
-                f" Drawn by the generator at the same centre, rotation and radius parameter ({radius:.1f} pixels, the "
-                f"middle of its range, at {side}x{side} pixels; the shapes' sizes at one radius differ), a {a} and a {b} differ on {pixels_ab:.0f} pixels on "
-                f"average, {gap_ab:.0%} of the pixels either covers ({rank_ab - 1} of the {len(pairs)} pairs of "
-                f"shapes differ on a smaller share). Over all pairs, {relation}; Spearman's rho {rho:.2f}, p = "
-                f"{p_rho:.2g}; the pairs share classes, so the p-value is optimistic; confusions of shapes/vgg in "
-                "either direction, confused_pairs.csv)."
-            )
+    # the sentence: the most confused pair, and how much those two shapes differ as the generator draws them
+    confused_sentence, pair, n_confused = bench.most_confused(test, preds["shapes/vgg"], out)
     if book_run:  # the book's answer: the VGG confuses disk and hexagon most, on 37 test images
-        assert {a, b} == {"disk", "hexagon"} and n_confused == 37, confused_sentence
+        assert pair == {"disk", "hexagon"} and n_confused == 37, confused_sentence
 report.glue("confused_sentence", confused_sentence)
 print(confused_sentence)
 if "shapes/vgg" in loaded:
@@ -872,41 +480,19 @@ if "shapes/vgg" in loaded:
 
 # %% tags=["solution"]
 # NBVAL_CHECK_OUTPUT
-MARK_ALPHA = 0.05  # Fisher's exact test on (mark present / absent) x (right / wrong) decides the gap
 sp = load_system(parse_systems("shapes_spurious/resnet")[0], prof, seed, dev)
 sp_test = sp.data("test")
 sp_pred = batched_logits(sp.model, sp_test.inputs).argmax(1)
 marked = sp_test.extra_masks["cue"].flatten(1).any(1)
-counts = {}
+counts = {}  # mark present -> (class-0 images, of them predicted as class 0)
 for has_mark in (True, False):
     rows = (sp_test.labels == 0) & (marked == has_mark)
     counts[has_mark] = (int(rows.sum()), int((sp_pred[rows] == 0).sum()))
     n, k = counts[has_mark]
     accuracy = f"{k / n:.2f}" if n else "not measured"
     print(f"class 0, mark {'present' if has_mark else 'absent '}: accuracy {accuracy} on {n} images")
-(n_marked, k_marked), (n_plain, k_plain) = counts[True], counts[False]
-mark_helps = False
-if n_marked == 0 or n_plain == 0:
-    mark_sentence = f"Not measured: no class-0 test image {'carries' if n_marked == 0 else 'lacks'} the mark."
-else:
-    mark_p = fisher_exact([[k_marked, n_marked - k_marked], [k_plain, n_plain - k_plain]])[1]
-    mark_helps = bool(mark_p < MARK_ALPHA and k_marked / n_marked > k_plain / n_plain)
-    mark_sentence = (f"The ResNet is right on {k_marked / n_marked:.0%} of the {n_marked} class-0 test images with the "
-                     f"mark and on {k_plain / n_plain:.0%} of the {n_plain} without it (Fisher's exact test "
-                     f"p = {mark_p:.2g}): ")  # fmt: skip
-    if mark_helps:
-        mark_sentence += ("it recognises class 0 better when the mark is there (different images, so a sign that it "
-                          "uses the mark, not a measured effect of it).")  # fmt: skip
-    elif mark_p < MARK_ALPHA:
-        mark_sentence += ("marked class-0 images are recognised less often here (different images, so not a "
-                          "measured effect of the mark).")  # fmt: skip
-    elif k_marked == k_plain == 0:
-        mark_sentence += ("it is wrong on every class-0 test image, with or without the mark, so whether it uses the "
-                          "mark is not measured.")  # fmt: skip
-    else:
-        fewest = min(n_marked, n_plain)
-        mark_sentence += (f"no gap at the {MARK_ALPHA:.0%} level; with only {fewest} image{'s' if fewest > 1 else ''} "
-                          "on one side, only a large gap would show.")  # fmt: skip
+# Fisher's exact test on (mark present / absent) x (right / wrong) decides the gap
+mark_sentence, mark_helps = bench.mark_sentence(counts)
 report.glue("mark_sentence", mark_sentence)
 if book_run:  # the book's spurious-cue model relies on the mark (chapter 8 builds on it)
     assert mark_helps, mark_sentence
@@ -930,36 +516,19 @@ if book_run:  # the book's spurious-cue model relies on the mark (chapter 8 buil
 
 # %% tags=["solution"]
 # NBVAL_CHECK_OUTPUT
-smoke = xai_lib.get_profile("smoke")
-smoke_rows = []
-for name in ("shapes/vgg", "shapes/resnet"):
-    small = load_system(parse_systems(name)[0], smoke, seed, dev)
-    if name in by_name.index:
-        here = by_name[name]
-    else:
-        here = load_system(parse_systems(name)[0], prof, seed, dev).accuracy()
-    smoke_rows.append({"system": name, "smoke test accuracy": small.accuracy(), f"{models_profile} test accuracy": here,
-                       "chance": 1 / small.data("test").num_classes,
-                       "near chance": "CAUTION" in small.describe()})  # fmt: skip
-smoke_table = pd.DataFrame(smoke_rows)
+smoke_table, smoke_sentence, smoke_lower = bench.smoke_comparison(
+    ("shapes/vgg", "shapes/resnet"),
+    prof,
+    xai_lib.get_profile("smoke"),
+    seed,
+    dev,
+    accuracy_table.set_index("system")["test accuracy"],
+    models_profile,
+)
 report.show(smoke_table, {"smoke test accuracy": "{:.2f}", f"{models_profile} test accuracy": "{:.2f}",
                           "chance": "{:.3f}"})  # fmt: skip
-smoke_acc, here_acc = smoke_table["smoke test accuracy"], smoke_table[f"{models_profile} test accuracy"]
-smoke_sentence = (
-    f"At the smoke profile ({smoke.n_train} training images of {smoke.image_size}x{smoke.image_size} pixels, "
-    f"{smoke.epochs} epoch{'s' if smoke.epochs > 1 else ''}, {smoke.n_test} test images) the shapes models reach "
-    + listed(f"{v:.0%} ({n})" for v, n in zip(smoke_acc, smoke_table.system, strict=True))
-    + f" test accuracy (chance: 1 in {round(1 / smoke_table.chance.iloc[0])}; "
-    f"{int(smoke_table['near chance'].sum())} of {len(smoke_table)} flagged as near chance)"
-)
-if prof.name == "smoke":
-    smoke_sentence += "; this run is itself at the smoke profile, so run the chapter at the book profile to compare."
-else:
-    smoke_lower = bool((smoke_acc < here_acc).all())
-    smoke_sentence += (f", {'below' if smoke_lower else 'not below'} the {listed(f'{v:.0%}' for v in here_acc)} of "
-                       f"the same models at the {models_profile} profile.")  # fmt: skip
-    if book_run:  # the book's models are better trained than the smoke ones
-        assert smoke_lower, smoke_sentence
+if book_run:  # the book's models are better trained than the smoke ones
+    assert smoke_lower, smoke_sentence
 report.glue("smoke_sentence", smoke_sentence)
 
 # %% [markdown]

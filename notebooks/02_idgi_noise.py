@@ -123,27 +123,16 @@ device = "auto"
 output_dir = "outputs/idgi_noise"
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import torch
 
 import xai_lib
-from xai_lib import params, report, stats, teaching
-from xai_lib.attribution import (
-    IG,
-    AnalyticModel,
-    BlurIG,
-    GuidedIG,
-    VanillaGradient,
-    curved_valley,
-    step_decomposition,
-    straight_line,
-)
+from xai_lib import params, report, teaching
+from xai_lib.attribution import IG
 from xai_lib.experiments import conditioning
-from xai_lib.metrics import saliency_2d
+from xai_lib.experiments import idgi_noise as noise
 from xai_lib.models import batched_logits
-from xai_lib.plotting import finish, saliency_grid, save_table
+from xai_lib.plotting import save_table
 from xai_lib.systems import load_system, single
 
 prof = xai_lib.get_profile(profile)
@@ -187,77 +176,15 @@ print(sys_.describe())
 
 # %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
-toy = AnalyticModel(curved_valley)
-toy_ig = IG(toy, "logit")
-x_in, x_base = torch.tensor([[1.0, 1.0]]), torch.zeros(1, 2)
-
-
-def noisiest_step(n: int) -> dict:
-    """The toy path cut into ``n`` steps, and its step with the largest noise part, decomposed by Theorem 1."""
-    path = straight_line(x_in, x_base, torch.arange(n + 1, dtype=torch.float64) / n)[:, 0]
-    f_path, g_path = toy_ig.grad_fn(path, torch.zeros(n + 1, dtype=torch.long))
-    parts = [step_decomposition(path[j], path[j + 1], g_path[j], float(f_path[j]), float(f_path[j + 1]))
-             for j in range(n)]  # fmt: skip
-    j = max(range(n), key=lambda k: float(parts[k]["noise"].norm()))
-    f_star = float(toy(parts[j]["projection"][None].float())[0, 0])
-    return {"N": n, "step": j, "path": path, "f": f_path, "g": g_path, "all": parts, "parts": parts[j],
-            "df": float(f_path[j + 1] - f_path[j]), "miss": f_star - float(f_path[j + 1])}  # fmt: skip
-
-
 # Theorem 1 is first order: the point reached along g_j misses the level set of x_{j+1} by O(step^2) against a step
 # change of O(step), so the drawing uses a step count at which the miss is well below the step's own change
-thm1 = [noisiest_step(n) for n in (4, 12, 48)]
-thm1_table = pd.DataFrame([{"N": t["N"], "drawn step j": t["step"], "f(x_{j+1}) - f(x_j)": t["df"],
-                            "f(x*_{j+1}) - f(x_{j+1})": t["miss"], "miss / step change": t["miss"] / t["df"]}
-                           for t in thm1])  # fmt: skip
-save_table(thm1_table, out / "theorem1_first_order.csv")
-drawn = thm1[1]
-report.glue("coarse_n", thm1[0]["N"])
-# the card's test: the miss, as a share of the step's change, falls at every refinement and ends below THM1_TOLERANCE
-THM1_TOLERANCE = 0.1
-thm1_ratios = [abs(t["miss"] / t["df"]) for t in thm1]
-thm1_first_order = bool(np.all(np.diff(thm1_ratios) < 0) and thm1_ratios[-1] < THM1_TOLERANCE)
-report.glue("thm1_sentence", (
-    f"At N = {drawn['N']}, the drawn step changes f by {drawn['df']:.4f}, and the point reached along the important "
-    f"direction misses the level set of x_(j+1) by {drawn['miss']:.4f} ({abs(drawn['miss'] / drawn['df']):.0%} of "
-    f"the step's change). The miss is {thm1_ratios[0]:.0%} of the step's change at N = {thm1[0]['N']}, "
-    f"{thm1_ratios[1]:.0%} at N = {thm1[1]['N']} and {thm1_ratios[-1]:.0%} at N = {thm1[-1]['N']}: "
-    + (f"it shrinks at every refinement and ends below {THM1_TOLERANCE:.0%}, so Theorem 1 holds to first order here "
-       "(at the coarsest step the straight arrows would mislead)." if thm1_first_order else
-       f"it does not shrink at every refinement to below {THM1_TOLERANCE:.0%}, so these step counts do not show "
-       "Theorem 1's first-order picture.")
-))  # fmt: skip
-grid = torch.linspace(-0.1, 1.15, 200)
-gx, gy = torch.meshgrid(grid, grid, indexing="xy")
-levels = curved_valley(torch.stack([gx.flatten(), gy.flatten()], 1)).reshape(gx.shape)
+thm1 = noise.theorem1_study()
+save_table(thm1.table, out / "theorem1_first_order.csv")
+report.glue_all("", {"coarse_n": thm1.steps[0]["N"], "thm1_sentence": thm1.sentence})
 # the coarse path (the table's first row) is the one of the exercises below
-path, f_path, g_path, decomposed = thm1[0]["path"], thm1[0]["f"], thm1[0]["g"], thm1[0]["all"]
-step = drawn["step"]
-p0, p1 = drawn["path"][step].numpy(), drawn["path"][step + 1].numpy()
-proj = drawn["parts"]["projection"].numpy()
-fig, axes = plt.subplots(1, 2, figsize=(9.4, 4.6))
-for ax, zoom in zip(axes, (False, True), strict=True):
-    ax.contour(gx, gy, levels, levels=60 if zoom else 18, cmap="Greys", linewidths=0.7)
-    ax.plot(drawn["path"][:, 0], drawn["path"][:, 1], "o-", color="0.3", ms=3, label="IG path")
-    for a, b, colour, ls in ((p0, p1, "tab:blue", "-"), (p0, proj, "tab:green", "-"), (proj, p1, "tab:red", "--")):
-        ax.annotate("", xy=b, xytext=a, arrowprops={"arrowstyle": "->", "color": colour, "lw": 2, "ls": ls})
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
-    ax.set_aspect("equal")
-    if zoom:  # the drawn step, magnified
-        pts = np.stack([p0, p1, proj])
-        centre, half = pts.mean(0), 0.75 * float(np.ptp(pts, 0).max())
-        ax.set_xlim(centre[0] - half, centre[0] + half)
-        ax.set_ylim(centre[1] - half, centre[1] + half)
-        ax.set_title(f"step {step}, magnified", fontsize=9)
-    else:
-        ax.plot([], [], color="tab:blue", label="original direction $x_{j+1} - x_j$")
-        ax.plot([], [], color="tab:green", label="important direction (along $g_j$)")
-        ax.plot([], [], color="tab:red", ls="--", label="noise direction")
-        ax.legend(fontsize=7, loc="lower right")
-        ax.set_title(f"level sets of f; step {step} of {drawn['N']} decomposed", fontsize=9)
-finish(fig, out / "fig2_directions.png", tight=False)
-report.show(thm1_table, {"f(x_{j+1}) - f(x_j)": "{:.4f}", "f(x*_{j+1}) - f(x_{j+1})": "{:.4f}",
+path, f_path, g_path, decomposed = (thm1.steps[0][k] for k in ("path", "f", "g", "all"))
+noise.draw_theorem1(thm1.steps[1], out / "fig2_directions.png")
+report.show(thm1.table, {"f(x_{j+1}) - f(x_j)": "{:.4f}", "f(x*_{j+1}) - f(x_{j+1})": "{:.4f}",
                          "miss / step change": "{:.2f}"})  # fmt: skip
 
 # %% [markdown]
@@ -276,33 +203,9 @@ report.show(thm1_table, {"f(x_{j+1}) - f(x_j)": "{:.4f}", "f(x*_{j+1}) - f(x_{j+
 
 # %% tags=["answers-prediction"]
 # NBVAL_CHECK_OUTPUT
-rows = []
-for n in (2, 6, 50, 1000):
-    ig_attr = toy_ig.attribute(x_in, target=0, n_steps=n)
-    idgi_attr = toy_ig.attribute(x_in, target=0, n_steps=n, idgi=True)
-    rows.append({"N": n, "IG": str(np.round(ig_attr[0].double().numpy(), 4).tolist()), "IG sum": float(ig_attr.sum()),
-                 "IDGI": str(np.round(idgi_attr[0].double().numpy(), 4).tolist()), "IDGI sum": float(idgi_attr.sum())})  # fmt: skip
-toy_table = pd.DataFrame(rows)
+toy_table, toy_glue, toy_apart = noise.toy_table()
 save_table(toy_table, out / "toy_attributions.csv")
-report.glue("toy_delta", float(toy(x_in)[0, 0] - toy(x_base)[0, 0]))
-report.glue("toy_ig_n2", toy_table["IG sum"].iloc[0])
-# the prediction's answer (exercise ex-noise-predict): the two attributions at the table's largest N (the loop's last)
-toy_n_last, toy_change = int(toy_table.N.iloc[-1]), float(toy(x_in)[0, 0] - toy(x_base)[0, 0])
-report.glue("toy_n_last", toy_n_last)
-toy_ig_last, toy_idgi_last = ig_attr[0].double(), idgi_attr[0].double()
-toy_gap = float((toy_ig_last - toy_idgi_last).abs().sum())  # L1 distance between the two attributions
-toy_ig_miss = abs(float(toy_ig_last.sum()) - toy_change)  # IG's remaining completeness error there
-toy_apart = toy_gap > 10 * toy_ig_miss  # a gap far above IG's remaining Riemann error is not discretisation
-toy_more = int(torch.argmax(toy_idgi_last - toy_ig_last)) + 1  # the input IDGI credits more than IG (1 or 2)
-report.glue("toy_limit", (
-    f"At N = {toy_n_last} IDGI gives x_1 {float(toy_idgi_last[0]):.4f} and x_2 {float(toy_idgi_last[1]):.4f}, IG "
-    f"{float(toy_ig_last[0]):.4f} and {float(toy_ig_last[1]):.4f}: "
-    + (f"the two differ by {toy_gap:.3f} in L1, more than ten times IG's remaining completeness error "
-       f"({toy_ig_miss:.1e}), so they stay apart and IDGI credits x_{toy_more} more than IG does."
-       if toy_apart else
-       f"they differ by only {toy_gap:.1e} in L1, within ten times IG's remaining completeness error "
-       f"({toy_ig_miss:.1e}), so here IDGI approaches IG's attribution.")
-))  # fmt: skip
+report.glue_all("", toy_glue)  # the prediction's answer (ex-noise-predict): the two attributions at the largest N
 report.show(toy_table, "{:.4f}")
 
 # %% [markdown]
@@ -326,14 +229,12 @@ report.show(toy_table, "{:.4f}")
 
 # %% tags=["solution"]
 # the glued statement against more steps: at four times the table's largest N the gap must be what the text says
-toy_n_more = 4 * toy_n_last
-ig_more = toy_ig.attribute(x_in, target=0, n_steps=toy_n_more)[0].double()
-idgi_more = toy_ig.attribute(x_in, target=0, n_steps=toy_n_more, idgi=True)[0].double()
-gap_more = float((ig_more - idgi_more).abs().sum())
-assert toy_apart == (gap_more > 10 * abs(float(ig_more.sum()) - toy_change)), (toy_gap, gap_more)
-assert toy_more == int(torch.argmax(idgi_more - ig_more)) + 1 or not toy_apart
+gap, ig_miss, credits_more = noise.toy_gap(toy_glue["toy_n_last"])
+gap_more, ig_miss_more, credits_more_4x = noise.toy_gap(4 * toy_glue["toy_n_last"])
+assert toy_apart == (gap_more > 10 * ig_miss_more), (gap, gap_more)
+assert credits_more == credits_more_4x or not toy_apart
 # the toy function is fixed, so this is a fact of it on every machine: IDGI's limit is not IG's
-assert toy_apart, (toy_gap, toy_ig_miss)
+assert toy_apart, (gap, ig_miss)
 
 # %% [markdown]
 # ````{solution-end}
@@ -352,131 +253,24 @@ assert toy_apart, (toy_gap, toy_ig_miss)
 # NBVAL_CHECK_OUTPUT
 images = test.inputs[: prof.idgi_images].to(dev)
 targets = batched_logits(sys_.model, images).argmax(1).to(dev)  # explain the predicted class
-methods = {
-    "IG": IG(sys_.model, output),
-    "Guided IG": GuidedIG(sys_.model, output),
-    "Blur IG": BlurIG(sys_.model, output),
-}
-rows, pairs = [], {}  # pairs[name, n]: (base, base + IDGI), both from one pass over the path
-for name, method in methods.items():
-    counts = sweep if name == "IG" else (prof.idgi_steps,) if name == "Guided IG" else blur_counts
-    ref = method.reference(images) if name == "Blur IG" else torch.zeros_like(images)
-    delta = method.forward_outputs(images, targets) - method.forward_outputs(ref, targets)
-    for n in counts:
-        *pairs[name, n], idgi_report = method.attribute_with_idgi(images, target=targets, n_steps=n, return_report=True)
-        for use_idgi, attr in zip((False, True), pairs[name, n], strict=True):
-            lost = idgi_report["lost"] if use_idgi else torch.zeros_like(delta)
-            err = (attr.flatten(1).sum(1) + lost - delta).abs()
-            skipped = int(idgi_report["skipped_steps"].sum()) if use_idgi else 0
-            rows.append({"method": name + (" + IDGI" if use_idgi else ""), "steps": n, "mean |error|": float(err.mean()),
-                         "max |error|": float(err.max()), "mean |f(x) - f(x')|": float(delta.abs().mean()),
-                         "steps skipped": skipped, "mean |lost|": float(lost.abs().mean())})  # fmt: skip
-completeness = pd.DataFrame(rows)
-
-
-def maps_at(name: str, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(base map, IDGI map) of ``name`` at ``n`` steps on the chapter's images, computed once (one pass each)."""
-    if (name, n) not in pairs:
-        pairs[name, n] = tuple(methods[name].attribute_with_idgi(images, target=targets, n_steps=n))
-    return pairs[name, n]
-
-
-def steps_of(name: str) -> int:
-    """The steps of the maps below (Fig. 3, the JPEG study): Blur IG's profile count, else the path methods'."""
-    return prof.blur_steps if name == "Blur IG" else prof.idgi_steps
-
-
-# each base map's Riemann error at the steps the maps use, against its own output change: from half of it up the base
-# map carries discretisation error of the order of the change, and a comparison of IDGI with it is not counted in the verdicts below
-CONFOUNDED_FROM = 0.5
-riemann_rows = []
-for name, method in methods.items():
-    ref = method.reference(images) if name == "Blur IG" else torch.zeros_like(images)
-    err = method.completeness_error(images, maps_at(name, steps_of(name))[0], targets, baselines=ref).abs().mean()
-    change = (method.forward_outputs(images, targets) - method.forward_outputs(ref, targets)).abs().mean()
-    riemann_rows.append({"method": name, "steps": steps_of(name), "mean |error|": float(err),
-                         "mean |f(x) - f(x')|": float(change), "error / change": float(err / change.clamp_min(1e-30))})  # fmt: skip
-riemann = pd.DataFrame(riemann_rows).rename(columns={"mean |f(x) - f(x')|": "mean |change|"})
-save_table(riemann, out / "base_maps_riemann_error.csv")
-confounded = riemann.loc[riemann["error / change"] >= CONFOUNDED_FROM, "method"].tolist()
-confounded_text = (
-    f" The card's verdicts (at the top of the chapter) do not count {' and '.join(confounded)}: at the maps' steps "
-    f"{'its base map misses' if len(confounded) == 1 else 'their base maps miss'} completeness by at least "
-    f"{CONFOUNDED_FROM:.0%} of the output change, so a comparison with IDGI is one with discretisation error."
-    if confounded else ""
-)  # fmt: skip
+methods = {name: method(sys_.model, output) for name, method in conditioning.METHODS.items()}  # IG, Guided IG, Blur IG
+maps = noise.Maps(methods, images, targets, prof)  # base and IDGI maps per (method, steps), each computed once
+completeness = noise.completeness_table(maps, sweep, blur_counts)
 save_table(completeness, out / "completeness.csv")
-idgi_rows = completeness[completeness.method.str.contains("IDGI")]
-# IDGI's sum telescopes: what is left is float round-off, below report.ROUNDOFF (scaled by the output change)
-roundoff_bound = report.ROUNDOFF * max(1.0, float(completeness["mean |f(x) - f(x')|"].max()))
-idgi_complete = bool(idgi_rows["max |error|"].max() < roundoff_bound)
-idgi_sum = "IDGI's is the output change to round-off" if idgi_complete else "IDGI's misses it beyond round-off"
-report.glue("sum_sentence", (
-    f"The sum does not separate the methods at these steps: {idgi_sum}, and every base map's "
-    f"misses it by less than {CONFOUNDED_FROM:.0%} of the change ("
-    if not confounded else
-    f"The sum separates some base maps from IDGI's at these steps: {idgi_sum}, while "
-    f"{', '.join(confounded)} miss{'es' if len(confounded) == 1 else ''} it by at least {CONFOUNDED_FROM:.0%} of the "
-    "change ("
-) + "; ".join(f"{r.method} at {r.steps} steps: {r['mean |error|']:.2g} against {r['mean |change|']:.2g}"
-              for _, r in riemann.iterrows()) + ").")  # fmt: skip
-ig_rows = completeness[completeness.method == "IG"]
-blur_rows = completeness[completeness.method == "Blur IG"]
-report.glue("idgi_max_error", report.roundoff(idgi_rows["max |error|"].max(), roundoff_bound))
-report.phrase("idgi_complete", idgi_complete, "is complete on all three paths at every step count: its largest error is",
-              "is not complete to round-off here: its largest error is")  # fmt: skip
-report.glue("ig_error_first", ig_rows["mean |error|"].iloc[0])
-report.glue("ig_error_last", ig_rows["mean |error|"].iloc[-1])
-report.glue("ig_steps_first", int(ig_rows.steps.iloc[0]))
-report.glue("ig_steps_last", int(ig_rows.steps.iloc[-1]))
-report.glue("ig_delta", ig_rows["mean |f(x) - f(x')|"].iloc[-1])
-report.glue("blur_error_first", blur_rows["mean |error|"].iloc[0])
-report.glue("blur_delta", blur_rows["mean |f(x) - f(x')|"].iloc[0])
-report.glue("blur_steps_first", int(blur_rows.steps.iloc[0]))
-report.glue("blur_error_last", blur_rows["mean |error|"].iloc[-1])
-report.glue("blur_steps_last", int(blur_rows.steps.iloc[-1]))
-ig_converges = bool((ig_rows["mean |error|"].diff().dropna() < 0).all())  # strictly, at every step of the sweep
-blur_converges = bool((blur_rows["mean |error|"].diff().dropna() < 0).all())
-report.phrase("ig_direction", ig_converges, "falls steadily", "does not fall steadily")
-report.phrase("blur_direction", blur_converges, "falls", "does not fall")
-report.phrase(
-    "blur_vs_delta", bool(blur_rows["mean |error|"].iloc[0] > blur_rows["mean |f(x) - f(x')|"].iloc[0]),
-    "larger than the output change it should explain",
-    "smaller than the output change it should explain",
-)  # fmt: skip
-# Blur IG's base map at the steps the maps below use (prof.blur_steps): its Riemann error against its output change
-blur_row = riemann.set_index("method").loc["Blur IG"]
-blur_used_error, blur_used_delta = float(blur_row["mean |error|"]), float(blur_row["mean |change|"])
-blur_share = float(blur_row["error / change"])
-blur_caveat = (
-    f"At {prof.blur_steps} steps Blur IG's base map misses completeness by {blur_used_error:.2f} on average against a "
-    f"mean output change of {blur_used_delta:.2f}: "
-    + ("its Riemann error is at least half the output change, so Blur IG's rows compare IDGI with a base map whose "
-       "discretisation error is of the order of the change it explains." if blur_share >= CONFOUNDED_FROM else
-       "a sizeable part of its sum is Riemann error, which its IDGI version does not have." if blur_share >= 0.1 else
-       "its Riemann error is small against the output change.")
-)  # fmt: skip
-report.glue("blur_caveat", blur_caveat)
-# the instructor notes' expected answer, by the same branch
-more_steps = (f"; compare at more steps (at {int(blur_rows.steps.iloc[-1])} steps the base map's mean error is "
-              f"{float(blur_rows['mean |error|'].iloc[-1]):.3f}) before crediting IDGI's reweighting")  # fmt: skip
-report.glue("blur_caveat_answer", (
-    "mostly the step count: the base map carries a Riemann error of the order of the change it explains, which "
-    "IDGI's telescoping sum does not have" + more_steps if blur_share >= CONFOUNDED_FROM else
-    "partly the step count: part of the base map's sum is Riemann error, which IDGI's telescoping sum does not have"
-    + more_steps if blur_share >= 0.1 else
-    "mostly the reweighting: the base map's Riemann error is small here, so the comparison is between two "
-    "attributions that both explain the change"
-))  # fmt: skip
-report.glue("blur_used_steps", prof.blur_steps)
-report.glue("maps_steps", prof.idgi_steps)
-error_format = {"mean |error|": lambda v: report.roundoff(v, roundoff_bound),
-                "max |error|": lambda v: report.roundoff(v, roundoff_bound), "mean |f(x) - f(x')|": "{:.3f}"}  # fmt: skip
-report.show(completeness, error_format)
+# each base map's Riemann error at the steps the maps use: from CONFOUNDED_FROM of its output change up, a comparison
+# of IDGI with it is one with discretisation error, and the verdicts below do not count it
+riemann = noise.riemann_table(maps)
+save_table(riemann, out / "base_maps_riemann_error.csv")
+confounded = noise.confounded_methods(riemann)
+reading = noise.completeness_reading(completeness)
+report.glue_all("", noise.completeness_glue(completeness, riemann, reading, prof))
+report.show(completeness, {"mean |error|": lambda v: report.roundoff(v, reading.roundoff_bound),
+                           "max |error|": lambda v: report.roundoff(v, reading.roundoff_bound),
+                           "mean |f(x) - f(x')|": "{:.3f}"})  # fmt: skip
 
 # %% [markdown]
-# IDGI {glue:text}`idgi_complete` {glue:text}`idgi_max_error`. (Errors below $10^{-5} \max(1, |f(x) - f(x')|)$ are
-# float {term}`round-off`, shown as such: their digits differ from CPU to CPU.) IG's mean error {glue:text}`ig_direction` with
+# IDGI {glue:text}`idgi_complete` {glue:text}`idgi_max_error`. (Errors below $10^{-5} \max(1, m)$, with $m$ the
+# table's largest mean $|f(x) - f(x')|$, are float {term}`round-off`, shown as such: their digits differ from CPU to CPU.) IG's mean error {glue:text}`ig_direction` with
 # $N$, from {glue:text}`ig_error_first:.1e` at {glue:text}`ig_steps_first` steps to {glue:text}`ig_error_last:.1e` at
 # {glue:text}`ig_steps_last`. Blur IG's error with the sweep's first schedule ({glue:text}`blur_steps_first` steps up to
 # $\sigma$ = 50) is {glue:text}`blur_error_first:.2f`, {glue:text}`blur_vs_delta` ({glue:text}`blur_delta:.2f`). It
@@ -484,19 +278,7 @@ report.show(completeness, error_format)
 # {glue:text}`blur_error_last:.3f`. IDGI's sum telescopes at every step count, whatever the grid.
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(figsize=(6, 3.5))
-for name, style in [("IG", "o-"), ("IG + IDGI", "s--"), ("Blur IG", "^-"), ("Blur IG + IDGI", "v--")]:
-    part = completeness[completeness.method == name]
-    ax.loglog(part.steps, part["mean |error|"].clip(lower=1e-9), style, label=name)
-ax.set_xlabel("Riemann steps N")
-ax.set_ylabel("mean |completeness error|")
-ax.set_title(
-    f"IG's error {'falls' if ig_converges else 'does not fall steadily'}, Blur IG's "
-    f"{'falls' if blur_converges else 'does not fall steadily'}; IDGI "
-    f"{'stays at round-off' if idgi_complete else 'is not complete to round-off'}"
-)
-ax.legend(fontsize=8)
-finish(fig, out / "completeness_vs_steps.png", tight=False)
+noise.plot_completeness(completeness, reading, out / "completeness_vs_steps.png")
 
 # %% [markdown]
 # ## The maps (paper Fig. 3), and is IDGI's noise really off the object?
@@ -510,54 +292,15 @@ finish(fig, out / "completeness_vs_steps.png", tight=False)
 # {glue:text}`blur_used_steps`). {glue:text}`blur_caveat`
 
 # %% tags=["hide-input"]
-show = images[: min(prof.n_show, 4)]
-show_t = targets[: len(show)]
-maps = {}
-for name, method in methods.items():
-    n = prof.blur_steps if name == "Blur IG" else prof.idgi_steps
-    maps[name], maps[name + "\n+ IDGI"] = (a.cpu() for a in method.attribute_with_idgi(show, target=show_t, n_steps=n))
-maps["VG"] = VanillaGradient(sys_.model, output).attribute(show, target=show_t).cpu()
-fig = saliency_grid(show.cpu(), maps)
-finish(fig, out / "fig3_maps.png", tight=False)
+noise.plot_maps(maps, sys_.model, output, prof.n_show, out / "fig3_maps.png")
 
 # %%
 # NBVAL_CHECK_OUTPUT
 object_mask = test.extra_masks.get("object", test.masks)
-mass_rows = []
-if object_mask is not None:
-    obj = object_mask[: len(images)].to(dev)
-    for name in methods:
-        base, with_idgi = maps_at(name, steps_of(name))
-        share = {}
-        for label, attr in (("base", base), ("idgi", with_idgi)):
-            mass = saliency_2d(attr, absolute=True)
-            share[label] = ((mass * obj).flatten(1).sum(1) / mass.flatten(1).sum(1).clamp_min(1e-30)).cpu().numpy()
-        test_ = stats.paired_comparison(share["idgi"], share["base"], n_boot=prof.n_boot, seed=seed)
-        mass_rows.append({"method": name, "mass on object": share["base"].mean(), "+ IDGI": share["idgi"].mean(),
-                          "difference": test_["mean diff"], "CI low": test_["CI low"], "CI high": test_["CI high"],
-                          "p": test_["p"], "IDGI more on object": test_["verdict"]})  # fmt: skip
-mass_table = pd.DataFrame(mass_rows, columns=["method", "mass on object", "+ IDGI", "difference", "CI low", "CI high",
-                                              "p", "IDGI more on object"])  # fmt: skip
+mass_table = noise.mass_on_object(maps, object_mask, prof.n_boot, seed)
 save_table(mass_table, out / "mass_on_object.csv")
-mass_tested = mass_table[mass_table["IDGI more on object"] != "n/a"]
-n_more = int((mass_tested["IDGI more on object"] == "better").sum())
-n_less = int((mass_tested["IDGI more on object"] == "worse").sum())
-# the verdict counts the base methods whose map's Riemann error stays below CONFOUNDED_FROM of the change
-mass_counted = mass_tested[~mass_tested.method.isin(confounded)]
-n_more_counted = int((mass_counted["IDGI more on object"] == "better").sum())
-if object_mask is None:
-    mass_sentence = report.not_measured("this dataset has no object masks", start=True) + "."
-elif not len(mass_tested):
-    mass_sentence = report.not_measured(f"a paired test needs at least 5 images, this run has {len(images)}",
-                                        start=True) + "."  # fmt: skip
-else:
-    mass_sentence = (
-        f"By a paired Wilcoxon signed-rank test over the {len(images)} images (5% level), IDGI puts more of the map's "
-        f"mass on the object than its base method for {n_more} of the {len(mass_tested)} base methods, less for "
-        f"{n_less}, and the difference is not significant for {len(mass_tested) - n_more - n_less}; the object "
-        f"covers {float(obj.float().mean()):.2f} of an image on average.{confounded_text}"
-    )
-report.glue("mass_sentence", mass_sentence)
+cover = float(object_mask[: len(images)].float().mean()) if object_mask is not None else float("nan")
+report.glue("mass_sentence", noise.mass_sentence(mass_table, object_mask, len(images), cover, confounded))
 report.show(mass_table, {**dict.fromkeys(["mass on object", "+ IDGI", "difference", "CI low", "CI high"], "{:.2f}"),
                          "p": "{:.2g}"})  # fmt: skip
 
@@ -588,7 +331,7 @@ report.show(mass_table, {**dict.fromkeys(["mass on object", "+ IDGI", "differenc
 
 # %%
 # NBVAL_CHECK_OUTPUT
-guard = 1e-10  # (float32 rounding / 1%)^2: below it, a gradient's direction is known to worse than 1%
+guard = noise.GUARD  # (float32 rounding / 1%)^2: below it, a gradient's direction is known to worse than 1%
 f64 = conditioning.ig_maps(sys_.model, images, targets, prof.idgi_steps, output, torch.float64, (0.0, guard))
 steps_table = conditioning.tiny_steps(f64["step_norms"], f64["output_changes"], (1e-4, 1e-6, 1e-8, guard, 1e-12))
 at_guard = steps_table.set_index("threshold").loc[guard]
@@ -597,12 +340,7 @@ torch.testing.assert_close(  # IDGI's guard skips exactly these steps: what it r
 )
 steps_table = steps_table.drop(columns="lost per image")
 save_table(steps_table, out / "tiny_gradient_steps.csv")
-report.glue("tiny_steps", int(at_guard["steps below"]))
-report.glue("all_steps", int(at_guard["of steps"]))
-report.glue("tiny_images", report.counted(int(at_guard["images with such steps"]), len(images), "images"))
-report.glue("tiny_share", float(at_guard["share of all output change"]))
-report.glue("tiny_image_share", float(at_guard["largest share of an image's"]))
-report.glue("guard", guard)
+report.glue_all("", noise.tiny_glue(at_guard, len(images)))
 report.show(steps_table, {"threshold": "{:.0e}", "share of all output change": "{:.1e}",
                           "largest share of an image's": "{:.1e}"})  # fmt: skip
 
@@ -615,7 +353,7 @@ report.show(steps_table, {"threshold": "{:.0e}", "share of all output change": "
 #
 # Now the maps: the same IG and IG + IDGI, computed three times: in float32 (the chapters' default), in float64 (a
 # rounding level $10^9$ times smaller), and in float32 with another set of CPU kernels, in a subprocess (named below
-# the table; these kernels are scalar code, several times slower, so this comparison covers the first
+# the table; PyTorch's scalar kernels, one of the two sets, are several times slower, so this comparison covers the first
 # {glue:text}`n_other_kernels`). The table gives each map's relative L1 change, median and largest over the
 # images. These numbers *are* rounding: their digits differ from CPU to CPU, so they are shown as orders of magnitude and
 # are not part of the checked outputs. The last row applies the library's optional {term}`norm guard` (`min_norm=`
@@ -623,28 +361,15 @@ report.show(steps_table, {"threshold": "{:.0e}", "share of all output change": "
 
 # %%
 f32 = conditioning.ig_maps(sys_.model, images, targets, prof.idgi_steps, output, torch.float32, (0.0, guard))
-n_other = min(4, len(images))  # the other kernels are scalar code, several times slower: the first images only
+n_other = min(4, len(images))  # the scalar kernels are several times slower: the first images only
 other, kernels = conditioning.maps_with_other_kernels(
     sys_, prof.name, seed, list(range(n_other)), targets[:n_other], prof.idgi_steps, output, (0.0, guard)
 )
-keys = ["IG", "IG + IDGI", f"IG + IDGI, tau={guard:g}"]
-rounding = pd.DataFrame([{
-    "map": key,
-    "float32 vs float64: median": np.median(conditioning.relative_change(f32[key], f64[key])),
-    "largest": conditioning.relative_change(f32[key], f64[key]).max(),
-    "other kernels vs these: median": np.median(conditioning.relative_change(other[key], f32[key][:n_other])),
-    "largest ": conditioning.relative_change(other[key], f32[key][:n_other]).max(),
-} for key in keys])  # fmt: skip
+rounding = noise.rounding_table(f32, f64, other, n_other)
 save_table(rounding, out / "rounding_sensitivity.csv")
-ratio = rounding.iloc[1, 1] / max(rounding.iloc[0, 1], 1e-300)
 report.glue("other_kernels", ", ".join(f"{k}={v}" for k, v in kernels.items()))
 report.glue("n_other_kernels", report.counted(n_other, len(images), "images"))
-report.phrase(
-    "idgi_vs_ig_rounding", ratio > 10,
-    f"moves {conditioning.order_of(ratio)} times as far as IG's (median, float32 against float64): on this system "
-    "IDGI amplifies rounding",
-    "moves about as far as IG's or less (within a factor of ten, median, float32 against float64)",
-)  # fmt: skip
+report.glue("idgi_vs_ig_rounding", noise.rounding_phrase(rounding))
 report.show(rounding, {c: conditioning.order_of for c in rounding.columns if c != "map"})
 
 # %% [markdown]
@@ -667,77 +392,13 @@ report.show(rounding, {c: conditioning.order_of for c in rounding.columns if c !
 
 # %%
 # NBVAL_CHECK_OUTPUT
-lossy = conditioning.jpeg(images, quality=75)
-
-
-def cancellation(maps: torch.Tensor) -> float:
-    """Median over the images of |sum_c A_c|_1 / |sum A|: 1 without cancellation, large when signs cancel."""
-    summed = maps.double().sum(1).flatten(1)
-    return float(np.median((summed.abs().sum(1) / summed.sum(1).abs().clamp_min(1e-300)).cpu().numpy()))
-
-
-tmlr_rows = []
-for name, method in methods.items():
-    n = steps_of(name)
-    clean = maps_at(name, n)
-    jpeg_maps = method.attribute_with_idgi(lossy, target=targets, n_steps=n)
-    change = {k: conditioning.relative_change(jpeg_maps[k], clean[k]) for k in (0, 1)}
-    test_ = stats.paired_comparison(change[1], change[0], higher_is_better=False, n_boot=prof.n_boot, seed=seed)
-    tmlr_rows.append({"method": name, "steps": n, "L1 / |sum|, base": cancellation(clean[0]),
-                      "L1 / |sum|, + IDGI": cancellation(clean[1]),
-                      "TMLR MSE, base": conditioning.tmlr_mse(clean[0], jpeg_maps[0]),
-                      "TMLR MSE, + IDGI": conditioning.tmlr_mse(clean[1], jpeg_maps[1]),
-                      "L1 change, base": float(np.median(change[0])), "L1 change, + IDGI": float(np.median(change[1])),
-                      "p": test_["p"], "IDGI moves less": test_["verdict"]})  # fmt: skip
-tmlr = pd.DataFrame(tmlr_rows)
+tmlr = noise.tmlr_table(maps, conditioning.jpeg(images, quality=75), prof.n_boot, seed)
 save_table(tmlr, out / "tmlr_jpeg.csv")
-jpeg_tested = tmlr[tmlr["IDGI moves less"] != "n/a"]
-n_jpeg_better = int((jpeg_tested["IDGI moves less"] == "better").sum())
-n_jpeg_worse = int((jpeg_tested["IDGI moves less"] == "worse").sum())
-n_mse_lower = int((tmlr["TMLR MSE, + IDGI"] < tmlr["TMLR MSE, base"]).sum())
-jpeg_counted = jpeg_tested[~jpeg_tested.method.isin(confounded)]
-n_jpeg_better_counted = int((jpeg_counted["IDGI moves less"] == "better").sum())
-# a significant verdict whose medians lean the other way (the test's direction is that of the paired differences)
-median_apart = jpeg_tested[((jpeg_tested["IDGI moves less"] == "better")
-                            & (jpeg_tested["L1 change, + IDGI"] > jpeg_tested["L1 change, base"]))
-                           | ((jpeg_tested["IDGI moves less"] == "worse")
-                              & (jpeg_tested["L1 change, + IDGI"] < jpeg_tested["L1 change, base"]))]  # fmt: skip
-if len(jpeg_tested):
-    jpeg_sentence = (
-        f"On the study's measure IDGI's maps move less for {n_mse_lower} of {len(tmlr)} methods. By the relative L1 "
-        f"change (median over the {len(images)} images, paired test at 5%), IDGI's maps move less than their base "
-        f"method's for {n_jpeg_better} of {len(jpeg_tested)} methods and more for {n_jpeg_worse}."
-    )
-    if len(median_apart):
-        jpeg_sentence += (
-            " For " + ", ".join(median_apart.method) + " the two medians lean the other way ("
-            + "; ".join(f"{r.method}: {r['L1 change, + IDGI']:.2f} with IDGI against {r['L1 change, base']:.2f}"
-                        for _, r in median_apart.iterrows())
-            + "): the test's direction is that of the paired differences, image by image, not of the medians."
-        )  # fmt: skip
-    jpeg_sentence += confounded_text
-else:
-    jpeg_sentence = report.not_measured(f"a paired test needs at least 5 images, this run has {len(images)}",
-                                        start=True) + "."  # fmt: skip
-report.glue("jpeg_sentence", jpeg_sentence)
-more_cancel = tmlr.loc[tmlr["L1 / |sum|, base"] > tmlr["L1 / |sum|, + IDGI"], "method"].tolist()
-report.glue("cancellation_sentence", (
-    "Cancellation: the base maps' L1 norm is " + ", ".join(f"{r['L1 / |sum|, base']:.1e}" for _, r in tmlr.iterrows())
-    + " times their sum, IDGI's " + ", ".join(f"{r['L1 / |sum|, + IDGI']:.1e}" for _, r in tmlr.iterrows())
-    + f" ({', '.join(tmlr.method)}; medians over the images): "
-    + (f"the base maps cancel more for {len(more_cancel)} of {len(tmlr)} methods, so the study's measure, which grows "
-       "with cancellation, leans towards IDGI there." if more_cancel else
-       "no base map cancels more than its IDGI version, so the study's measure has no such bias here.")
-))  # fmt: skip
+report.glue("jpeg_sentence", noise.jpeg_sentence(tmlr, len(images), confounded))
+report.glue("cancellation_sentence", noise.cancellation_sentence(tmlr))
 # Guided IG's MSE moves by about a fifth under other CPU kernels (its path follows the gradients), p too: one digit
-report.show(
-    tmlr,
-    {
-        c: "{:.1g}" if c.startswith(("TMLR", "p")) else "{:.1e}" if c.startswith("L1 /") else "{:.2g}"
-        for c in tmlr.columns
-        if c.startswith(("TMLR", "L1", "p"))
-    },
-)
+report.show(tmlr, {c: "{:.1g}" if c.startswith(("TMLR", "p")) else "{:.1e}" if c.startswith("L1 /") else "{:.2g}"
+                   for c in tmlr.columns if c.startswith(("TMLR", "L1", "p"))})  # fmt: skip
 
 # %% [markdown]
 # {glue:text}`cancellation_sentence` {glue:text}`jpeg_sentence` {glue:text}`blur_caveat`
@@ -748,30 +409,9 @@ report.show(
 
 # %%
 # NBVAL_CHECK_OUTPUT
-last = sweep[-1]
-step_rows = []
-for n in sweep[:-1]:
-    d = {k: conditioning.relative_change(pairs["IG", n][k], pairs["IG", last][k]) for k in (0, 1)}
-    test_ = stats.paired_comparison(d[1], d[0], higher_is_better=False, n_boot=prof.n_boot, seed=seed)
-    step_rows.append({"steps": n, "against": last, "IG": float(np.median(d[0])), "IG + IDGI": float(np.median(d[1])),
-                      "p": test_["p"], "IDGI moves less": test_["verdict"]})  # fmt: skip
-steps_rows = pd.DataFrame(step_rows, columns=["steps", "against", "IG", "IG + IDGI", "p", "IDGI moves less"])
+steps_rows = noise.step_sensitivity(maps, sweep, prof.n_boot, seed)
 save_table(steps_rows, out / "map_change_with_steps.csv")
-steps_tested = steps_rows[steps_rows["IDGI moves less"] != "n/a"]
-n_steps_more = int((steps_tested["IDGI moves less"] == "worse").sum())  # IDGI's map moves more with N
-n_steps_less = int((steps_tested["IDGI moves less"] == "better").sum())
-if len(steps_tested):
-    steps_sentence = (
-        f"IDGI's IG map lies further from its {last}-step map than IG's does at {n_steps_more} of the "
-        f"{len(steps_tested)} smaller step counts and nearer at {n_steps_less} (median relative L1, paired test at "
-        "5% each, no correction for the comparisons sharing one reference map)."
-    )
-else:
-    steps_sentence = (
-        report.not_measured("the step sweep needs two step counts and a paired test at least 5 images", start=True)
-        + "."
-    )
-report.glue("steps_sentence", steps_sentence)
+report.glue("steps_sentence", noise.steps_sentence(steps_rows, sweep[-1]))
 report.show(steps_rows, {"IG": "{:.2g}", "IG + IDGI": "{:.2g}", "p": "{:.1g}"})  # p moves under other CPU kernels
 
 # %% [markdown]
@@ -779,76 +419,9 @@ report.show(steps_rows, {"IG": "{:.2g}", "IG + IDGI": "{:.2g}", "p": "{:.1g}"}) 
 
 # %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
-confounded_card = ("; not counted (Riemann error of the order of the change): "
-                   + "; ".join(f"{r.method} at {r.steps} steps, error {r['mean |error|']:.2g} against "
-                               f"{r['mean |change|']:.2g}" for _, r in riemann[riemann.method.isin(confounded)].iterrows())
-                   if confounded else "")  # fmt: skip
-ig_errors = ig_rows["mean |error|"].tolist()
-error_chain = f"{ig_errors[0]:.1e}" + "".join(
-    f" {'>' if b < a else '<='} {b:.1e}" for a, b in zip(ig_errors[:-1], ig_errors[1:], strict=True)
-)  # IG's mean error along the sweep, each step marked by whether it fell
-none_counted = report.not_measured(f"every base map misses completeness by at least {CONFOUNDED_FROM:.0%} of the "
-                                   "output change")  # fmt: skip
-claims = [
-    {"artefact": "sec. 3.3", "claim": "IDGI is complete at any number of steps", "paper": "proved",
-     "ours": f"max |error| {report.roundoff(idgi_rows['max |error|'].max(), roundoff_bound)} (IG, Guided IG, Blur IG)",
-     "verdict": "by construction" if idgi_complete else "not reproduced",
-     "test": "max |sum(attr) - (f(x) - f(x'))| below round-off (1e-5 x max(1, |f(x) - f(x')|)); the sum telescopes, so "
-             "this checks the implementation, not the paper"},
-    {"artefact": "sec. 2.2", "claim": "IG's Riemann sum is complete only as N grows",
-     "paper": "stated", "ours": error_chain,
-     "verdict": "reproduced" if ig_converges else "not reproduced",
-     "test": f"mean |error| falls at every step of the sweep {sweep}"},
-    {"artefact": "Fig. 2, Thm. 1", "claim": "a step's noise direction does not change f (to first order)",
-     "paper": "proved",
-     "ours": "on the 2D function of Fig. 2, |f(x*) - f(x_(j+1))| / |step change| of the noisiest step: "
-             + ", ".join(f"{abs(t['miss'] / t['df']):.2f} at N = {t['N']}" for t in thm1),
-     "verdict": "reproduced" if thm1_first_order else "not reproduced",
-     "test": f"the miss of the point reached along the gradient, relative to the step's change, falls as N grows "
-             f"and is below {THM1_TOLERANCE:.0%} at the largest N (first order: it shrinks with the step)"},
-    {"artefact": "Fig. 3", "claim": "IDGI's maps are more concentrated on the object",
-     "paper": "by eye (one image)",
-     "ours": (f"more mass on the object for {n_more} of {len(mass_tested)} base methods; counted: "
-              + (f"{n_more_counted} of {len(mass_counted)}" if len(mass_counted) else none_counted)
-              + confounded_card if len(mass_tested)
-              else "not measured (no object masks)" if object_mask is None
-              else f"not measured ({len(images)} images: a paired test needs 5)"),
-     "verdict": report.verdict(n_more_counted, len(mass_counted)) if len(mass_counted) else "not comparable",
-     "test": "mass of |sum_c attr| on the object mask, IDGI vs base, paired Wilcoxon signed-rank test at 5% per method, "
-             "each base map at the chapter's steps; a base method whose map misses completeness by at least "
-             f"{CONFOUNDED_FROM:.0%} of the output change (Riemann error of the order of the change) is reported, not "
-             "counted; reproduced if every counted base method is better, partly if at least half, else not "
-             "reproduced; not comparable without a counted method"},
-    {"artefact": "TMLR study, sec. numerical stability", "claim": "IDGI's maps move less under a lossy (JPEG-75) input",
-     "paper": "protocol: JPEG-75, sum-normalised MSE (ImageNet); its results are not quoted here, so nothing is "
-              "reproduced",
-     "ours": (f"TMLR measure lower for {n_mse_lower} of {len(tmlr)}; relative L1 change: less for {n_jpeg_better}, more "
-              f"for {n_jpeg_worse} of {len(jpeg_tested)}; counted: "
-              + (f"less for {n_jpeg_better_counted} of {len(jpeg_counted)}" if len(jpeg_counted) else none_counted)
-              + confounded_card if len(jpeg_tested)
-              else "not measured (fewer than 5 images)"),
-     "verdict": "not comparable",
-     "test": "not comparable: the study's results (ImageNet) are not quoted, so nothing is reproduced; its question "
-             "asked of this chapter's maps: relative L1 change of each map under JPEG-75 (the study's sum-normalised MSE is shown but grows with a "
-             "map's cancellation), IDGI vs base, paired Wilcoxon signed-rank test at 5% per method, each base map at "
-             "the chapter's steps; a base method whose map misses completeness by at least "
-             f"{CONFOUNDED_FROM:.0%} of the output change (Riemann error of the order of the change) is reported, not counted"},
-    {"artefact": "TMLR study, sec. step count", "claim": "IDGI is more sensitive to the number of steps than IG",
-     "paper": "examined for evaluation scores (ImageNet)",
-     "ours": (f"IDGI's map moves more at {n_steps_more} of {len(steps_tested)} step counts" if len(steps_tested)
-              else "not measured"),
-     "verdict": "not comparable",
-     "test": "none that matches: the study measured evaluation scores against the step count, this chapter measures "
-             "the maps' change (paired Wilcoxon per step count, shown in 'ours')"},
-]  # fmt: skip
-settings = [
-    ("models", "11 ImageNet CNNs (TensorFlow)", f"{sys_.name}"),
-    ("images", "ImageNet validation (Fig. 3: one image)", f"{len(images)} test images, predicted class explained"),
-    ("steps", "200 for every method but VG (sec. 4.1)", f"IG {sweep}; Guided IG {prof.idgi_steps}; Blur IG {blur_counts}"),
-    ("attributed output", "softmax probability (reference code)", output),
-    ("Riemann sums", "gradient at each step's start x_j (sec. 3)",
-     "IG: at each step's end x_(j+1) (right sum, eq-ig); IDGI: at x_j"),
-]  # fmt: skip
+claims = noise.card_claims(completeness, reading, riemann, thm1, mass_table, object_mask is not None, tmlr, steps_rows,
+                           sweep, len(images))  # fmt: skip
+settings = noise.card_settings(sys_.name, len(images), sweep, prof.idgi_steps, blur_counts, output)
 print(report.card("02_idgi_noise", settings, claims, out, seed=seed).verdict.value_counts().to_string())
 
 # %% [markdown]
@@ -945,22 +518,9 @@ def my_answer(path, outputs, gradients):
     return (path[1:] - projection).norm(dim=1).numpy()
 
 
-noise_rows = []
-for j, part in enumerate(decomposed):
-    move = path[j + 1] - path[j]
-    unit = g_path[j] / g_path[j].norm()  # the gradient's direction
-    cos = float(move @ unit / move.norm())
-    along = float(part["noise"] @ unit)  # the noise's component along the gradient
-    noise_rows.append({
-        "step": j, "|noise|": float(part["noise"].norm()), "angle (deg)": float(np.degrees(np.arccos(cos))),
-        "across g": float((part["noise"] - along * unit).norm()),
-        "|step| sin(angle)": float(move.norm()) * float(np.sqrt(max(0.0, 1 - cos**2))), "along g": abs(along),
-        "f change": float(f_path[j + 1] - f_path[j]), "g . step": float(g_path[j] @ move),
-    })  # fmt: skip
-noise_table = pd.DataFrame(noise_rows)
+noise_table = noise.noise_by_step(path, f_path, g_path, decomposed)
 # the noise across g is exactly the step's component across g (x* - x_j runs along g), for any f: first order
 assert np.allclose(noise_table["across g"], noise_table["|step| sin(angle)"], atol=1e-6)
-noise_table["noise / first order"] = noise_table["|noise|"] / noise_table["across g"].clip(lower=1e-12)
 noise_table = noise_table.drop(columns="|step| sin(angle)")
 quietest = noise_table.loc[noise_table["|noise|"].idxmin()]
 steepest = noise_table.loc[noise_table["angle (deg)"].idxmin()]
@@ -969,24 +529,9 @@ worst = noise_table.loc[noise_table["noise / first order"].idxmax()]  # where fi
 # gradient, its remaining noise lies mostly along the gradient, and there first order fails worst
 assert int(quietest.step) == int(steepest.step) == int(worst.step)
 assert quietest["along g"] > quietest["across g"]
-report.glue("quiet_step", int(quietest.step))
-report.glue("quiet_noise", float(quietest["|noise|"]))
-report.glue("quiet_angle", float(quietest["angle (deg)"]))
-report.glue("quiet_across", float(quietest["across g"]))
-report.glue("quiet_along", float(quietest["along g"]))
-report.glue("quiet_df", float(quietest["f change"]))
-report.glue("quiet_gdx", float(quietest["g . step"]))
-report.glue("quiet_ratio", float(quietest["noise / first order"]))
-report.phrase("quiet_side", float(quietest["f change"]) < float(quietest["g . step"]), "short of", "beyond")
-loudest = noise_table.loc[noise_table["|noise|"].idxmax()]
-report.glue("loud_step", int(loudest.step))
-report.glue("loud_noise", float(loudest["|noise|"]))
-report.glue("loud_ratio", float(loudest["noise / first order"]))
-report.show(
-    noise_table,
-    {c: "{:.3f}" for c in noise_table.columns if c not in ("step", "angle (deg)")}
-    | {"angle (deg)": "{:.0f}", "noise / first order": "{:.1f}"},
-)
+report.glue_all("", noise.noise_glue(noise_table))
+report.show(noise_table, {c: "{:.3f}" for c in noise_table.columns if c not in ("step", "angle (deg)")}
+            | {"angle (deg)": "{:.0f}", "noise / first order": "{:.1f}"})  # fmt: skip
 assert teaching.check(my_answer(path, f_path, g_path), np.array([float(part["noise"].norm()) for part in decomposed]),
                       rtol=1e-4, what="the length of every step's noise part")  # fmt: skip
 
@@ -1021,35 +566,17 @@ assert teaching.check(my_answer(path, f_path, g_path), np.array([float(part["noi
 # %% tags=["solution"]
 # NBVAL_CHECK_OUTPUT
 # the logit against the probability, whatever the chapter's own `output` is
-logit_ig, prob_ig = IG(sys_.model, "logit"), IG(sys_.model, "probability")
 few, few_t = images[:4], targets[:4]
-errors = {}
-for name, method in (("logit", logit_ig), ("probability", prob_ig)):
-    delta_f = method.forward_outputs(few, few_t) - method.forward_outputs(torch.zeros_like(few), few_t)
-    for use_idgi in (False, True):
-        attr = method.attribute(few, target=few_t, n_steps=16, idgi=use_idgi)
-        errors[name, use_idgi] = float(method.completeness_error(few, attr, few_t).abs().mean())
-    errors[name, "delta"] = float(delta_f.abs().mean())
+errors = noise.output_completeness(sys_.model, few, few_t, n_steps=16)
 bounds = {name: report.ROUNDOFF * max(1.0, errors[name, "delta"]) for name in ("logit", "probability")}
 assert all(errors[name, True] < bounds[name] for name in bounds)  # IDGI telescopes for any output: round-off only
-logit_bound = bounds["logit"]
 for name in ("logit", "probability"):
     print(f"{name:11s} |f(x) - f(x')| {errors[name, 'delta']:6.2f}   IG, 16 steps: mean |error| "
           f"{errors[name, False]:.1e}   IDGI: {report.roundoff(errors[name, True], bounds[name])}")  # fmt: skip
-report.glue("few_images", len(few))
-report.glue("logit_delta", errors["logit", "delta"])
-report.glue("prob_delta", errors["probability", "delta"])
-report.glue("logit_ig_error", errors["logit", False])
-report.glue("prob_ig_error", errors["probability", False])
-relative = {name: errors[name, False] / max(errors[name, "delta"], 1e-300) for name in ("logit", "probability")}
-report.glue("logit_ig_relative", relative["logit"])
-report.glue("prob_ig_relative", relative["probability"])
-report.phrase("logit_error_direction", errors["logit", False] > errors["probability", False], "larger", "smaller")
-report.phrase("logit_relative_direction", relative["logit"] > relative["probability"], "larger", "smaller")
-report.glue("logit_idgi_error", report.roundoff(errors["logit", True], logit_bound))
+glued = noise.output_glue(errors, bounds, len(few))
+report.glue_all("", glued)
 if book_run:  # the answer as the book states it: a larger error in absolute terms, a smaller one relative to the change
-    assert errors["logit", False] > errors["probability", False], errors
-    assert relative["logit"] < relative["probability"], relative
+    assert glued["logit_error_direction"] == "larger" and glued["logit_relative_direction"] == "smaller", glued
 
 # %% [markdown]
 # On the first {glue:text}`few_images` images, with the logit attributed (a mean change of
@@ -1079,7 +606,7 @@ if book_run:  # the answer as the book states it: a larger error in absolute ter
 # NBVAL_CHECK_OUTPUT
 _, g0 = IG(sys_.model, output).grad_fn(torch.zeros_like(images), targets)
 zero_at_black = int((g0.flatten(1).abs().max(1).values == 0).sum())
-skipped_total = int(idgi_rows["steps skipped"].sum())
+skipped_total = int(completeness.loc[completeness.method.str.contains("IDGI"), "steps skipped"].sum())
 zero_steps = int((f64["step_norms"] == 0).sum())  # the IG paths' steps with an exactly zero gradient (float64)
 assert int(f64[f"lost, tau={0.0:g}"].ne(0).sum()) <= zero_steps  # only zero-gradient steps lose output change
 print(f"images whose gradient at the black image is exactly zero: {zero_at_black} of {len(images)}")
@@ -1121,7 +648,7 @@ if book_run:  # the book's answer: no image has a zero gradient at the black ima
 #   $\tau/4$ and $\tau$: every step below $\tau/4$ of the largest is skipped, none at or above $\tau$. Off by default.
 # * **Rounding measurements** compare float32 maps with float64 maps (the model cast to float64) and with float32 maps
 #   computed in a subprocess under other kernels (`xai_lib.experiments.conditioning.other_kernels`, on the first four
-#   images: those kernels are scalar code); they are printed as orders of magnitude and not checked, since they *are*
+#   images: the scalar kernels are several times slower); they are printed as orders of magnitude and not checked, since they *are*
 #   the CPU's rounding.
 # * **The TMLR study's measure**, as this chapter implements its protocol: the attribution summed over channels
 #   (signed), divided by its own sum, the squared difference to the clean image's map averaged over pixels; JPEG at

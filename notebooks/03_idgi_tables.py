@@ -104,7 +104,7 @@
 # 1. The table of images per system and table: what each table stands on, and the saturated rows.
 # 2. Tables 1-4, then "Beside the paper": compare directions, not levels.
 # 3. `idgi_gain.png` and the tables of cells per verdict: the per-cell tests.
-# 4. The VG table (`vg_lowest.csv`): a claim about a minimum, tested against the nearest rival.
+# 4. The VG table (`vg_lowest.csv`): a claim about a minimum, tested against the method VG must beat.
 # 5. The channel-convention table (`sign_convention.csv`).
 # 6. The reproduction card, read with its `test` column.
 # ````
@@ -243,7 +243,9 @@ report.show(time_table, {"attribution s": "{:.1f}", "metrics s": "{:.1f}", "mode
 #
 # Not every scored image enters every table. The SIC/AIC protocol of the IDGI paper normalises the entropy by the
 # blurred base's: an image whose base is not less informative than the original has no such level and is left out of
-# Table 2. Table 4 needs object masks. A third rule concerns both SIC/AIC tables: when the model already classifies
+# Table 2. Table 4 needs object masks: in this chapter, the dataset's mask of the class-discriminative part, which on
+# `shapes` is the whole visible object (on `shapes_pair` it would be the ears, and "the object" in the sentences below
+# reads "the part"). A third rule concerns both SIC/AIC tables: when the model already classifies
 # the blurred base (the bokeh image at the lowest threshold, with no pixel of the original) as the target, the curve
 # starts at the top and every map, a poor one too, scores close to the maximum. PAIR's protocol skips an image whose
 # blurred base keeps the original's probability; the IDGI paper states no such rule, and the book's implementation of
@@ -464,8 +466,8 @@ report.show(beside, "{:.3f}")
 # `idgi_vs_base.csv` (positive: the gains carry more of the ranks). The mean and the median difference are saved
 # beside it but do not decide: with many tied differences (AIC's 0/1 curves) the median can be 0 while the ranks
 # clearly lean one way, and a few large changes can pull the mean against most images. SIC and AIC use each image's
-# own binned area here. Cells of saturated rows get the verdict `saturated` and cells with fewer than five images
-# `n/a`: neither is tested.
+# own binned area here. Cells of saturated rows get the verdict `saturated` (their test is computed but counted in no
+# verdict) and cells with fewer than five images `n/a` (not tested).
 
 # %%
 unmarked = idgi_tables.comparisons(scores, alpha, prof.n_boot, seed)
@@ -500,7 +502,7 @@ else:
     na_text = "Every cell has enough images to be tested."
 n_saturated = int((comparison.verdict == "saturated").sum())
 if n_saturated:
-    na_text += f" {n_saturated} cells of saturated rows are not comparable and not tested."
+    na_text += f" {n_saturated} cells of saturated rows are not comparable: their tests are counted in no verdict."
 report.glue("na_sentence", na_text)
 # the two rules for images whose blurred base is already classified as the target, on the SIC/AIC cells: the book's
 # (keep the images, mark a row saturated when most of its images have such a base) and a per-image one (leave those
@@ -632,7 +634,7 @@ plt.show()
 # VG's mean is the row's lowest, VG is compared with the method of the second-lowest mean; otherwise the method of the
 # lowest mean is compared with VG; the test is the paired Wilcoxon signed-rank test at the `alpha` level, direction by
 # the signed ranks (`rank balance`: VG minus the other method, negative when VG's scores carry the lower ranks). A row
-# is **lowest** when VG is significantly below its nearest rival, **not lowest** when the method of the lowest mean is
+# is **lowest** when VG is significantly below the second-lowest, **not lowest** when the method of the lowest mean is
 # significantly below VG, and **undecided** otherwise (no significant difference, or one against the order of the
 # means); **not tested** with fewer than five images. `gap`: VG's mean minus the row's lowest mean (0 when VG's is the
 # lowest). The card counts one row per system, the probability variant's: the ratio variant divides the same insertion
@@ -654,14 +656,14 @@ vg_counts = {o: int((vg_by_system.outcome == o).sum()) for o in idgi_tables.LOWE
 vg_tested = len(vg_by_system) - vg_counts["not tested"]
 vg_same = int(sum(vg_ratio_outcome.get(s) == o for s, o in zip(vg_by_system.system, vg_by_system.outcome, strict=True)))
 if vg_tested == 0:
-    vg_rows_text = report.not_measured("no system has five images with a value for VG and its nearest rival",
+    vg_rows_text = report.not_measured("no system has five images with a value for VG and the method it is compared with",
                                        start=True) + "."  # fmt: skip
 else:
     vg_rows_text = (
         f"By the paired test at {alpha:g}, counting each system once (the probability variant), VG's insertion score "
         f"is significantly the lowest of its row for {vg_counts['lowest']} of {vg_tested} tested systems, "
-        f"significantly above the row's lowest for {vg_counts['not lowest']}, and not separated from its nearest "
-        f"rival for {vg_counts['undecided']}"
+        f"significantly above the row's lowest for {vg_counts['not lowest']}, and not separated from the method "
+        f"it is compared with for {vg_counts['undecided']}"
         + (f"; {vg_counts['not tested']} have too few images to be tested" if vg_counts["not tested"] else "")
         + f". The ratio variant gives the same outcome for {vg_same} of {len(vg_by_system)} systems."
     )  # fmt: skip
@@ -1028,7 +1030,8 @@ ACROSS = ("over the datasets: reproduced if every dataset is, partly if some dat
           "not reproduced if some dataset is not, else inconclusive")  # fmt: skip
 CELL_TEST = (f"paired Wilcoxon signed-rank test at {alpha:g} per (system, metric, base) cell of the dataset's systems, "
              "direction by the signed ranks; reproduced if every tested cell is better, partly if at least half are, "
-             "else not reproduced; not comparable without a tested cell; n/a and saturated cells are not tested")  # fmt: skip
+             "else not reproduced; not comparable without a tested cell; n/a cells are not tested and saturated cells "
+             "are not counted")  # fmt: skip
 
 
 reversals = []  # (table, what, dataset, worse, tested): a dataset where IDGI is worse in more tested cells than better
@@ -1236,7 +1239,7 @@ for d, g in vg_by_system.groupby("dataset", sort=False):
                 + (f"; VG's mean minus the row's lowest: {vg_gap_by.loc[d, 'min']:.3f} to {vg_gap_by.loc[d, 'max']:.3f}"
                    if d in vg_gap_by.index else ""))  # fmt: skip
     else:
-        ours = report.not_measured("no system has five images with a value for VG and its nearest rival")
+        ours = report.not_measured("no system has five images with a value for VG and the method it is compared with")
     claims.append({
         "artefact": f"sec. 4.3 ({d})", "claim": "VG has the lowest insertion score",
         "paper": f"{paper_vg} of {len(paper_rows)} models", "ours": ours,
@@ -1485,8 +1488,8 @@ if vg_system_tested:
     vg_decided = int(vg_by_system.outcome.isin(["lowest", "not lowest"]).sum())
     vg_text = (
         "Whether VG has the lowest insertion score, per dataset (one row per system): " + "; ".join(vg_parts)
-        + ". A system counts for or against the claim only where the paired test separates VG from its nearest rival "
-        "by the means, "
+        + ". A system counts for or against the claim only where the paired test separates VG from the method it is "
+        "compared with (the second-lowest mean where VG's is the lowest, else the row's lowest), "
         + ("which it does for every tested system." if vg_decided == vg_system_tested else
            "which it does for no tested system." if not vg_decided
            else f"which it does for {vg_decided} of the {vg_system_tested} tested systems.")
@@ -1536,7 +1539,8 @@ if len(sat_cells):
         + (" (" + "; ".join(f"{r['system']}, {r['metric']}, against {r['base']}: p = {r['p']:.2g}"
                             for _, r in sat_ahead.iterrows()) + ")" if len(sat_ahead) else "")
         + f" and behind it in {len(sat_behind)}"
-        + (": the per-image ranks can separate maps whose areas all lie near the top." if len(sat_sig)
+        + (": the per-image ranks separate some maps even in these rows, which the rule keeps out of the verdicts "
+           "because most of their images' curves start at the top." if len(sat_sig)
            else ": there the tests do not separate the maps either.")
     )  # fmt: skip
 else:
@@ -1794,8 +1798,11 @@ if len(with_entropy) == 0:
 else:
     ent, ms = spread.loc["entropy"], spread.loc["MS-SSIM"]
     n_distinct = len(set(zip(with_entropy.system.map(dataset_of), with_entropy.image, strict=True)))
-    more_bins = "MS-SSIM" if ms["bins with a bokeh image"] > ent["bins with a bokeh image"] else "entropy"
-    less_full = "MS-SSIM" if ms["share in the fullest bin"] < ent["share in the fullest bin"] else "entropy"
+    # which level each simple measure favours (more occupied bins; a smaller share in the fullest), None on a tie
+    more_bins = ("MS-SSIM" if ms["bins with a bokeh image"] > ent["bins with a bokeh image"] else
+                 "entropy" if ms["bins with a bokeh image"] < ent["bins with a bokeh image"] else None)  # fmt: skip
+    less_full = ("MS-SSIM" if ms["share in the fullest bin"] < ent["share in the fullest bin"] else
+                 "entropy" if ms["share in the fullest bin"] > ent["share in the fullest bin"] else None)  # fmt: skip
     winner = ("MS-SSIM" if ms["effective bins"] > ent["effective bins"] else
               "entropy" if ms["effective bins"] < ent["effective bins"] else None)  # fmt: skip
     ex2_text = (
@@ -1803,8 +1810,10 @@ else:
         f"by more than one model), the entropy level fills {int(ent['bins with a bokeh image'])} bins "
         f"and puts {ent['share in the fullest bin']:.1%} of the bokeh images in its fullest bin; MS-SSIM fills "
         f"{int(ms['bins with a bokeh image'])} bins with {ms['share in the fullest bin']:.1%} in the fullest. "
-        + ("These two simple measures disagree. " if more_bins != less_full else "Both simple measures favour "
-           f"{more_bins}. ")
+        + (f"Both simple measures favour {more_bins}. " if more_bins is not None and more_bins == less_full else
+           "The two levels tie on both simple measures. " if more_bins is None and less_full is None else
+           f"One simple measure ties and the other favours {more_bins or less_full}. "
+           if more_bins is None or less_full is None else "These two simple measures disagree. ")
         + "The effective number of bins (the exponential of the Shannon entropy of the bins' shares: k when the "
         "images spread evenly over k bins) weighs both, and is one choice among several: "
         + (f"by it {winner} spreads the bokeh images more evenly over the bins it occupies "
@@ -1977,8 +1986,8 @@ if class_run:  # on a quarter of the images, the positive part loses for the fou
 #   computed two ways, insertion's probability and ratio of one curve, SIC and AIC of one set of bokeh images, the two
 #   MAEs of one map, counts once; every other metric is its own family;
 #   `vgg_vs_resnet_by_dataset_once.csv`; per cell: `vgg_vs_resnet_by_dataset.csv`); the groups share images, so its
-#   p-value is optimistic. Whether VG is the lowest of a Table 1 row is the same paired test of VG against its nearest
-#   rival by the means (`idgi_tables.lowest_rows`, `vg_lowest.csv`); the card counts each system once (the probability
+#   p-value is optimistic. Whether VG is the lowest of a Table 1 row is the same paired test of VG against the method
+#   of the second-lowest mean where VG's is the lowest, else of the lowest (`idgi_tables.lowest_rows`, `vg_lowest.csv`); the card counts each system once (the probability
 #   variant; the ratio variant rescales the same curve) and the paper's models the same way, with a verdict per dataset.
 # * **The TMLR study's rows** (the book's choice): the study's own results are not quoted, so these rows reproduce
 #   nothing and are *not comparable* on the card; the outcome of each row's rule is given in `ours` as this chapter's

@@ -24,7 +24,8 @@
 # occluded pixel ({term}`RS`, eq. {eq}`eq-rs`) of the GAD hull and of the supplementary region (original hull minus
 # GAD hull). Figures 4-6: a hull on a map, original against GAD maps per method, and the hulls on the least-activated
 # image of each class. Our binary problems: `shapes_pair` (cat vs dog faces that differ only in the ears: our
-# cat x dog) and a `digits` pair (3 vs 8); the paper's cat x dog numbers stand beside ours. Beyond the paper:
+# cat x dog) and a `digits` pair (3 vs 8); the paper's cat x dog cells stand beside `shapes_pair`'s, and the card
+# compares `digits` with both of its datasets (cat x dog and birds). Beyond the paper:
 # `shapes_pair` has ground truth for the part that separates the classes, so we ask whether GAD lands on it.
 #
 # **Learning objectives.** After this chapter you can
@@ -193,6 +194,8 @@ dev = xai_lib.setup(seed, device, profile=prof)
 runner = parallel.Runner(cluster)
 loaded = load_systems(systems, prof, seed, dev)
 dataset_of = {s.name: s.spec.dataset for s in loaded}
+# the paper's architecture family of each system, from its model spec (None: neither the VGG nor the ResNet family)
+arch_of = {s.name: next((a for a in ("vgg", "resnet") if s.spec.model.removesuffix("_sub") == a), None) for s in loaded}
 SHORT = {
     "Saliency": "S",
     "Deconvolution": "D",
@@ -307,12 +310,18 @@ if failing:
         f" The supports of {', '.join(fit_table[~strict_ok].system)} fail chapter 04's stricter tests at alpha = "
         f"{max(sweep):g}: its automatic rule chooses the sweep (alphas) from those tests."
     )
-if not within_ok.all():
+within_below = fit_table[fit_table["within-class test"] == "not reproduced"].system.tolist()
+within_open = fit_table[~within_ok & (fit_table["within-class test"] != "not reproduced")].system.tolist()
+if within_below or within_open:
     advice += (
-        f" Within a class, the supports of {', '.join(fit_table[~within_ok].system)} do not keep the samples' order "
-        f"above {rank_threshold:g} at alpha = {max(sweep):g}, which the rule's pooled test does not see; chapter 04 "
-        "measures it for every alpha."
-    )
+        " Within a class, "
+        + "; ".join(([f"the supports of {', '.join(within_below)} do not keep the samples' order above "
+                      f"{rank_threshold:g} (interval below it)"] if within_below else [])
+                    + ([f"whether those of {', '.join(within_open)} do is undecided (the interval spans "
+                        f"{rank_threshold:g}, or cannot be computed)"] if within_open else []))
+        + f" at alpha = {max(sweep):g}, which the rule's pooled test does not see; chapter 04 measures it for every "
+        "alpha."
+    )  # fmt: skip
 report.glue("advice", advice)
 for r in left_out.itertuples():
     print(f"{r.system}: not tabulated (fit below min_fit {min_fit:g})")
@@ -392,7 +401,7 @@ report.glue("nearly_all", gad_tables.NEARLY_ALL)
 
 
 def paper_share(system: str, output: int, method: str) -> float:
-    arch = "vgg" if "vgg" in system else "resnet" if "resnet" in system else None
+    arch = arch_of.get(system)
     if arch is None or dataset_of.get(system) != "shapes_pair":
         return float("nan")
     cells = paper_cells(paper, 1, "shapes_pair")
@@ -468,7 +477,7 @@ report.show(t1[["system", "output", "method", "share RC < 1, all images", "empty
 # (GAD > Sup.). Images whose region is empty are left out of that mean. Then, per cell, a paired Wilcoxon test of
 # RS(GAD) against RS(Sup.) on the same images: its verdict is *better* or *worse* when $p < 0.05$, in the direction of
 # the signed ranks (the table's *rank balance*, from -1 to 1; the means beside it can lean the other way). *p Holm*
-# is the p-value after Holm's correction over the dataset's tested cells (all five methods, both outputs).
+# is the p-value after Holm's correction over the dataset's tested cells (every system, all five methods, both outputs).
 #
 # The paper occludes with $I \odot (1 - M)$: zero in whatever input space its models take, which is black for raw
 # pixels and the mean colour for standardised ones, and it does not say which. Every cell is therefore tested twice,
@@ -495,10 +504,9 @@ t2_rows = []
 for (system, k, method), g in rows.groupby(["system", "output", "method"], sort=False):
     test = paired_comparison(g["RS GAD"], g["RS Sup"], n_boot=prof.n_boot, seed=seed)
     other = paired_comparison(g["RS GAD other fill"], g["RS Sup other fill"], n_boot=prof.n_boot, seed=seed)
-    arch = "vgg" if "vgg" in system else "resnet"
     cells = paper_cells(paper, 2, "shapes_pair")
-    cell = cells[(cells.arch == arch) & (cells.output == k) & (cells.method == method)]
-    is_pair = dataset_of[system] == "shapes_pair" and len(cell) > 0
+    cell = cells[(cells.arch == arch_of[system]) & (cells.output == k) & (cells.method == method)]
+    is_pair = dataset_of[system] == "shapes_pair" and arch_of[system] is not None and len(cell) > 0
     t2_rows.append({"system": system, "output": k, "method": method, "Sup.": 100 * g["RS Sup"].mean(),
                     "GAD": 100 * g["RS GAD"].mean(), "rank balance": test.get("rank balance", np.nan),
                     "p": test["p"], "GAD > Sup.": test["verdict"],
@@ -748,26 +756,37 @@ masked = [s for s in usable if s.data("test").masks is not None]
 part_tested = part[part.verdict != "n/a"]
 # a larger share on the part only where it shows at the printed precision (half a percentage point); else a tie
 PRINTED = 0.005
-n_prefer = int((part_tested["retained on part"] - part_tested["retained overall"] > PRINTED).sum())
-n_part_ties = int(((part_tested["retained on part"] - part_tested["retained overall"]).abs() <= PRINTED).sum())
+
+
+def part_text(dataset: str, cells: pd.DataFrame, cover: float) -> str:
+    """The part sentence of one dataset (``cells``: its tested rows of ``part``; ``cover``: the part's mean share)."""
+    n_prefer = int((cells["retained on part"] - cells["retained overall"] > PRINTED).sum())
+    n_ties = int(((cells["retained on part"] - cells["retained overall"]).abs() <= PRINTED).sum())
+    return (
+        f"On {dataset}, the part that separates the classes covers {cover:.3f} of an image on average. GAD's kept "
+        f"pixels lie on it more than the original's important pixels in "
+        f"{report.counted(int((cells.verdict == 'better').sum()), len(cells), 'method/architecture cells')}, "
+        f"less in {int((cells.verdict == 'worse').sum())} (paired Wilcoxon signed-rank test over the images at "
+        f"5%), by a mean {span(100 * cells['GAD - original'], '+.2g')} percentage points per cell. Of the "
+        f"part's own pixels, the original's important pixels hold {span(cells['part kept original'], '.0%')} "
+        f"per cell and GAD's kept pixels {span(cells['part kept GAD'], '.0%')}: GAD keeps "
+        f"{span(cells['retained on part'], '.0%')} of the original's pixels on the part against "
+        f"{span(cells['retained overall'], '.0%')} of them over the whole image, a larger share on the part in "
+        f"{report.counted(n_prefer, len(cells), 'cells')} (the same share, to half a percentage point, in "
+        f"{n_ties}). GAD keeps only part of the original's pixels ({span(cells['retained overall'], '.0%')} "
+        "per cell), and a smaller set of the original map's own top pixels could sit on the part more as well: these "
+        "numbers do not separate GAD's choice of pixels from the smaller size of its set."
+    )  # fmt: skip
+
+
 if not masked or not len(part_tested):
     part_sentence = report.not_measured("no tabulated system has masks of the part that separates its classes")
 else:
-    part_sentence = (
-        f"On {masked[0].spec.dataset}, the part that separates the classes covers "
-        f"{float(masked[0].data('test').masks.float().mean()):.3f} of an image on average. GAD's kept pixels lie on it "
-        f"more than the original's important pixels in "
-        f"{report.counted(int((part_tested.verdict == 'better').sum()), len(part_tested), 'method/architecture cells')}, "
-        f"less in {int((part_tested.verdict == 'worse').sum())} (paired Wilcoxon signed-rank test over the images at "
-        f"5%), by a mean {span(100 * part_tested['GAD - original'], '+.2g')} percentage points per cell. Of the "
-        f"part's own pixels, the original's important pixels hold {span(part_tested['part kept original'], '.0%')} "
-        f"per cell and GAD's kept pixels {span(part_tested['part kept GAD'], '.0%')}: GAD keeps "
-        f"{span(part_tested['retained on part'], '.0%')} of the original's pixels on the part against "
-        f"{span(part_tested['retained overall'], '.0%')} of them over the whole image, a larger share on the part in "
-        f"{report.counted(n_prefer, len(part_tested), 'cells')} (the same share, to half a percentage point, in "
-        f"{n_part_ties}). GAD keeps only part of the original's pixels ({span(part_tested['retained overall'], '.0%')} "
-        "per cell), and a smaller set of the original map's own top pixels could sit on the part more as well: these "
-        "numbers do not separate GAD's choice of pixels from the smaller size of its set."
+    masked_datasets = list(dict.fromkeys(s.spec.dataset for s in masked))
+    part_sentence = " ".join(
+        part_text(d, part_tested[part_tested.system.map(dataset_of) == d],
+                  float(next(s for s in masked if s.spec.dataset == d).data("test").masks.float().mean()))
+        for d in masked_datasets if (part_tested.system.map(dataset_of) == d).any()
     )  # fmt: skip
 report.glue("part_sentence", part_sentence)
 report.show(part, {c: "{:.3f}" for c in ("original", "GAD", "GAD - original", "CI low", "CI high")} | {"p": "{:.2g}"}
@@ -1085,7 +1104,8 @@ for d, g in cell_ratios.groupby("dataset", sort=False):
     sup_moved = int(((g["Sup. ratio"] - 1).abs() > MOVE).sum())
     fill_moves[d] = {"cells": len(g), "Sup. moved": sup_moved, "GAD moved": len(shifted)}
     fill_parts.append(
-        f"On {d}, {report.counted(len(m), len(g), 'cells')} ({g.method.nunique()} methods, "
+        f"On {d}, {report.counted(len(m), len(g), 'cells')} ({g.system.nunique()} system"
+        f"{'s' if g.system.nunique() > 1 else ''}, {g.method.nunique()} methods, "
         f"{g.output.nunique()} output{'s' if g.output.nunique() > 1 else ''}) change their verdict "
         f"from fill {fill:g} to {other_fill:g}{f' ({kinds})' if kinds else ''}. Per cell, the second fill multiplies "
         f"the mean RS of the supplementary region by {factors(g['Sup. ratio'])} (by more than 10% in "
@@ -1257,13 +1277,14 @@ p38, p17 = pair_fit.loc["3 vs 8"], pair_fit.loc["1 vs 7"]
 
 
 def compare(measure: str, low: str, high: str) -> tuple[str, str]:
-    """Which pair is higher by ``measure``, decided by its two intervals (the pairs' validation images are
-    independent): ``"no detectable difference"`` when the intervals overlap."""
+    """Which pair is higher by ``measure``: the one whose interval lies wholly above the other's (the pairs'
+    validation images are independent); ``"none"`` when the intervals overlap, which is not a test of the difference
+    (overlapping 95% intervals can hide a difference significant at 5%)."""
     if p17[low] > p38[high]:
         return "1 vs 7", "1 vs 7 higher"
     if p38[low] > p17[high]:
         return "3 vs 8", "3 vs 8 higher"
-    return "none", "no detectable difference (the intervals overlap)"
+    return "none", "the intervals overlap, so neither lies above the other (overlap is not a test of the difference)"
 
 
 (fit_winner, fit_text), (shift_winner, shift_text) = (
@@ -1271,7 +1292,7 @@ def compare(measure: str, low: str, high: str) -> tuple[str, str]:
     compare(SHIFT, "shift CI low", "shift CI high"),
 )
 if fit_winner == shift_winner == "none":
-    verdict_17 = "neither pair fits detectably better by either measure on these validation images"
+    verdict_17 = "neither pair's interval lies above the other's by either measure on these validation images"
 elif fit_winner == shift_winner:
     verdict_17 = f"{fit_winner} fits better by both measures"
 elif "none" in (fit_winner, shift_winner):

@@ -267,7 +267,7 @@ plt.show()
 # For each system, method and variant: the AUROC of the CO score as a detector of *correct* predictions ($0.5$: no
 # information; 1: every correct prediction scores above every wrong one), a $95\%$ percentile bootstrap interval
 # (resampling correct and wrong predictions separately), and Youden's threshold: flag a prediction for review when
-# its CO score falls below it. Systems with fewer than five wrong predictions get no estimate; with fewer than
+# its CO score falls below it. Systems with fewer than five wrong or five correct predictions get no estimate; with fewer than
 # `few_wrong` the interval rests on a handful of wrong predictions: such a *thin* cell is shown but left out of the
 # counts and verdicts. An interval above $0.5$ says the separation is *beyond chance*, which is less than the visible
 # gap of the paper's figures; the AUROC itself says how large it is.
@@ -279,7 +279,7 @@ for (system, method, combine, soft), g in co_table.groupby(["system", "method", 
     auc, lo, hi = auroc_ci(g.co.to_numpy(), g.correct.to_numpy(), n_boot=prof.n_boot, seed=seed)
     wrong = int((~g.correct).sum())
     auc_rows.append({"system": system, "method": method, "AX": combine, "softmax": soft, "wrong": wrong, "n": len(g),
-                     "AUROC": auc, "CI low": lo, "CI high": hi, "thin": 5 <= wrong < few_wrong,
+                     "AUROC": auc, "CI low": lo, "CI high": hi, "thin": 5 <= wrong < few_wrong and len(g) - wrong >= 5,
                      "flag below": youden_threshold(g.co.to_numpy(), g.correct.to_numpy())})  # fmt: skip
 auc_table = pd.DataFrame(auc_rows)
 save_table(auc_table, out / "co_auroc.csv")
@@ -326,7 +326,7 @@ thin_parts = [f"{sys_} ({int(g.wrong.iloc[0])} wrong, AUROC {auroc_span(g.AUROC)
 thin_text = (f"Left out as thin (fewer than {few_wrong} wrong predictions: an interval resting on a handful of wrong "
              f"predictions says little about the next hundred): {'; '.join(thin_parts)}."
              if thin_parts else f"No estimate rests on fewer than {few_wrong} wrong predictions.")  # fmt: skip
-none_text = (f"No estimate (fewer than five wrong predictions): {', '.join(no_estimate)}."
+none_text = (f"No estimate (fewer than five wrong or five correct predictions): {', '.join(no_estimate)}."
              if no_estimate else "Every system has an estimate.")  # fmt: skip
 # the intervals whose end lies about one standard error from the threshold: against 0.5 (beyond chance, the counts
 # above) and against LARGE_AUROC (the card's test of distinct gaps; the sentence's count of 0.9 is of point estimates)
@@ -563,7 +563,7 @@ report.show(best_raw, {c: "{:.3f}" for c in ("AUROC", "runner-up AUROC", "differ
 # resampled once for both (within the four groups of images right or wrong under each model, which keeps each
 # model's counts of right and wrong predictions). A cell is *wider* when the interval lies above 0, *narrower* below 0,
 # and *undecided* when it spans 0 (too few wrong predictions to tell); a cell where either model has fewer than five
-# wrong predictions is not estimable, and one where either has fewer than `few_wrong` is thin and left out.
+# wrong or five correct predictions is not estimable, and one where either has fewer than `few_wrong` is thin and left out.
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -728,6 +728,15 @@ fell = ixg_own[ixg_own.system.isin(set(ixg[ixg.cell == "reproduced"].system))]
 fell_verdict = cells_verdict(fell.cell.tolist())
 n_fell_lower = int((fell["IXG against the others"] == "lower").sum())
 n_fell_higher = int((fell["IXG against the others"] == "higher").sum())
+n_fell_same, n_fell_undecided = (
+    int((fell["IXG against the others"] == v).sum()) for v in ("no difference", "undecided")
+)
+if n_fell_higher == len(fell):
+    not_own = "there its drop is not its own: the other methods' heatmaps cost more."
+else:
+    not_own = ("on none of them is its drop shown to be its own" if n_fell_lower == 0 else
+               f"its drop is shown to be its own on only {n_fell_lower} of them") + (
+        f" (no different on {n_fell_same}, undecided on {n_fell_undecided}).")  # fmt: skip
 if len(ixg_own):
     ixg_own_text = (
         f"Tested on the same images (each image's correctness after InputXGradient's heatmap minus its mean "
@@ -739,9 +748,7 @@ if len(ixg_own):
            f"and higher on {n_fell_higher}: "
            + {"reproduced": "there its drop is its own on every system.",
               "partly": "there its drop is its own on some systems only.",
-              "not reproduced": (f"on none of them is its drop shown to be its own (undecided on "
-                                 f"{len(fell) - n_fell_lower - n_fell_higher})." if len(fell) > n_fell_higher else
-                                 "there its drop is not its own: the other methods' heatmaps cost more."),
+              "not reproduced": not_own,
               "inconclusive": "there the images do not decide whether its drop is its own.",
               "not comparable": "the images do not decide whether its drop is its own."}[fell_verdict]
            if len(fell) else "Its own accuracy falls on no system, so there is no drop to attribute.")
@@ -918,6 +925,9 @@ if len(scale_df):
            f". Both controls agree for {len(agree)} of {n_judged_r} methods ({', '.join(agree.method)}): for them, at "
            "these scales, where the heatmap falls changes what it costs, its smoothness kept; smaller scales are "
            "judged in the table." if len(agree) else
+           f". The rolled control alone finds that where the heatmap falls changes its cost for {n_more_r + n_less_r} "
+           "methods; the shuffled one does not confirm it for any of them, so placement is not shown to matter by both."
+           if n_more_r + n_less_r else
            ". The two controls agree for no method, so where the heatmap falls is not shown to matter.")
         if n_judged_r else ""
     )  # fmt: skip
@@ -938,7 +948,7 @@ if len(scale_df):
         f"{layout_text} "
         + (f"The AUROC of the CO score at s = {s_min:g} is at least its value at s = {s_max:g} for {n_auc_kept} of "
            f"{len(both)} methods (point estimates)." if len(both)
-           else "The AUROC across scales is " + report.not_measured("fewer than five wrong predictions or one scale") + ".")
+           else "The AUROC across scales is " + report.not_measured("fewer than five wrong or five correct predictions, or one scale") + ".")
     )  # fmt: skip
     scale_summary = f"In the scale study on {show_system}, {lead}. {layout_text}"
     if "InputXGradient" in acc_by.index and s_min < 1:
@@ -974,7 +984,7 @@ if len(scale_df) and s_max > s_min and len(both):
 else:
     auc_move = "not measured"
     predict_scale_text = "The AUROC across scales is " + report.not_measured(
-        f"one scale only, or fewer than five wrong predictions on {show_system}") + "."  # fmt: skip
+        f"one scale only, or fewer than five wrong or five correct predictions on {show_system}") + "."  # fmt: skip
 report.glue("predict_scale_sentence", predict_scale_text)
 
 # %% [markdown]
@@ -1063,8 +1073,9 @@ if len(ixg_at):
         paper_ours["against the others"] = (f"{show_system}, s = {s_paper:g}: IXG's correctness minus the other "
                                             f"methods' mean {m_o:+.2f} [{lo_o:+.2f}, {hi_o:+.2f}] (their accuracies "
                                             f"{span(wide_p.drop(columns='InputXGradient').mean())})")  # fmt: skip
-paper_words = {"reproduced": "lowers it (interval below 0)", "not reproduced": "does not lower it",
-               "inconclusive": "leaves it undecided (interval spans 0)", "not comparable": "is not measured"}  # fmt: skip
+paper_words = {"reproduced": "lowers the accuracy (interval below 0)", "not reproduced": "does not lower the accuracy",
+               "inconclusive": "leaves the change of accuracy undecided (interval spans 0)",
+               "not comparable": "is not measured"}  # fmt: skip
 paper_scale_text = (
     (f"At s = {s_paper:g} on {show_system}, InputXGradient's heatmap {paper_words[paper_cells['alone']]} against the "
      f"accuracy on x ({paper_ours['alone']}), and against the other methods' heatmaps it "
@@ -1128,7 +1139,8 @@ claims = [
      "verdict": ixg_verdict,
      "test": "per system: mean paired change of correctness (x + h minus x), 95% bootstrap CI against 0 (no changed "
              "prediction counts as not lower); reproduced if every system lies below, partly if at least half, not "
-             "reproduced if fewer than half lie below and at least half do not, else inconclusive. InputXGradient's "
+             "reproduced if fewer than half lie below and at least half lie above 0 or have no changed prediction, else "
+             "inconclusive. InputXGradient's "
              "drop is tested alone here; the next claim tests it against the other methods. Decided at s = 1 in pixel "
              "space, about four times the paper's v2 perturbation (net(normalize(x) + h), sigma near 0.23; the "
              "ours column says on how many systems every method lowers the accuracy): the rows at s near 0.25 test "
@@ -1147,7 +1159,8 @@ claims = [
      "test": "per system: per image, InputXGradient's correctness on x + h minus the mean correctness of the other "
              "methods on x + h (same images; the accuracy on x cancels), mean with a 95% bootstrap CI against 0 (no "
              "image where they differ counts as not lower); reproduced if every system lies below, partly if at least "
-             "half, not reproduced if fewer than half lie below and at least half do not, else inconclusive. Decided "
+             "half, not reproduced if fewer than half lie below and at least half lie above 0 or have no image where "
+             "they differ, else inconclusive. Decided "
              "at s = 1 in pixel space, about four times the paper's v2 perturbation: see the row at s near 0.25"},
     {"artefact": "appendix Table 2", "claim": "InputXGradient degrades accuracy at the paper's size (x + s h, s near 0.25)",
      "paper": "every dataset and model, heatmap added to the normalised input (v2 code: x + sigma h in pixel units)",

@@ -414,9 +414,10 @@ display(HTML(animation_html(fig, update, frames=len(snaps), interval=300)))
 # the model "seems to be more sensitive to changes in extreme values", is measured directly: the model's sensitivity
 # $|\partial s_{co} / \partial (x + h)|$ (summed over channels) at GAX's start $h = \tanh(x)$, side over middle.
 # Each side of each system gets a $95\%$ bootstrap interval over the images for each ratio; the side contradicts the
-# paper when the change of $w$ lies below 1 (GAX changes the extreme pixels less than the middle ones), agrees when the
-# change of $w$ and the model's sensitivity lie above 1 and the change of $h$, what the heatmap itself shows, does not
-# lie below 1, and is undecided otherwise (an interval spans 1, or the heatmap's change points the other way). The dark
+# paper when the change of $w$ and the change of $h$ both lie below 1 (GAX changes the extreme pixels' parameters and
+# heatmap values less than the middle ones), agrees when the change of $w$ and the model's sensitivity lie above 1 and
+# the change of $h$, what the heatmap itself shows, does not lie below 1, and is undecided otherwise (an interval spans
+# 1, or the measures point different ways). The dark
 # and the bright side are separate claims: the
 # paper's examples are one of each. (A channel value of exactly 0 has a zero gradient for $w$, so its $w$ never moves.
 # The similarity term divides by $x + \epsilon$ and so weighs dark pixels up: on the dark side a change of $w$ may come
@@ -436,13 +437,13 @@ extreme_words = {"reproduced": "more", "not reproduced": "less", "inconclusive":
 
 
 def side_cell(cell_w: str, cell_h: str, cell_g: str) -> str:
-    """One system's side: *not reproduced* when the change of w lies below 1 (GAX changes the extreme pixels less
-    than the middle ones: a contradiction, whatever the other measures say); *reproduced* when the change of w and the
+    """One system's side: *not reproduced* when the change of w and the change of h both lie below 1 (GAX changes the
+    extreme pixels' parameters and heatmap values less than the middle ones); *reproduced* when the change of w and the
     model's sensitivity both lie above 1 and the change of h, what the heatmap itself shows, does not lie below 1;
-    else *inconclusive* (an interval spans 1, or the heatmap's own change points the other way)."""
+    else *inconclusive* (an interval spans 1, or the measures point different ways)."""
     if "not comparable" in (cell_w, cell_h, cell_g):
         return "not comparable"
-    if cell_w == "not reproduced":
+    if cell_w == cell_h == "not reproduced":
         return "not reproduced"
     if cell_w == cell_g == "reproduced" and cell_h != "not reproduced":
         return "reproduced"
@@ -524,7 +525,7 @@ def side_summary(side_name: str) -> str:
         return f"the {side_name} side is " + report.not_measured("no optimised image")
     return (f"the {side_name} side agrees with the paper (GAX changes its parameters more, its heatmap values not "
             f"less, and the model is more sensitive there) on {more} of {total} systems and contradicts it (GAX "
-            f"changes its parameters less than the middle's) on {less}")  # fmt: skip
+            f"changes its parameters and its heatmap values less than the middle's) on {less}")  # fmt: skip
 
 
 dark_more, dark_less, n_dark = side_counts["dark"]
@@ -764,12 +765,14 @@ report.show(timing_table.drop(columns=["w CI low", "w CI high", "h CI low", "h C
 #
 # Class-0 test images of `shapes_spurious` that carry the magenta mark, predicted correctly by both the model trained
 # on them (`spurious_system`) and the same architecture trained on clean `shapes` (`clean_system`, which has never
-# seen a mark). First, does the spurious model *use* the mark? We paint it over with the image's mean colour and
+# seen a mark); where no marked image is (barely trained models), every marked one, right or wrong, and the sentences
+# below say so. First, does the spurious model *use* the mark? We paint it over with the image's mean colour and
 # measure the change in the class-0 logit.
 
 # %%
 # NBVAL_CHECK_OUTPUT
 study_ok, study_reason = spurious_system != "none", "spurious_system is 'none'"
+fallback = False  # no marked image classified correctly by both models: the study takes every marked one
 if study_ok:
     sp_sys = load_system(parse_system(spurious_system, "spurious_system"), prof, seed, dev)
     cl_sys = load_system(parse_system(clean_system, "clean_system"), prof, seed, dev)
@@ -1104,7 +1107,7 @@ claims = [
                "image, each with a 95% bootstrap CI over the images against 1: GAX's change |w - 1| (what the "
                "optimisation did), the heatmap's change |h - tanh(x)| (what the heatmap shows) and the model's "
                "sensitivity |d s_co / d(x + h)| at GAX's start h = tanh(x) (the paper's reason); a system contradicts "
-               "if the |w - 1| ratio lies below 1, agrees if it and the sensitivity ratio lie above 1 and the "
+               "if the |w - 1| and |h - tanh(x)| ratios both lie below 1, agrees if it and the sensitivity ratio lie above 1 and the "
                "|h - tanh(x)| ratio does not lie below 1, else is undecided; reproduced if every system agrees, partly if at least half, not reproduced if fewer than "
                "half agree and at least half contradict, else inconclusive"
                + ("; on the dark side the similarity term, which divides by x + eps, also pushes w: the |w - 1| "
@@ -1135,9 +1138,10 @@ settings = [
     ("target", "CO 48 (ImageNet)", "fixed" if fixed_target is not None else f"auto: {quantile:.0%} quantile of six methods"),
     ("optimiser", "Adam lr 0.1, l_s 100, no iteration cap", f"Adam lr 0.1, l_s {l_s:g}, cap {prof.gax_max_steps}"),
     ("where h is added", "x + h on [0, 1] pixels", "x + h on [0, 1] pixels (normalisation inside the model)"),
-    ("false distinct feature (Fig. 5F)", "one pneumonia X-ray with an irregular posture (Resnet34)",
-     f"{spurious_system} (a planted mark) against {clean_system}, on the marked class-0 test images both classify "
-     "correctly" if spurious_system != "none" else "not run (spurious_system = none)"),
+    ("false distinct feature (Fig. 5F)", "one pneumonia X-ray with an irregular posture",
+     "not run (spurious_system = none)" if spurious_system == "none" else f"not run: {study_reason}" if not study_ok
+     else f"{spurious_system} (a planted mark) against {clean_system}, on the marked class-0 test images "
+     + ("right or wrong (no marked image is classified correctly by both)" if fallback else "both classify correctly")),
 ]  # fmt: skip
 print(report.card("08_gax_generative", settings, claims, out, seed=seed).verdict.value_counts().to_string())
 report.glue("summary_reach", f"GAX ({'fixed' if fixed_target is not None else 'auto'} target): {reach_lead} within the "
@@ -1237,6 +1241,8 @@ print(fixed_text)
 report.glue("fixed_sentence", fixed_text)
 if book_run:  # a lower target is met on the way to a higher one (up to the batch's floating-point summation order)
     assert all(r["reach 48"] >= r["reach the target"] for r in fixed_rows if r["target"] >= 48), fixed_text
+    # the answer's reason: the automatic targets differ from model to model (the CO score is on each model's logit scale)
+    assert len({round(r["target"]) for r in fixed_rows}) > 1, fixed_text
 
 # %% [markdown]
 # {glue:text}`fixed_sentence` The CO score is a difference of raw outputs, so its scale is the model's logit scale and a
@@ -1569,9 +1575,10 @@ if np.isfinite(moved_background):  # d h / d b = 1 - tanh^2 != 0: a trained bias
 # * **Extremes**: a pixel's intensity is its mean over channels; the dark and the bright side are its image's darkest
 #   and brightest $20\%$, each compared with the middle $60\%$ on its own. `GAXResult.weights` holds the final $w$;
 #   each side is a claim of its own, decided on three ratios, each with a bootstrap interval over the images: GAX's
-#   change $|w - 1|$ (below 1 contradicts), the model's sensitivity $|\partial s_{co} / \partial (x + h)|$ at
+#   change $|w - 1|$, the model's sensitivity $|\partial s_{co} / \partial (x + h)|$ at
 #   $h = \tanh(x)$ (`xai_lib.metrics.co.co_gradient`) and the heatmap's change $|h - \tanh(x)|$; a side agrees when the
-#   first two lie above 1 and the third does not lie below 1. The parametrisation's sensitivity
+#   first two lie above 1 and the third does not lie below 1, and contradicts when the first and the third both lie
+#   below 1 (the change of $w$ alone does not decide against what the heatmap shows). The parametrisation's sensitivity
 #   $x\,(1 - \tanh^2(x))$ is shown. Exercise `ex-gax-2` also gives the $|w - 1|$ ratio of a run without the
 #   similarity term, which weighs dark pixels up. The paper names no measure;
 #   the model's gradient at the start is our choice (along the run it changes as $h$ does).

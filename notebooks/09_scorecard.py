@@ -29,8 +29,9 @@
 # default models trained from two other seeds, and a claim whose three verdicts agree is *stable* (unless all three
 # are *not comparable*: then nothing was tested, and its *across seeds* says *nothing compared*). Once the study
 # has run, the table below shows each claim's three verdicts and the count of reproduced claims separates the stable
-# ones from the others; where it has not run for a claim, its seed columns say *not measured*, and for a chapter that
-# trains no model (the rotation toy) they say *not applicable*: no seed can change it. This page gathers the
+# ones from the others; where it has not run for a claim, its seed columns say *not measured*, and for a claim no seed
+# can change (a chapter that trains no model, such as the rotation toy; a claim computed on a fixed function; a verdict
+# *by construction* with every seed) they say *not applicable*. This page gathers the
 # cards of the executed chapters in one table.
 
 # %% [markdown] tags=["instructor"]
@@ -132,8 +133,8 @@ counts = (
     if len(cards)
     else pd.DataFrame(columns=list(VERDICTS))
 )
-# a chapter without a trained model (its card says "not applicable"): no seed can change it, so its claims are neither
-# measured nor counted as stable
+# a claim no seed can change (its card says "not applicable": a chapter without a trained model, a claim computed on a
+# fixed function, a verdict by construction with every seed): neither measured nor counted as stable
 seed_free = cards["across seeds"] == report.NOT_APPLICABLE
 measured = cards[cards["across seeds"].isin(["stable", "unstable"])]
 stable = cards["across seeds"] == "stable"
@@ -158,9 +159,9 @@ report.glue("n_unstable", int((cards["across seeds"] == "unstable").sum()))
 report.glue("n_seed_measured", n_measured)
 n_seed_free = int(seed_free.sum())
 seed_free_chapters = list(dict.fromkeys(cards.chapter[seed_free]))
-seed_free_text = (f" Not applicable: the {n_seed_free} claims of {', '.join(seed_free_chapters)}, which "
-                  f"train{'s' if len(seed_free_chapters) == 1 else ''} no model, so no seed can change them; they are "
-                  "not counted as stable." if n_seed_free else "")  # fmt: skip
+seed_free_text = (f" Not applicable: {n_seed_free} claims (in {', '.join(seed_free_chapters)}) that no seed can "
+                  "change (computed without a trained model, or true by construction with every seed); they are not "
+                  "counted as stable." if n_seed_free else "")  # fmt: skip
 if n_claims == 0:
     seed_core = report.not_measured("no executed chapter with a reproduction card was found", start=True) + "."
 elif n_measured == 0:
@@ -205,8 +206,8 @@ else:
         else "Reproduced and stable across training seeds: not measured (the seed study has not been run)"
     )
     toy_text = (
-        f"; besides them, {n_toy_reproduced} of the {n_seed_free} claims of {', '.join(seed_free_chapters)} "
-        "are reproduced as computed properties of a model that no one trains (no seed can change them)"
+        f"; besides them, {n_toy_reproduced} of the {n_seed_free} claims that no seed can change "
+        f"(in {', '.join(seed_free_chapters)}) are reproduced as computed properties of a fixed function"
         if n_seed_free
         else ""
     )
@@ -236,10 +237,13 @@ if len(inconclusive):
 else:
     inconclusive_examples = "no claim of the executed chapters is inconclusive, so there is no example here"
 report.glue("inconclusive_examples", inconclusive_examples)
-# misconception 1 does not hold for a seed-free toy: it computes the paper's own closed-form model
+# misconception 1 does not hold for a chapter whose every claim is seed-free: its toy is the paper's own model
+toy_chapters = [
+    ch for ch, g in cards.groupby("chapter", sort=False) if (g["across seeds"] == report.NOT_APPLICABLE).all()
+]
 report.glue("seed_free_exception", (
-    f"the exception is {', '.join(seed_free_chapters)}, whose closed-form toy is the paper's own model, so there the "
-    "numbers can be the paper's" if n_seed_free else "no chapter of this table is an exception"
+    f"the exception is {', '.join(toy_chapters)}, whose closed-form toy is the paper's own model, so there the "
+    "numbers can be the paper's" if toy_chapters else "no chapter of this table is an exception"
 ))  # fmt: skip
 card_chapters = list(dict.fromkeys(cards.chapter))
 report.glue("card_chapters", ", ".join(card_chapters) if card_chapters else "none (no executed card was found)")
@@ -249,7 +253,7 @@ report.show(counts.reset_index(), None, caption="claims per verdict (seed 0)")
 # {glue:text}`headline`
 #
 # Each verdict with seed 0 against what the seed study says of it (*not measured*: the study has no verdict for it
-# with every seed; *not applicable*: the chapter trains no model):
+# with every seed; *not applicable*: no seed can change it):
 #
 # ```{glue:} verdict_by_seeds
 # ```

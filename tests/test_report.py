@@ -127,7 +127,8 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
         "not measured",
         "not comparable / not comparable / not comparable",
     ]
-    assert card["across seeds"].tolist() == ["unstable", "stable", "not measured", report.NOTHING_COMPARED]
+    # by construction with every seed: true by definition, so no retraining could move it (not evidence of stability)
+    assert card["across seeds"].tolist() == ["unstable", report.NOT_APPLICABLE, "not measured", report.NOTHING_COMPARED]
     assert json.loads(glued["card_json"])["settings_key"] == key
     # a study table without the test column (written before the rules were part of the key) pairs nothing
     table.drop(columns="test").to_csv(tmp_path / "old.csv", index=False)
@@ -136,13 +137,17 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
     assert "Reproduction card: claims" in glued["card_claims"]._repr_html_()
     assert "not in the study" in repr(glued["card_claims"]) and "16 test images" in repr(glued["card_settings"])
     # the summary's sentence counts the measured claims only and names the unstable one with its three verdicts
-    assert "1 of 2 measured verdicts are the same with every seed" in glued["summary_seeds"]
+    assert "0 of 1 measured verdicts are the same with every seed" in glued["summary_seeds"]
+    assert (
+        "1 does not depend on a trained model (true by construction, or computed without one)" in glued["summary_seeds"]
+    )
     assert (
         "more on object (Fig. 3): reproduced / reproduced / partly (at least partly with every seed)"
         in glued["summary_seeds"]
     )
     # a claim no seed could compare is the same verdict every time, but not evidence of stability: counted apart
-    assert "1 more is *not comparable* with every seed" in glued["summary_seeds"]
+    assert "1 more is *not comparable* with every seed, so there was nothing a retraining could move and it is not" in (
+        glued["summary_seeds"])  # fmt: skip
     # another seed's run, or another configuration, shows no seed study
     assert set(report.card("02_idgi_noise", settings, claims, seed=1)["across seeds"]) == {"not measured"}
     assert "seed 1" in glued["summary_seeds"] and "stable" not in glued["summary_seeds"]
@@ -161,6 +166,11 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
     free = report.card("02_idgi_noise", settings, claims, seed=0, seed_independent=True)
     assert set(free["seeds 0 / 1 / 2"]) == set(free["across seeds"]) == {report.NOT_APPLICABLE}
     assert free.verdict.tolist() == card.verdict.tolist()
+    # one claim computed without a trained model, in a chapter that has one: that claim alone is not applicable
+    one_free = report.card("02_idgi_noise", settings, [{**claims[0], "seed_independent": True}, *claims[1:]], seed=0)
+    assert one_free["across seeds"].tolist()[:2] == [report.NOT_APPLICABLE, report.NOT_APPLICABLE]
+    assert one_free["seeds 0 / 1 / 2"].iloc[0] == report.NOT_APPLICABLE
+    assert "seed_independent" not in one_free.columns
 
 
 def test_recall_reads_back_what_was_glued_as_glue_text_formats_it(monkeypatch):

@@ -1,6 +1,7 @@
 """Chapter 6's measures on the rotation toy (:mod:`xai_lib.experiments.rotation_toy`): closed forms."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from xai_lib import toy2d
@@ -47,6 +48,17 @@ def test_the_book_settings_give_the_cards_verdicts():
     # one a1 far from 1/2: nothing to compare across a1, and no barely distinct classes
     alone = rt.toy_verdicts(THETA, [0.95], 1.2)
     assert alone["h ~ x"] == "not comparable" and alone["prominence"] == "not comparable"
+
+
+def test_fade_counts_and_verdicts_from_a_hand_made_table():
+    fade = pd.DataFrame({"a1": [0.9, 0.55], "|h - x| at (2k+1)pi/4": [0.1, 0.5], "|h - x| at k pi/2": [0.2, 0.4],
+                         "|h| at (2k+1)pi/4": [0.3, 0.3], "|h| at k pi/2": [0.4, 0.2],
+                         "h ~ x at (2k+1)pi/4": [False, True], "max |h - x|": [0.6, 0.7]})  # fmt: skip
+    assert rt.fade_counts(fade) == (1, 1)
+    verdicts = rt.verdicts_from(np.array([1.0, -1.0, 2.0]), fade)
+    # 2 of 3 gains above 0: partly; a1 = 0.55 is the least distinct and fades; 1 of 2 a1 lower: partly;
+    # max |h - x| falls from a1 = 0.55 to 0.9: not reproduced
+    assert verdicts == {"gain": "partly", "h ~ x": "reproduced", "less": "partly", "prominence": "not reproduced"}
 
 
 def test_sentences_follow_the_counts():

@@ -211,6 +211,12 @@ def counted(n: int, total: int, noun: str = "", none: str | None = None) -> str:
     return f"{n} of {total}" + (f" {noun}" if noun else "")
 
 
+def listed(names) -> str:
+    """``"a, b and c"`` (``""`` for no names: callers say "not measured" first)."""
+    names = [str(n) for n in names]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
 def not_measured(reason: str, start: bool = False) -> str:
     """The book's wording for a measurement that could not be made: ``"not measured: <reason>"``; with ``start``
     (the text begins a sentence or a bullet): ``"Not measured: <reason>"``."""
@@ -258,9 +264,13 @@ NOTHING_COMPARED = "nothing compared"
 
 def across_seeds(verdicts: Sequence[str]) -> str:
     """``stable`` when every seed gives the same verdict, else ``unstable``; :data:`NOTHING_COMPARED` when every
-    seed's verdict is *not comparable* (the same verdict, but no evidence that a retraining could have moved)."""
+    seed's verdict is *not comparable* (the same verdict, but no evidence that a retraining could have moved);
+    :data:`NOT_APPLICABLE` when every seed's verdict is *by construction* (true by the method's definition: no
+    retraining can move it)."""
     if set(verdicts) == {"not comparable"}:
         return NOTHING_COMPARED
+    if set(verdicts) == {"by construction"}:
+        return NOT_APPLICABLE
     return "stable" if len(set(verdicts)) == 1 else "unstable"
 
 
@@ -276,11 +286,17 @@ def stability_sentence(claims: pd.DataFrame, seed: int = 0, seed_independent: bo
     col = f"seeds 0 / {' / '.join(map(str, STUDY_SEEDS))}"
     measured = claims[claims["across seeds"].isin(("stable", "unstable"))]
     n_none = int((claims["across seeds"] == NOTHING_COMPARED).sum())
+    n_free = int((claims["across seeds"] == NOT_APPLICABLE).sum())
     seeds = ", ".join(map(str, (0, *STUDY_SEEDS)))
-    if not len(measured) and n_none:  # the study ran, but no seed could compare anything
+    free_text = (f"{n_free} {'does' if n_free == 1 else 'do'} not depend on a trained model (true by construction, "
+                 f"or computed without one), so no retraining could move {'it' if n_free == 1 else 'them'} and "
+                 f"{'it is' if n_free == 1 else 'they are'} not counted as stable")  # fmt: skip
+    if not len(measured) and (n_none or n_free):  # the study ran, but no seed could compare anything
+        parts = ([f"every verdict that the study measured ({n_none}) is *not comparable* with every seed: there was "
+                  "nothing a retraining could move, so none is counted as stable"] if n_none else []) + (
+            [free_text] if n_free else [])  # fmt: skip
         return (f"Across the seed study's {len(STUDY_SEEDS) + 1} trainings of the default models (seeds {seeds}), "
-                f"every verdict that the study measured ({n_none}) is *not comparable* with every seed: there was "
-                "nothing a retraining could move, so none is counted as stable.")  # fmt: skip
+                + "; ".join(parts) + ".")  # fmt: skip
     if not len(measured):
         return not_measured("the seed study did not run this configuration, so whether these verdicts survive "
                             "retraining is unknown", start=True) + "."  # fmt: skip
@@ -289,8 +305,11 @@ def stability_sentence(claims: pd.DataFrame, seed: int = 0, seed_independent: bo
     text = (f"Across the seed study's {len(STUDY_SEEDS) + 1} trainings of the default models (seeds {seeds}), "
             f"{same} are the same with every seed (stable)")  # fmt: skip
     if n_none:
-        text += (f"; {n_none} more {'is' if n_none == 1 else 'are'} *not comparable* with every seed, so "
-                 "there was nothing a retraining could move and they are not counted as stable")  # fmt: skip
+        text += (f"; {n_none} more {'is' if n_none == 1 else 'are'} *not comparable* with every seed, so there was "
+                 f"nothing a retraining could move and {'it is' if n_none == 1 else 'they are'} not counted as "
+                 "stable")  # fmt: skip
+    if n_free:
+        text += "; " + free_text
     if not len(unstable):
         return text + "."
 
@@ -318,8 +337,9 @@ def card(
     agree (``across seeds``: stable / unstable, or :data:`NOTHING_COMPARED` when every seed's verdict is *not
     comparable*), where the study ran this configuration; else "not measured".
     ``seed_independent=True`` (a chapter without a trained model, whose numbers no training seed can change): both
-    seed columns say :data:`NOT_APPLICABLE` and the study is not consulted. Also saved as ``card.csv`` in ``out`` when
-    given; returns the claims table."""
+    seed columns say :data:`NOT_APPLICABLE` and the study is not consulted; a claim with ``"seed_independent": True``
+    (computed without a trained model in a chapter that has one) gets the same. Also saved as ``card.csv`` in ``out``
+    when given; returns the claims table."""
     for c in claims:
         if c["verdict"] not in VERDICTS:
             raise ValueError(f"verdict: expected one of {list(VERDICTS)}, got {c['verdict']!r}")
@@ -328,8 +348,9 @@ def card(
     key = settings_key(chapter, settings)
     study = seed_verdicts(chapter, key) if seed == 0 and not seed_independent else None
     seeds_col, stable_col = [], []
-    for c in claim_df.itertuples():
-        if seed_independent:
+    free = [seed_independent or bool(c.get("seed_independent")) for c in claims]
+    for c, claim_free in zip(claim_df.itertuples(), free, strict=True):
+        if claim_free:
             seeds_col.append(NOT_APPLICABLE)
             stable_col.append(NOT_APPLICABLE)
             continue
