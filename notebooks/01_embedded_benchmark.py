@@ -270,9 +270,9 @@ for line in descriptions.values():
 
 # %%
 # NBVAL_CHECK_OUTPUT
-shipped_table = bench.shipped_table(accuracy_table, data, models_profile, seed)
+shipped_table = bench.shipped_table(accuracy_table, data, models_profile, seed, bench.bare_registry(loaded))
 save_table(shipped_table, out / "shipped_models.csv")
-report.glue("shipped_sentence", bench.shipped_sentence(shipped_table, models_profile))
+report.glue("shipped_sentence", bench.shipped_sentence(shipped_table, models_profile, seed))
 report.show(shipped_table, {"shipped test accuracy": "{:.2f}", "test accuracy here": "{:.2f}"})
 
 # %% [markdown]

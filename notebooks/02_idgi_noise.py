@@ -145,7 +145,8 @@ spec = single(system, dataset=dataset, model=model, weights=weights, normalize=n
 sys_ = load_system(spec, prof, seed, dev)
 # the book's own run (its defaults at a profile that computes as `book`): the solutions pin their answers there
 book_run = (xai_lib.computes_as_book(prof) and seed == 0 and system is None and dataset == "shapes" and model == "vgg"
-            and weights is None and output == "probability" and steps_sweep == "4,16,64,256")  # fmt: skip
+            and weights is None and normalize == "none" and class_index is None and output == "probability"
+            and steps_sweep == "4,16,64,256" and blur_sweep == "100,400,1600")  # fmt: skip
 test = sys_.data("test")
 if test.kind != "image":
     raise ValueError(f"dataset: this chapter needs images (Blur IG blurs them), {spec.dataset!r} is {test.kind}")
@@ -177,7 +178,7 @@ print(sys_.describe())
 # %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 # Theorem 1 is first order: the point reached along g_j misses the level set of x_{j+1} by O(step^2) against a step
-# change of O(step), so the drawing uses a step count at which the miss is well below the step's own change
+# change of O(step), so the drawing uses a step count at which the miss is below the step's own change
 thm1 = noise.theorem1_study()
 save_table(thm1.table, out / "theorem1_first_order.csv")
 report.glue_all("", {"coarse_n": thm1.steps[0]["N"], "thm1_sentence": thm1.sentence})
@@ -299,8 +300,7 @@ noise.plot_maps(maps, sys_.model, output, prof.n_show, out / "fig3_maps.png")
 object_mask = test.extra_masks.get("object", test.masks)
 mass_table = noise.mass_on_object(maps, object_mask, prof.n_boot, seed)
 save_table(mass_table, out / "mass_on_object.csv")
-cover = float(object_mask[: len(images)].float().mean()) if object_mask is not None else float("nan")
-report.glue("mass_sentence", noise.mass_sentence(mass_table, object_mask, len(images), cover, confounded))
+report.glue("mass_sentence", noise.mass_sentence(mass_table, object_mask, len(images), confounded))
 report.show(mass_table, {**dict.fromkeys(["mass on object", "+ IDGI", "difference", "CI low", "CI high"], "{:.2f}"),
                          "p": "{:.2g}"})  # fmt: skip
 
@@ -411,7 +411,7 @@ report.show(tmlr, {c: "{:.1g}" if c.startswith(("TMLR", "p")) else "{:.1e}" if c
 # NBVAL_CHECK_OUTPUT
 steps_rows = noise.step_sensitivity(maps, sweep, prof.n_boot, seed)
 save_table(steps_rows, out / "map_change_with_steps.csv")
-report.glue("steps_sentence", noise.steps_sentence(steps_rows, sweep[-1]))
+report.glue("steps_sentence", noise.steps_sentence(steps_rows, sweep[-1], len(images)))
 report.show(steps_rows, {"IG": "{:.2g}", "IG + IDGI": "{:.2g}", "p": "{:.1g}"})  # p moves under other CPU kernels
 
 # %% [markdown]
@@ -421,7 +421,7 @@ report.show(steps_rows, {"IG": "{:.2g}", "IG + IDGI": "{:.2g}", "p": "{:.1g}"}) 
 # NBVAL_CHECK_OUTPUT
 claims = noise.card_claims(completeness, reading, riemann, thm1, mass_table, object_mask is not None, tmlr, steps_rows,
                            sweep, len(images))  # fmt: skip
-settings = noise.card_settings(sys_.name, len(images), sweep, prof.idgi_steps, blur_counts, output)
+settings = noise.card_settings(sys_.name, len(images), sweep, prof.idgi_steps, blur_counts, prof.blur_steps, output)
 print(report.card("02_idgi_noise", settings, claims, out, seed=seed).verdict.value_counts().to_string())
 
 # %% [markdown]
@@ -609,8 +609,8 @@ zero_at_black = int((g0.flatten(1).abs().max(1).values == 0).sum())
 skipped_total = int(completeness.loc[completeness.method.str.contains("IDGI"), "steps skipped"].sum())
 zero_steps = int((f64["step_norms"] == 0).sum())  # the IG paths' steps with an exactly zero gradient (float64)
 assert int(f64[f"lost, tau={0.0:g}"].ne(0).sum()) <= zero_steps  # only zero-gradient steps lose output change
-print(f"images whose gradient at the black image is exactly zero: {zero_at_black} of {len(images)}")
-print(f"IDGI steps skipped over the completeness table: {skipped_total}")
+print(f"images whose gradient at the black image is exactly zero: {zero_at_black} of {len(images)}\n"
+      f"IDGI steps skipped over the completeness table: {skipped_total}")  # fmt: skip
 report.glue("zero_at_black", report.counted(zero_at_black, len(images), "images"))
 report.phrase("skipped_any", skipped_total > 0, "IDGI skipped some steps here and reported their output change as lost",
               "no step had an exactly zero gradient here, so IDGI skipped none and lost nothing")  # fmt: skip

@@ -284,8 +284,9 @@ within_listed = ", ".join(
     f"{r.system} (not measured: a class has fewer than 3 validation images or a constant output)"
     for _, r in fit_table[~within_ok].iterrows()
 )  # fmt: skip
+split_level = f"{fit_table[SPLIT_ONLY].mean():.2f}" if fit_table[SPLIT_ONLY].notna().any() else "not measured"
 fit_sentence += (
-    f". The pooled correlation is raised by the class split alone (about {fit_table[SPLIT_ONLY].mean():.2f} here); "
+    f". The pooled correlation is raised by the class split alone (about {split_level} here); "
     f"within each class, GAD's premise, {report.counted(int(within_ok.sum()), len(fit_table), 'systems')} keep the "
     f"order above {rank_threshold:g} by the 95% interval of the lowest within-class rank correlation"
     + (f"; not: {within_listed}" if within_listed else "")
@@ -1105,7 +1106,7 @@ for d, g in cell_ratios.groupby("dataset", sort=False):
     fill_moves[d] = {"cells": len(g), "Sup. moved": sup_moved, "GAD moved": len(shifted)}
     fill_parts.append(
         f"On {d}, {report.counted(len(m), len(g), 'cells')} ({g.system.nunique()} system"
-        f"{'s' if g.system.nunique() > 1 else ''}, {g.method.nunique()} methods, "
+        f"{'s' if g.system.nunique() > 1 else ''}, {report.numbered(g.method.nunique(), 'method', 'methods')}, "
         f"{g.output.nunique()} output{'s' if g.output.nunique() > 1 else ''}) change their verdict "
         f"from fill {fill:g} to {other_fill:g}{f' ({kinds})' if kinds else ''}. Per cell, the second fill multiplies "
         f"the mean RS of the supplementary region by {factors(g['Sup. ratio'])} (by more than 10% in "

@@ -365,7 +365,7 @@ ctrl_counts = {
 }  # fmt: skip
 control_reason = (  # why the controls cannot be read, if they cannot
     "the scale study has no s = 1" if not (scaled_table.scale == 1.0).any() else
-    f"{show_system} has fewer than five wrong or five right predictions on x + h" if not len(control) else
+    f"{show_system} has fewer than five wrong or five right predictions on x" if not len(control) else
     f"every cell of {show_system} is thin (fewer than {few_wrong} wrong predictions)"
 )  # fmt: skip
 if len(control_counted):

@@ -27,11 +27,11 @@
 #
 # A verdict is evidence only if it survives retraining: the {term}`seed study` recomputes every claim with the
 # default models trained from two other seeds, and a claim whose three verdicts agree is *stable* (unless all three
-# are *not comparable*: then nothing was tested, and its *across seeds* says *nothing compared*). Once the study
-# has run, the table below shows each claim's three verdicts and the count of reproduced claims separates the stable
-# ones from the others; where it has not run for a claim, its seed columns say *not measured*, and for a claim no seed
-# can change (a chapter that trains no model, such as the rotation toy; a claim computed on a fixed function; a verdict
-# *by construction* with every seed) they say *not applicable*. This page gathers the
+# are *not comparable*: then there is no verdict to compare, and its *across seeds* says *nothing compared*; or all
+# three *by construction*: then no seed could change it, and it says *not applicable*). Once the study has run, the
+# table below shows each claim's three verdicts and the count of reproduced claims separates the stable ones from the
+# others; where it has not run for a claim, its seed columns say *not measured*; a claim computed without a trained
+# model (the rotation toy, a claim on a fixed function) says *not applicable* in both. This page gathers the
 # cards of the executed chapters in one table.
 
 # %% [markdown] tags=["instructor"]
@@ -268,7 +268,8 @@ report.show(cards[["chapter", "artefact", "claim", "paper", "ours", "verdict", "
 # %% [markdown]
 # Each card is computed where its numbers are: re-running a chapter on another profile or your own system updates its
 # card (in that run's notebook and in `card.csv` in its output folder). The seed study covers only the book's own
-# runs, so the seed columns of any other run say "not measured"; for the book's runs they show the study's verdicts
+# runs, so the seed columns of any other run say "not measured" (or "not applicable" for a claim no seed can change);
+# for the book's runs they show the study's verdicts
 # once it has been run and "not measured" before. This page reads the book's executed chapters. The seed study is
 # `python -m data_scripts.seed_study` ({doc}`../book/how_to_run`). The cards on this page come from
 # {glue:text}`card_chapters`; each chapter's card opens it, and the chapter's sections hold the tables behind its

@@ -51,7 +51,15 @@ def test_error_sentence_compares_each_sub_model_with_its_twin():
     table = accuracy_rows(**{"s/vgg": 0.9, "s/vgg_sub": 0.8, "s/resnet": 0.85, "s/resnet_sub": 0.9})
     sentence = eb.error_sentence(table, list(table.system))
     assert sentence.startswith("The well-trained image models get between 10% and 15%")
-    assert sentence.endswith("1 of the 2 _sub image models are less accurate than their well-trained twins.")
+    assert sentence.endswith("1 of the 2 _sub image models is less accurate than its well-trained twin.")
+    # a _sub model without its twin in the run is not compared, and the sentence says which are
+    partial = accuracy_rows(**{"s/vgg": 0.9, "s/vgg_sub": 0.8, "s/resnet_sub": 0.7})
+    assert eb.error_sentence(partial, list(partial.system)).endswith(
+        "The _sub image model with a well-trained twin in this run is less accurate than its well-trained twin."
+    )
+    # tied error rates name no "most"
+    tied = accuracy_rows(**{"s/vgg": 0.9, "d/vgg": 0.9})
+    assert eb.error_sentence(tied, list(tied.system)).startswith("The well-trained image models each get 10%")
     worse = accuracy_rows(**{"s/vgg": 0.9, "s/vgg_sub": 0.8})
     assert eb.error_sentence(worse, list(worse.system)).endswith("The _sub image model is less accurate than its "
                                                                  "well-trained twin.")  # fmt: skip
@@ -80,7 +88,10 @@ def test_sub_snapshot_glue_reports_the_target_or_not_measured():
         == f"{eb.SUB_CHECK} validation images (fewer where the validation split is smaller: 90 for d)"
     )
     empty = eb.sub_snapshot_glue(table.assign(**{"_sub check accuracy": float("nan")}), 0.8)
-    assert empty["sub_snapshot_sentence"].startswith("Not measured")
+    assert empty["sub_snapshot_sentence"].endswith("so where the snapshots sit against the target is unknown.")
+    one = eb.sub_snapshot_glue(table.iloc[:1], 0.8)["sub_snapshot_sentence"]
+    expected = "The _sub snapshot's check accuracy, 0.780, is below the target of 80%; it came within"
+    assert one == f"{expected} {eb.SUB_TOLERANCE:.2f} of it."
 
 
 def test_chance_sentence():
@@ -159,3 +170,17 @@ def test_drawn_gap_is_symmetric_and_zero_for_one_shape():
     a = eb.drawn_gap("disk", "square", 32, 6.0)
     assert a == eb.drawn_gap("square", "disk", 32, 6.0)
     assert a[0] > 0 and 0 < a[1] < 1
+
+
+def test_only_bare_registry_specs_can_be_shipped_models():
+    from xai_lib.systems import SystemSpec
+
+    loaded = {"shapes/vgg": SimpleNamespace(spec=SystemSpec("shapes", "vgg")),
+              "mine": SimpleNamespace(spec=SystemSpec("shapes", "vgg", name="mine")),
+              "shapes/resnet": SimpleNamespace(spec=SystemSpec("shapes", "resnet", image_size=32)),
+              # a reader's own factory with its weights: not a registry model, never a shipped one
+              "user": SimpleNamespace(spec=SystemSpec("shapes", "/tmp/net.py:make",
+                                                      allow_random_weights=True))}  # fmt: skip
+    assert eb.bare_registry(loaded) == {"shapes/vgg"}
+    empty = eb.shipped_table(pd.DataFrame({"system": ["mine"], "test accuracy": [0.5]}), {}, "book", 0, set())
+    assert not len(empty) and eb.shipped_sentence(empty, "book", 0).startswith("Not measured: none of this run's")

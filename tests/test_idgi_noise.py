@@ -14,6 +14,13 @@ from xai_lib.attribution import IG, BlurIG, GuidedIG
 from xai_lib.experiments import idgi_noise as noise
 
 
+def test_theorem1_sentence_lists_every_count_and_refuses_fewer_than_two():
+    two = noise.theorem1_study((4, 12))
+    assert two.sentence.count(" at N = ") == 2 and "does not shrink" in two.sentence  # both counts; 37% > 10%
+    with pytest.raises(ValueError, match="counts"):
+        noise.theorem1_study((12,))
+
+
 def test_theorem1_noise_is_what_the_gradient_step_misses():
     thm1 = noise.theorem1_study()
     for t in thm1.steps:
@@ -89,9 +96,11 @@ def test_cancellation_is_one_without_opposite_signs():
 
 def test_mass_sentence_branches():
     table = pd.DataFrame({"method": ["IG", "Guided IG", "Blur IG"], "IDGI more on object": ["better", "worse", "n/a"]})
-    assert noise.mass_sentence(table, None, 16, 0.2, []).startswith("Not measured: this dataset has no object masks")
-    assert noise.mass_sentence(table.iloc[2:], torch.ones(1), 4, 0.2, []).startswith("Not measured: a paired test")
-    sentence = noise.mass_sentence(table, torch.ones(1), 16, 0.25, ["Blur IG"])
+    assert noise.mass_sentence(table, None, 16, []).startswith("Not measured: this dataset has no object masks")
+    assert noise.mass_sentence(table.iloc[2:], torch.ones(4, 2, 2), 4, []).startswith("Not measured: a paired test")
+    mask = torch.zeros(16, 2, 2, dtype=torch.bool)
+    mask[:, 0, 0] = True  # a quarter of every image
+    sentence = noise.mass_sentence(table, mask, 16, ["Blur IG"])
     assert "for 1 of the 2 base methods, less for 1, and the difference is not significant for 0" in sentence
     assert "covers 0.25 of an image" in sentence and "do not count Blur IG" in sentence
 
@@ -111,8 +120,11 @@ def test_steps_sentence_and_output_glue():
     steps = pd.DataFrame({"steps": [4, 16], "against": [64, 64], "IG": [0.3, 0.1], "IG + IDGI": [0.5, 0.1],
                           "p": [0.01, 0.5], "IDGI moves less": ["worse", "no difference"]})  # fmt: skip
     expected = "IDGI's IG map lies further from its 64-step map than IG's does at 1 of the 2 smaller step counts"
-    assert noise.steps_sentence(steps, 64).startswith(expected + " and nearer at 0")
-    assert noise.steps_sentence(steps.iloc[:0], 64).startswith("Not measured")
+    assert noise.steps_sentence(steps, 64, 16).startswith(expected + " and nearer at 0")
+    assert (
+        noise.steps_sentence(steps.iloc[:0], 64, 3)
+        == "Not measured: a paired test needs at least 5 images, this run has 3."
+    )
     errors = {("logit", False): 0.2, ("logit", True): 0.0, ("logit", "delta"): 10.0,
               ("probability", False): 0.1, ("probability", True): 0.0, ("probability", "delta"): 0.5}  # fmt: skip
     glued = noise.output_glue(errors, {"logit": 1e-4, "probability": 1e-5}, 4)

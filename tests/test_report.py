@@ -139,14 +139,15 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
     # the summary's sentence counts the measured claims only and names the unstable one with its three verdicts
     assert "0 of 1 measured verdicts are the same with every seed" in glued["summary_seeds"]
     assert (
-        "1 does not depend on a trained model (true by construction, or computed without one)" in glued["summary_seeds"]
+        "1 has a verdict that no retraining can change (true by construction, or computed without a trained model)"
+        in glued["summary_seeds"]
     )
     assert (
         "more on object (Fig. 3): reproduced / reproduced / partly (at least partly with every seed)"
         in glued["summary_seeds"]
     )
     # a claim no seed could compare is the same verdict every time, but not evidence of stability: counted apart
-    assert "1 more is *not comparable* with every seed, so there was nothing a retraining could move and it is not" in (
+    assert "1 more is *not comparable* with every seed, so there was no verdict to compare and it is not" in (
         glued["summary_seeds"])  # fmt: skip
     # another seed's run, or another configuration, shows no seed study
     assert set(report.card("02_idgi_noise", settings, claims, seed=1)["across seeds"]) == {"not measured"}
@@ -171,6 +172,11 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
     assert one_free["across seeds"].tolist()[:2] == [report.NOT_APPLICABLE, report.NOT_APPLICABLE]
     assert one_free["seeds 0 / 1 / 2"].iloc[0] == report.NOT_APPLICABLE
     assert "seed_independent" not in one_free.columns
+    # a configuration the study did not run: not measured, and the seed-free claim is said apart (no study is implied)
+    other_free = report.card("02_idgi_noise", other, [{**claims[0], "seed_independent": True}, *claims[1:]], seed=0)
+    assert other_free["across seeds"].tolist()[0] == report.NOT_APPLICABLE
+    assert glued["summary_seeds"].startswith("Not measured: the seed study did not run this configuration")
+    assert "Of these claims, 1 has a verdict that no retraining can change" in glued["summary_seeds"]
 
 
 def test_recall_reads_back_what_was_glued_as_glue_text_formats_it(monkeypatch):

@@ -211,6 +211,11 @@ def counted(n: int, total: int, noun: str = "", none: str | None = None) -> str:
     return f"{n} of {total}" + (f" {noun}" if noun else "")
 
 
+def numbered(n: int, one: str, many: str) -> str:
+    """``n`` and the word that agrees with it: ``numbered(1, "lies", "lie")`` is ``"1 lies"``, with 2 ``"2 lie"``."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def listed(names) -> str:
     """``"a, b and c"`` (``""`` for no names: callers say "not measured" first)."""
     names = [str(n) for n in names]
@@ -288,26 +293,24 @@ def stability_sentence(claims: pd.DataFrame, seed: int = 0, seed_independent: bo
     n_none = int((claims["across seeds"] == NOTHING_COMPARED).sum())
     n_free = int((claims["across seeds"] == NOT_APPLICABLE).sum())
     seeds = ", ".join(map(str, (0, *STUDY_SEEDS)))
-    free_text = (f"{n_free} {'does' if n_free == 1 else 'do'} not depend on a trained model (true by construction, "
-                 f"or computed without one), so no retraining could move {'it' if n_free == 1 else 'them'} and "
-                 f"{'it is' if n_free == 1 else 'they are'} not counted as stable")  # fmt: skip
-    if not len(measured) and (n_none or n_free):  # the study ran, but no seed could compare anything
-        parts = ([f"every verdict that the study measured ({n_none}) is *not comparable* with every seed: there was "
-                  "nothing a retraining could move, so none is counted as stable"] if n_none else []) + (
-            [free_text] if n_free else [])  # fmt: skip
+    free_text = (f"{n_free} {'has a verdict' if n_free == 1 else 'have verdicts'} that no retraining can change (true "
+                 "by construction, or computed without a trained model), not counted as stable")  # fmt: skip
+    if not len(measured) and n_none:  # the study ran, but no seed gave a verdict to compare
         return (f"Across the seed study's {len(STUDY_SEEDS) + 1} trainings of the default models (seeds {seeds}), "
-                + "; ".join(parts) + ".")  # fmt: skip
+                f"every verdict that the study measured ({n_none}) is *not comparable* with every seed: there was no "
+                "verdict to compare, so none is counted as stable" + (f"; {free_text}" if n_free else "")
+                + ".")  # fmt: skip
     if not len(measured):
         return not_measured("the seed study did not run this configuration, so whether these verdicts survive "
-                            "retraining is unknown", start=True) + "."  # fmt: skip
+                            "retraining is unknown", start=True) + "." + (
+            f" Of these claims, {free_text}." if n_free else "")  # fmt: skip
     unstable = measured[measured["across seeds"] == "unstable"]
     same = counted(len(measured) - len(unstable), len(measured), "measured verdicts")
     text = (f"Across the seed study's {len(STUDY_SEEDS) + 1} trainings of the default models (seeds {seeds}), "
             f"{same} are the same with every seed (stable)")  # fmt: skip
     if n_none:
-        text += (f"; {n_none} more {'is' if n_none == 1 else 'are'} *not comparable* with every seed, so there was "
-                 f"nothing a retraining could move and {'it is' if n_none == 1 else 'they are'} not counted as "
-                 "stable")  # fmt: skip
+        text += (f"; {n_none} more {'is' if n_none == 1 else 'are'} *not comparable* with every seed, so there was no "
+                 f"verdict to compare and {'it is' if n_none == 1 else 'they are'} not counted as stable")  # fmt: skip
     if n_free:
         text += "; " + free_text
     if not len(unstable):

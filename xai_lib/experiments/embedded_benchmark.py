@@ -75,7 +75,7 @@ def mask_table(data: Mapping[str, Mapping[str, object]]) -> pd.DataFrame:
             continue
         obj = test.extra_masks["object"]
         rows.append({
-            "dataset": spec, "part share of image": test.masks.float().mean().item(),
+            "dataset": dataset_label(spec), "part share of image": test.masks.float().mean().item(),
             "part inside object": (test.masks & obj).sum().item() / max(test.masks.sum().item(), 1),
             "images with empty part": int((test.masks.sum((1, 2)) == 0).sum()),
         })  # fmt: skip
@@ -151,6 +151,8 @@ def _error_range(rows: pd.DataFrame, kind: str) -> str:
         return f"the error rate of {kind} image models is not measured (this run has none)"
     if len(errors) == 1:
         return f"the {kind} image model {errors.index[0]} gets {errors.iloc[0]:.0%} of the test images wrong"
+    if f"{errors.min():.0%}" == f"{errors.max():.0%}":
+        return f"the {kind} image models each get {errors.max():.0%} of the test images wrong"
     return (f"the {kind} image models get between {errors.min():.0%} and {errors.max():.0%} of the test images wrong "
             f"(most: {errors.idxmax()})")  # fmt: skip
 
@@ -167,18 +169,21 @@ def error_sentence(table: pd.DataFrame, image_systems: Sequence[str]) -> str:
     twins = [(n, n.removesuffix("_sub")) for n in sub.system if n.removesuffix("_sub") in set(well.system)]
     by_name = table.set_index("system")["test accuracy"]
     if twins:
-        n_worse = int(sum(by_name[s_] < by_name[w_] for s_, w_ in twins))
-        if n_worse == len(twins):
+        n_worse, n_twins = int(sum(by_name[s_] < by_name[w_] for s_, w_ in twins)), len(twins)
+        which = "" if n_twins == len(sub) else " with a well-trained twin in this run"  # the twins only are compared
+        twin = "less accurate than its well-trained twin."
+        if n_worse == n_twins:
             sentence += (
-                f" {'Every' if len(twins) > 1 else 'The'} _sub image model is less accurate than its well-trained twin."
+                f" Every _sub image model{which} is {twin}"
+                if n_twins > 1
+                else f" The _sub image model{which} is {twin}"
             )
         elif n_worse == 0:
-            subject = "No _sub image model is" if len(twins) > 1 else "The _sub image model is not"
-            sentence += f" {subject} less accurate than its well-trained twin."
+            sentence += (f" No _sub image model{which} is {twin}" if n_twins > 1 else
+                         f" The _sub image model{which} is not {twin}")  # fmt: skip
         else:
-            sentence += (
-                f" {n_worse} of the {len(twins)} _sub image models are less accurate than their well-trained twins."
-            )
+            verb, them = ("is", "its well-trained twin") if n_worse == 1 else ("are", "their well-trained twins")
+            sentence += f" {n_worse} of the {n_twins} _sub image models{which} {verb} less accurate than {them}."
     return sentence[0].upper() + sentence[1:]
 
 
@@ -208,19 +213,25 @@ def sub_snapshot_glue(table: pd.DataFrame, sub_target: float) -> dict[str, str]:
     ``sub_check_text`` (on how many validation images they were checked)."""
     snaps = table.dropna(subset=["_sub check accuracy"])
     if not len(snaps):
-        reason = ("no _sub model of this run has a recorded snapshot (your own models have none), so where it sits "
-                  "against the target")  # fmt: skip
+        reason = ("no _sub model of this run has a recorded snapshot (your own models have none), so where the "
+                  "snapshots sit against the target is unknown")  # fmt: skip
         return {"sub_snapshot_sentence": report.not_measured(reason, start=True) + ".",
                 "sub_check_text": f"{SUB_CHECK} validation images"}  # fmt: skip
     n_below = int((snaps["_sub check accuracy"] < sub_target).sum())
     missed = list(snaps.system[snaps["_sub reached target"] == "no"])
-    sentence = (
-        f"{n_below} of the {len(snaps)} _sub snapshots have a check accuracy below the target of "
-        f"{sub_target:.0%} (the {len(snaps)} range from {snaps['_sub check accuracy'].min():.2f} to "
-        f"{snaps['_sub check accuracy'].max():.2f}); "
-        + (f"{report.listed(missed)} did not come within {SUB_TOLERANCE:.2f} of it." if missed else
-           f"every one came within {SUB_TOLERANCE:.2f} of it.")
-    )  # fmt: skip
+    if len(snaps) == 1:
+        acc = float(snaps["_sub check accuracy"].iloc[0])
+        sentence = (f"The _sub snapshot's check accuracy, {acc:.3f}, is {'below' if acc < sub_target else 'not below'} "
+                    f"the target of {sub_target:.0%}; it {'did not come' if missed else 'came'} within "
+                    f"{SUB_TOLERANCE:.2f} of it.")  # fmt: skip
+    else:
+        sentence = (
+            f"{n_below} of the {len(snaps)} _sub snapshots have a check accuracy below the target of "
+            f"{sub_target:.0%} (the {len(snaps)} range from {snaps['_sub check accuracy'].min():.2f} to "
+            f"{snaps['_sub check accuracy'].max():.2f}); "
+            + (f"{report.listed(missed)} did not come within {SUB_TOLERANCE:.2f} of it." if missed else
+               f"every one came within {SUB_TOLERANCE:.2f} of it.")
+        )  # fmt: skip
     fewer = snaps[snaps["_sub check images"] < SUB_CHECK]
     fewer = fewer.assign(system=fewer.system.str.split("/").str[0]).drop_duplicates("system")  # one row per dataset
     check_text = f"{SUB_CHECK} validation images" + (
@@ -242,15 +253,30 @@ def chance_sentence(descriptions: Mapping[str, str]) -> str:
             f"flagged in the lines above: {report.listed(near_chance)}")  # fmt: skip
 
 
-def shipped_table(accuracy: pd.DataFrame, data, models_profile: str, seed: int) -> pd.DataFrame:
-    """Per shipped model of this run: the test accuracy recorded when it was shipped against the one computed here,
-    whether the data generated here have the fingerprints the manifest records, and its weights digest."""
+def bare_registry(loaded: Mapping) -> set[str]:
+    """The names of the systems of ``loaded`` given as a bare registry spec (dataset and model only: no weights,
+    normalisation, class mapping, image size or name of the reader's), the only ones a shipped model can be."""
+    from ..systems import SystemSpec
+
+    def bare(spec) -> bool:
+        try:  # a model that is not in the registry cannot even be specified bare (it needs weights)
+            return spec == SystemSpec(spec.dataset, spec.model)
+        except ValueError:
+            return False
+
+    return {n for n, s in loaded.items() if bare(s.spec)}
+
+
+def shipped_table(accuracy: pd.DataFrame, data, models_profile: str, seed: int, bare: set[str]) -> pd.DataFrame:
+    """Per shipped model of this run (``bare``: :func:`bare_registry`): the test accuracy recorded when it was shipped
+    against the one computed here, whether the data generated here have the fingerprints the manifest records, and
+    its weights digest."""
     rows, prints_here = [], {}  # the data fingerprints of this run's splits (the manifest records those each model saw)
     here_acc = accuracy.set_index("system")["test accuracy"]
     for entry in shipped.entries():
         for variant, suffix in (("final", ""), ("sub", "_sub")):
             name = f"{entry['dataset']}/{entry['arch']}{suffix}"
-            if entry["profile"] != models_profile or entry["seed"] != seed or name not in here_acc.index:
+            if entry["profile"] != models_profile or entry["seed"] != seed or name not in bare:
                 continue
             here = float(here_acc.loc[name])
             if entry["dataset"] not in prints_here:
@@ -264,12 +290,15 @@ def shipped_table(accuracy: pd.DataFrame, data, models_profile: str, seed: int) 
                                        "data as shipped", "weights digest"])  # fmt: skip
 
 
-def shipped_sentence(table: pd.DataFrame, models_profile: str) -> str:
+def shipped_sentence(table: pd.DataFrame, models_profile: str, seed: int) -> str:
     """What :func:`shipped_table` shows: whether every shipped model reaches its recorded accuracy here, and for
     those that do not, whether the data or the kernels differ."""
     if not len(table):
-        return "Not measured: none of this run's systems is a shipped model (your own models are yours)."
-    trained_with = next((e["trained_with"] for e in shipped.entries() if e["profile"] == models_profile), None)
+        return ("Not measured: none of this run's systems is a shipped model (the book ships the default models of the "
+                "smoke and book profiles, seed 0, given by dataset and model alone).")  # fmt: skip
+    shown = {s.removesuffix("_sub") for s in table.system}
+    trained_with = next(e["trained_with"] for e in shipped.entries() if e["profile"] == models_profile
+                        and e["seed"] == seed and f"{e['dataset']}/{e['arch']}" in shown)  # fmt: skip
     n_same, n_shipped = int(table.same.sum()), len(table)
     where = (f"where they were trained ({trained_with['cpu']}, torch {trained_with['torch'].split('+')[0]}, "
              f"{trained_with['threads']} threads, kernels capped at {trained_with['capability']})")  # fmt: skip
@@ -298,10 +327,12 @@ def shipped_sentence(table: pd.DataFrame, models_profile: str) -> str:
 
 
 def plot_training_curves(specs, prof, seed: int, data, path: Path) -> None:
-    """Validation accuracy per epoch of every default model of ``specs`` against the fraction of training done, with
-    the ``_sub`` snapshot as a large dot; nothing when ``specs`` holds no default architecture."""
+    """Validation accuracy per epoch of every default model of ``specs`` (a default dataset and architecture at the
+    profile's image size) against the fraction of training done, with the ``_sub`` snapshot as a large dot; nothing
+    when ``specs`` holds none."""
     pairs = list(dict.fromkeys((s.dataset, s.model.removesuffix("_sub")) for s in specs
-                               if s.model.removesuffix("_sub") in ("vgg", "resnet", "mlp")))  # fmt: skip
+                               if (s.dataset, s.model.removesuffix("_sub")) in set(DEFAULT_MODELS)
+                               and s.image_size is None))  # fmt: skip
     if not pairs:
         return
     fig, ax = plt.subplots(figsize=(8, 3.6))
@@ -552,7 +583,12 @@ def smoke_comparison(names: Sequence[str], prof, smoke, seed: int, device, accur
     if prof.name == "smoke":
         sentence += "; this run is itself at the smoke profile, so run the chapter at the book profile to compare."
         return table, sentence, None
-    lower = bool((smoke_acc < here_acc).all())
-    sentence += (f", {'below' if lower else 'not below'} the {report.listed(f'{v:.0%}' for v in here_acc)} of "
-                 f"the same models at the {models_profile} profile.")  # fmt: skip
+    below = smoke_acc < here_acc
+    lower = bool(below.all())
+    compared = f"the {report.listed(f'{v:.0%}' for v in here_acc)} of the same models at the {models_profile} profile"
+    if lower or not below.any():
+        sentence += f", {'below' if lower else 'not below'} {compared}."
+    else:
+        verb = "is" if int(below.sum()) == 1 else "are"
+        sentence += f"; against {compared}, only {report.listed(table.system[below])} {verb} lower."
     return table, sentence, lower

@@ -35,7 +35,7 @@ TOY_COUNTS = (2, 6, 50, 1000)
 TOY = AnalyticModel(curved_valley)
 TOY_INPUT, TOY_BASELINE = torch.tensor([[1.0, 1.0]]), torch.zeros(1, 2)
 #: IDGI's norm guard in the conditioning study: (float32 rounding / 1%)^2, below which a gradient's direction is
-#: known to worse than 1%
+#: known only to worse than 1%
 GUARD = 1e-10
 
 
@@ -69,7 +69,10 @@ class Theorem1:
 
 def theorem1_study(counts: Sequence[int] = THM1_COUNTS) -> Theorem1:
     """Theorem 1 is first order: the point reached along g_j misses the level set of x_{j+1} by O(step^2) against a
-    step change of O(step); the drawing uses the second count, at which the miss is well below the step's change."""
+    step change of O(step), so its share of the step's change shrinks as the steps refine (``counts``: at least two,
+    increasing). The drawing uses the second count, at which the miss is below the step's change."""
+    if len(counts) < 2 or list(counts) != sorted(set(counts)):
+        raise ValueError(f"counts: expected at least two increasing step counts, got {list(counts)}")
     steps = [noisiest_step(n) for n in counts]
     table = pd.DataFrame([{"N": t["N"], "drawn step j": t["step"], "f(x_{j+1}) - f(x_j)": t["df"],
                            "f(x*_{j+1}) - f(x_{j+1})": t["miss"], "miss / step change": t["miss"] / t["df"]}
@@ -80,9 +83,10 @@ def theorem1_study(counts: Sequence[int] = THM1_COUNTS) -> Theorem1:
     sentence = (
         f"At N = {drawn['N']}, the drawn step changes f by {drawn['df']:.4f}, and the point reached along the "
         f"important direction misses the level set of x_(j+1) by {drawn['miss']:.4f} "
-        f"({abs(drawn['miss'] / drawn['df']):.0%} of the step's change). The miss is {ratios[0]:.0%} of the step's "
-        f"change at N = {steps[0]['N']}, "
-        f"{ratios[1]:.0%} at N = {steps[1]['N']} and {ratios[-1]:.0%} at N = {steps[-1]['N']}: "
+        f"({abs(drawn['miss'] / drawn['df']):.0%} of the step's change). The miss is "
+        + report.listed(f"{r:.0%}" + (" of the step's change" if k == 0 else "") + f" at N = {t['N']}"
+                        for k, (r, t) in enumerate(zip(ratios, steps, strict=True)))
+        + ": "
         + (f"it shrinks at every refinement and ends below {THM1_TOLERANCE:.0%}, so Theorem 1 holds to first order "
            "here (at the coarsest step the straight arrows would mislead)." if first_order else
            f"it does not shrink at every refinement to below {THM1_TOLERANCE:.0%}, so these step counts do not show "
@@ -149,9 +153,9 @@ def toy_table(counts: Sequence[int] = TOY_COUNTS) -> tuple[pd.DataFrame, dict[st
         rows.append({"N": n, "IG": str(np.round(ig.numpy(), 4).tolist()), "IG sum": float(ig.sum()),
                      "IDGI": str(np.round(idgi.numpy(), 4).tolist()), "IDGI sum": float(idgi.sum())})  # fmt: skip
     table = pd.DataFrame(rows)
-    n_last = int(counts[-1])
-    ig, idgi = toy_attributions(n_last)
-    gap, ig_miss, more = toy_gap(n_last)
+    n_last = int(counts[-1])  # the loop's last: ig and idgi are its attributions
+    change = float(TOY(TOY_INPUT)[0, 0] - TOY(TOY_BASELINE)[0, 0])
+    gap, ig_miss, more = float((ig - idgi).abs().sum()), abs(float(ig.sum()) - change), int(torch.argmax(idgi - ig)) + 1
     apart = gap > 10 * ig_miss
     limit = (
         f"At N = {n_last} IDGI gives x_1 {float(idgi[0]):.4f} and x_2 {float(idgi[1]):.4f}, IG "
@@ -162,7 +166,7 @@ def toy_table(counts: Sequence[int] = TOY_COUNTS) -> tuple[pd.DataFrame, dict[st
            f"they differ by only {gap:.1e} in L1, within ten times IG's remaining completeness error "
            f"({ig_miss:.1e}), so here IDGI approaches IG's attribution.")
     )  # fmt: skip
-    glue = {"toy_delta": float(TOY(TOY_INPUT)[0, 0] - TOY(TOY_BASELINE)[0, 0]), "toy_ig_n2": table["IG sum"].iloc[0],
+    glue = {"toy_delta": change, "toy_ig_n2": table["IG sum"].iloc[0],
             "toy_n_last": n_last, "toy_limit": limit}  # fmt: skip
     return table, glue, apart
 
@@ -195,7 +199,8 @@ class Maps:
 def completeness_table(maps: Maps, sweep: Sequence[int], blur_counts: Sequence[int]) -> pd.DataFrame:
     """Per method (IG along ``sweep``, Guided IG at the profile's steps, Blur IG along ``blur_counts``), with and
     without IDGI: the mean and largest |sum(attr) + lost - (f(x) - f(x'))| over the images, the output change, the
-    steps IDGI skipped and the output change it reported lost (eq. 2 against the sum)."""
+    steps IDGI skipped and the output change it reported lost (eq. 2 against the sum). Stores each pair of maps it
+    computes in ``maps`` (:class:`Maps`), so later uses of the same (method, steps) reuse them."""
     rows = []
     for name, method in maps.methods.items():
         counts = sweep if name == "IG" else (maps.prof.idgi_steps,) if name == "Guided IG" else blur_counts
@@ -238,7 +243,7 @@ def confounded_text(confounded: Sequence[str]) -> str:
     """The sentence that says which base methods the card's verdicts leave out, and why ("" for none)."""
     if not confounded:
         return ""
-    return (f" The card's verdicts (at the top of the chapter) do not count {' and '.join(confounded)}: at the maps' "
+    return (f" The card's verdicts (at the top of the chapter) do not count {report.listed(confounded)}: at the maps' "
             f"steps {'its base map misses' if len(confounded) == 1 else 'their base maps miss'} completeness by at "
             f"least {CONFOUNDED_FROM:.0%} of the output change, so a comparison with IDGI is one with discretisation "
             "error.")  # fmt: skip
@@ -273,14 +278,14 @@ def completeness_glue(completeness: pd.DataFrame, riemann: pd.DataFrame, reading
     and their directions, and Blur IG's caveat at the maps' steps with the instructor notes' answer."""
     confounded = confounded_methods(riemann)
     idgi_sum = ("IDGI's is the output change to round-off" if reading.idgi_complete else
-                "IDGI's misses it beyond round-off")  # fmt: skip
+                "IDGI's misses the output change beyond round-off")  # fmt: skip
     sum_sentence = (
         f"The sum does not separate the methods at these steps: {idgi_sum}, and every base map's "
         f"misses it by less than {CONFOUNDED_FROM:.0%} of the change ("
         if not confounded else
         f"The sum separates some base maps from IDGI's at these steps: {idgi_sum}, while "
-        f"{', '.join(confounded)} miss{'es' if len(confounded) == 1 else ''} it by at least {CONFOUNDED_FROM:.0%} of "
-        "the change ("
+        f"{report.listed(confounded)} miss{'es' if len(confounded) == 1 else ''} it by at least "
+        f"{CONFOUNDED_FROM:.0%} of the change ("
     ) + "; ".join(f"{r.method} at {r.steps} steps: {r['mean |error|']:.2g} against {r['mean |change|']:.2g}"
                   for _, r in riemann.iterrows()) + ")."  # fmt: skip
     ig_rows = completeness[completeness.method == "IG"]
@@ -296,7 +301,9 @@ def completeness_glue(completeness: pd.DataFrame, riemann: pd.DataFrame, reading
            "its Riemann error is small against the output change.")
     )  # fmt: skip
     more_steps = (f"; compare at more steps (at {int(blur_rows.steps.iloc[-1])} steps the base map's mean error is "
-                  f"{float(blur_rows['mean |error|'].iloc[-1]):.3f}) before crediting IDGI's reweighting")  # fmt: skip
+                  f"{float(blur_rows['mean |error|'].iloc[-1]):.3f}) before crediting IDGI's reweighting"
+                  if int(blur_rows.steps.iloc[-1]) > prof.blur_steps else
+                  "; the sweep has no count above the maps' steps, so more steps are not measured here")  # fmt: skip
     answer = (
         "mostly the step count: the base map carries a Riemann error of the order of the change it explains, which "
         "IDGI's telescoping sum does not have" + more_steps if share >= CONFOUNDED_FROM else
@@ -348,10 +355,8 @@ def plot_maps(maps: Maps, model, output: str, n_show: int, path) -> None:
     show = maps.images[: min(n_show, 4)]
     show_t = maps.targets[: len(show)]
     drawn = {}
-    for name, method in maps.methods.items():
-        drawn[name], drawn[name + "\n+ IDGI"] = (
-            a.cpu() for a in method.attribute_with_idgi(show, target=show_t, n_steps=maps.steps_of(name))
-        )
+    for name in maps.methods:  # the chapter's maps (computed once), on the first images
+        drawn[name], drawn[name + "\n+ IDGI"] = (a[: len(show)].cpu() for a in maps(name))
     drawn["VG"] = VanillaGradient(model, output).attribute(show, target=show_t).cpu()
     finish(saliency_grid(show.cpu(), drawn), path, tight=False)
 
@@ -387,10 +392,9 @@ def few_images(n_images: int) -> str:
     return report.not_measured(f"a paired test needs at least 5 images, this run has {n_images}", start=True) + "."
 
 
-def mass_sentence(
-    table: pd.DataFrame, object_mask, n_images: int, object_cover: float, confounded: Sequence[str]
-) -> str:
-    """The Fig. 3 sentence: for how many base methods IDGI puts more of the map's mass on the object."""
+def mass_sentence(table: pd.DataFrame, object_mask, n_images: int, confounded: Sequence[str]) -> str:
+    """The Fig. 3 sentence: for how many base methods IDGI puts more of the map's mass on the object (the object's
+    mean share of the first ``n_images`` images of ``object_mask`` beside it)."""
     if object_mask is None:
         return report.not_measured("this dataset has no object masks", start=True) + "."
     done = tested(table, "IDGI more on object")
@@ -402,7 +406,8 @@ def mass_sentence(
         f"By a paired Wilcoxon signed-rank test over the {n_images} images (5% level), IDGI puts more of the map's "
         f"mass on the object than its base method for {n_more} of the {len(done)} base methods, less for "
         f"{n_less}, and the difference is not significant for {len(done) - n_more - n_less}; the object "
-        f"covers {object_cover:.2f} of an image on average.{confounded_text(confounded)}"
+        f"covers {float(object_mask[:n_images].float().mean()):.2f} of an image on average."
+        f"{confounded_text(confounded)}"
     )
 
 
@@ -512,12 +517,11 @@ def step_sensitivity(maps: Maps, sweep: Sequence[int], n_boot: int, seed: int) -
     return pd.DataFrame(rows, columns=STEP_COLUMNS)
 
 
-def steps_sentence(steps: pd.DataFrame, last: int) -> str:
+def steps_sentence(steps: pd.DataFrame, last: int, n_images: int) -> str:
     """At how many smaller step counts IDGI's map lies further from its largest-count map than IG's does."""
     done = tested(steps, "IDGI moves less")
     if not len(done):
-        reason = "the step sweep needs two step counts and a paired test at least 5 images"
-        return report.not_measured(reason, start=True) + "."
+        return few_images(n_images)
     n_more = int((done["IDGI moves less"] == "worse").sum())  # IDGI's map moves more with N
     n_less = int((done["IDGI moves less"] == "better").sum())
     return (f"IDGI's IG map lies further from its {last}-step map than IG's does at {n_more} of the "
@@ -611,13 +615,14 @@ def card_claims(completeness: pd.DataFrame, reading: Completeness, riemann: pd.D
 
 
 def card_settings(system: str, n_images: int, sweep: Sequence[int], idgi_steps: int, blur_counts: Sequence[int],
-                  output: str) -> list[tuple[str, str, str]]:  # fmt: skip
+                  blur_steps: int, output: str) -> list[tuple[str, str, str]]:  # fmt: skip
     """The card's settings rows: the paper's against this run's."""
     return [
         ("models", "11 ImageNet CNNs (TensorFlow)", system),
         ("images", "ImageNet validation (Fig. 3: one image)", f"{n_images} test images, predicted class explained"),
         ("steps", "200 for every method but VG (sec. 4.1)",
-         f"IG {list(sweep)}; Guided IG {idgi_steps}; Blur IG {list(blur_counts)}"),
+         f"completeness: IG {list(sweep)}, Guided IG {idgi_steps}, Blur IG {list(blur_counts)}; the maps (Fig. 3, "
+         f"mass, JPEG): IG and Guided IG {idgi_steps}, Blur IG {blur_steps}"),
         ("attributed output", "softmax probability (reference code)", output),
         ("Riemann sums", "gradient at each step's start x_j (sec. 3)",
          "IG: at each step's end x_(j+1) (right sum, eq-ig); IDGI: at x_j"),
