@@ -211,3 +211,10 @@ def test_a_study_of_some_chapters_replaces_only_their_rows(tmp_path, monkeypatch
     assert set(merged[merged.chapter == "03_x"].settings_key) == {"123e4"}  # a key that looks like a number stays text
     assert merged[merged.chapter == "06_y"].verdict.tolist() == ["new", "new"]
     assert set(merged[merged.chapter == "06_y"].settings_key) == {"k6b"}
+
+
+def test_printed_and_span_drop_the_sign_of_a_printed_zero():
+    assert report.printed(-0.001, ".0%") == "0%" and report.printed(-0.01, ".0%") == "-1%"
+    assert report.printed(-0.0001, "+.2f") == "+0.00" and report.printed(0.25, "+.2f") == "+0.25"
+    assert report.span([0.1234, 0.5], ".2f") == "0.12 to 0.50" and report.span([0.5, 0.501], ".2f") == "0.50"
+    assert report.span([-0.001, 0.2], ".0%") == "0% to 20%"

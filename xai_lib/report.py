@@ -216,6 +216,21 @@ def numbered(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def printed(value: float, fmt: str) -> str:
+    """``value`` in ``fmt``, without the sign of a value that prints as zero (``-0%`` is ``0%``; with a ``+`` format,
+    ``+0``)."""
+    text = format(value, fmt)
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        return ("+" if fmt.startswith("+") else "") + text[1:]
+    return text
+
+
+def span(values, fmt: str) -> str:
+    """The range of ``values`` in ``fmt``: ``"lo to hi"``, or one value when both ends print alike."""
+    lo, hi = printed(min(values), fmt), printed(max(values), fmt)
+    return lo if lo == hi else f"{lo} to {hi}"
+
+
 def listed(names) -> str:
     """``"a, b and c"`` (``""`` for no names: callers say "not measured" first)."""
     names = [str(n) for n in names]

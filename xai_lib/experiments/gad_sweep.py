@@ -28,6 +28,7 @@ from ..gad_glue import GAD_METHODS, gad_maps, share_inside
 from ..metrics import hull_complexity
 from ..metrics.support_fit import FIT, SHIFT, SPLIT_ONLY, WITHIN, support_fit
 from ..plotting import finish, to_hwc
+from ..report import printed, span
 from ..stats import paired_comparison
 from .gad_tables import verdict_with_undecided
 
@@ -53,18 +54,6 @@ RULE_FORMATS = {k: v for k, v in FIT_FORMATS.items() if k in RULE_COLUMNS}
 REGION_COLUMNS = ["method", "up to alpha", "image", "kept share", "RC", "inside original"]
 #: a pooled rank correlation within this of ``rank_threshold`` at the sweep's end is named a narrow margin
 NARROW = 0.01
-
-
-def printed(value: float, fmt: str) -> str:
-    """``value`` in ``fmt``, without the sign of a value that prints as zero (``-0%`` is ``0%``)."""
-    text = format(value, fmt)
-    return text[1:] if text.startswith("-") and not any(c in "123456789" for c in text) else text
-
-
-def span(values, fmt: str) -> str:
-    """The range of ``values`` in ``fmt``: ``"lo to hi"``, or one value when both ends print alike."""
-    lo, hi = printed(min(values), fmt), printed(max(values), fmt)
-    return lo if lo == hi else f"{lo} to {hi}"
 
 
 def shown(value: float, fmt: str = ".3f") -> str:
