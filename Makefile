@@ -89,9 +89,11 @@ test: data  ## unit tests + nbval (re-executes every chapter and compares the ch
 
 # Another CPU, imitated: PyTorch's scalar kernels and oneDNN's SSE4.1 convolutions (every x86-64 CPU has them).
 OTHER_CPU := ATEN_CPU_CAPABILITY=default ONEDNN_MAX_CPU_ISA=SSE41
-OTHER_CPU_CHAPTERS := notebooks/01_embedded_benchmark.ipynb notebooks/02_idgi_noise.ipynb notebooks/07_gax_co_gap.ipynb
+OTHER_CPU_CHAPTERS := notebooks/01_embedded_benchmark.ipynb notebooks/02_idgi_noise.ipynb \
+  notebooks/04_gad_alpha_sweep.ipynb notebooks/05_gad_tables.ipynb notebooks/07_gax_co_gap.ipynb \
+  notebooks/08_gax_generative.ipynb
 
-test-other-cpu: data  ## the unit tests and chapters 01, 02, 07 under another CPU's kernels, against the committed outputs
+test-other-cpu: data  ## the unit tests and chapters 01, 02, 04, 05, 07, 08 under another CPU's kernels, against the committed outputs
 	env $(OTHER_CPU) $(PYTEST_SPREAD) tests -m "not chapters"
 	env $(OTHER_CPU) $(PYTEST_SPREAD) --nbval-lax $(OTHER_CPU_CHAPTERS) --durations=5
 
