@@ -160,6 +160,10 @@ book_run = (xai_lib.computes_as_book(prof) and seed == 0 and system is None and 
 
 fixed = params.float_list("alphas", alphas, lo=0.0)
 candidates = params.float_list("candidate_alphas", candidate_alphas, lo=0.0)
+if candidates != sorted(set(candidates)):
+    raise ValueError(
+        f"candidate_alphas: expected increasing values (the rule walks them in order), got {candidate_alphas!r}"
+    )
 rank_threshold = params.number("rank_threshold", rank_threshold, lo=-1.0, hi=1.0)
 fit_threshold = params.number("fit_threshold", fit_threshold, lo=0.0, hi=1.0)
 keep = params.number("keep", keep, lo=0.0, hi=1.0)

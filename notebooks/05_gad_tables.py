@@ -294,8 +294,9 @@ report.show(t1[["system", "output", "method", "share RC < 1, all images", "empty
 #
 # The paper occludes with $I \odot (1 - M)$: zero in whatever input space its models take, which is black for raw
 # pixels and the mean colour for standardised ones, and it does not say which. Every cell is therefore tested twice,
-# with the occluded pixels set to `fill` (`0` by default: the paper's formula in the model's input space, black for
-# our raw-pixel models) and to `other_fill` (grey by default). The card decides with `fill`; `other_fill` is reported
+# with the occluded pixels set to `fill` (`0` by default: black, the paper's formula in the input space of our
+# raw-pixel models) and to `other_fill` (grey by default). Fills are pixel values in $[0, 1]$ (a system's
+# normalisation is part of its model): for a normalised model the paper's zero is its mean colour, not `0`. The card decides with `fill`; `other_fill` is reported
 # beside it. An occlusion value paints a patch of its own where it differs from the image around the region, so the
 # sentence below also compares each fill with the level of the images' background, read on their outer ring of
 # pixels.
@@ -330,7 +331,7 @@ report.show(by_dataset, None, caption=f"Cells of D, GxI, GB, IG by the verdict o
 # the prediction asked before this cell: under which occlusion value does GAD's region win more cells?
 more_better, fill_prediction = gad_tables.fill_prediction(t2_summary, fill, other_fill)
 report.glue("fill_prediction", fill_prediction)
-# the background of each dataset's test images (their outer ring of pixels, in the model's input space)
+# the background of each dataset's test images (their outer ring of pixels, in pixel space, as the fills)
 background = {}
 for s in usable:
     background.setdefault(dataset_of[s.name], gad_tables.border_level(s.data("test").inputs))
@@ -414,7 +415,9 @@ if usable and len(rows):
 
 # %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
-claims = gad_tables.card_claims(fit_table, t1, t2_summary, fill_pattern, part, paper, dataset_of, fill, other_fill)
+normalised = any(s.spec.normalize not in (None, "none") for s in loaded)  # fills are pixel values: 0 is then not zero
+claims = gad_tables.card_claims(fit_table, t1, t2_summary, fill_pattern, part, paper, dataset_of, fill, other_fill,
+                                normalised)  # fmt: skip
 settings = gad_tables.card_settings(loaded, prof.gad_images_per_class, sweep, support, keep, fill, other_fill)
 print(report.card("05_gad_tables", settings, claims, out, seed=seed).verdict.value_counts().to_string())
 report.glue("summary_t1", gad_tables.summary_t1(t1))
@@ -624,7 +627,7 @@ if book_run:  # the book's run (the shipped supports): the two pairs' intervals 
 # * **Card verdicts**: Table 1 per cell by the share of all its images whose RC < 1, at least `NEARLY_ALL` ({glue:text}`nearly_all:.0%`; an
 #   empty GAD mask counts against; RC = 1 is a tie); Table 2 per cell by the Wilcoxon test with the occluded pixels set to `fill` (the paper's
 #   $I(1 - M)$ at its default `0`), `other_fill` reported beside. **Background level**: the mean of each test image's
-#   outer ring of two pixels, in the model's input space. **Order within a class**: the lowest Spearman correlation of
+#   outer ring of two pixels, in pixel space (where the fills are set). **Order within a class**: the lowest Spearman correlation of
 #   each output inside each class (validation images of the pair), against `rank_threshold` by its bootstrap
 #   interval, as in {doc}`04_gad_alpha_sweep`.
 # * **The paper's cells beside ours**: `shapes_pair` stands beside the paper's cat x dog; other datasets beside all of

@@ -250,3 +250,13 @@ def test_stroke_mask_finds_where_the_class_means_differ():
 def test_span_and_shown():
     assert gad_sweep.span([0.1234, 0.5], ".2f") == "0.12 to 0.50" and gad_sweep.span([0.5, 0.501], ".2f") == "0.50"
     assert gad_sweep.shown(NAN) == "not measured" and gad_sweep.shown(0.98765) == "0.988"
+
+
+def test_a_constant_output_fails_the_rank_test_and_candidates_must_increase():
+    table = [row if row[0] != 2.0 else (2.0, 0.97, 0.95, 0.99, NAN, 0.99, 0.99, 0.985, 0.995) for row in TABLE]
+    r = rule(table)
+    # alpha 2's output a is constant on the validation images (NaN correlation): the rule stops there
+    assert r.selected == [0.0] and r.failed_tests(2.0) == "the rank test"
+    assert "rank correlation not measured against rank_threshold 0.98" in r.failed_measures(2.0)
+    with pytest.raises(ValueError, match="candidates: expected strictly increasing"):
+        rule(candidates=(0, 4, 2))

@@ -45,7 +45,7 @@ def test_table1_counts_empty_masks_against_the_claim():
     assert gt.table1_wide(t1).iloc[0]["S"] == "8/9"
     text = gt.table1_sentence(t1)
     assert "below 1 for at least 90% of the images in 0 of 1 cells (not reproduced" in text
-    assert "1 of 9 maps with a GAD hull are ties (RC = 1), and 1 GAD masks are empty" in text
+    assert "1 of 9 maps with a GAD hull are ties (RC = 1), and 1 GAD mask is empty" in text
 
 
 def test_table2_tests_each_cell_and_holm_adjusts_per_dataset():
@@ -79,7 +79,7 @@ def test_table2_tests_each_cell_and_holm_adjusts_per_dataset():
     # digits' background at 0.1 is closer to fill 0: 1 better cell there, 0 under 0.5
     assert pattern["digits"] == {"background": pytest.approx(0.1), "near": 0.0, "better near": 1, "better far": 0,
                                  "follows": True}  # fmt: skip
-    assert "the fill closer to it, 0, gives better in 1 cells, the other, 0.5, in 0" in sentence
+    assert "the fill closer to it, 0, gives better in 1 cell, the other, 0.5, in 0" in sentence
 
 
 def test_holm_text_and_factors():
@@ -120,3 +120,24 @@ def test_part_table_averages_the_outputs_per_image():
     assert row["retained on part"] == pytest.approx(0.8) and row["retained overall"] == pytest.approx(0.4)
     text = gt.part_text("shapes_pair", part, 0.05)
     assert "a larger share on the part in 1 of 1 cells" in text and "covers 0.050 of an image" in text
+
+
+def test_fit_advice_names_only_the_systems_the_pooled_test_misses():
+    fits = pd.DataFrame({
+        "system": ["a/vgg", "b/vgg"], "train per class": 40, "tabulated": True, "fit test (04)": True,
+        "rank test (04)": [True, False], "within-class test": ["not reproduced", "inconclusive"],
+    })  # fmt: skip
+    advice = gt.fit_advice(fits, {"epochs": 10, "lr": 4e-5}, 0.5, 0.98, 8.0)
+    assert "the supports of a/vgg do not keep the samples' order above 0.98" in advice
+    assert "whether those of b/vgg do is undecided" in advice
+    # b/vgg fails the pooled test itself: only a/vgg is one the pooled test does not see
+    assert "which the rule's pooled test does not see for a/vgg (they pass it); chapter 04" in advice
+    only_b = gt.fit_advice(fits.iloc[1:], {"epochs": 10, "lr": 4e-5}, 0.5, 0.98, 8.0)
+    assert "does not see" not in only_b and only_b.endswith("at alpha = 8; chapter 04 measures it for every alpha.")
+
+
+def test_summaries_say_not_measured_instead_of_zero_of_zero():
+    empty = {"cells": 0, "better": 0, "worse": 0, "better (Holm)": 0, "worse (Holm)": 0}
+    summaries = {"tiny": {"fill": empty, "other fill": empty, "card verdict": "not comparable"}}
+    text = gt.summary_t2(summaries, {}, 0.0, 0.5)
+    assert text == "On tiny: not measured: no cell of the four methods has five paired images." and "0 of 0" not in text

@@ -351,11 +351,17 @@ class Rule:
 
     def __init__(self, fits: pd.DataFrame, candidates: Sequence[float], rank_threshold: float,
                  fit_threshold: float) -> None:  # fmt: skip
+        if list(candidates) != sorted(set(candidates)):
+            raise ValueError(
+                f"candidates: expected strictly increasing alphas (the rule walks them in order), got "
+                f"{list(candidates)}"
+            )
         fits = fits.copy()
-        fits["rank ok"] = fits[["rank corr a", "rank corr b"]].min(axis=1) >= rank_threshold
+        # a NaN correlation (a constant output) fails the rank test: the lower of the two is NaN then
+        fits["lowest rank corr"] = fits[["rank corr a", "rank corr b"]].min(axis=1, skipna=False)
+        fits["rank ok"] = fits["lowest rank corr"] >= rank_threshold
         fits["fit ok"] = fits[FIT] >= fit_threshold
         fits["passes"] = fits["rank ok"] & fits["fit ok"]
-        fits["lowest rank corr"] = fits[["rank corr a", "rank corr b"]].min(axis=1)
         # GAD's premise, inside each class: the lowest within-class correlation against rank_threshold, by its interval
         bounds = zip(fits["within-class CI low"], fits["within-class CI high"], strict=True)
         fits["within-class test"] = [report.interval_verdict(lo, hi, rank_threshold, "above") for lo, hi in bounds]
@@ -389,9 +395,9 @@ class Rule:
         """The failed tests of the support of ``alpha`` with the measured value against its threshold, in words."""
         fit_min = self.fit_threshold if fit_min is None else fit_min
         row = row_of(self.fits, alpha)
-        lowest_rank = min(row["rank corr a"], row["rank corr b"])
         parts = [
-            f"the rank test (pooled over both classes: rank correlation {lowest_rank:.3f} against rank_threshold "
+            f"the rank test (pooled over both classes: rank correlation {shown(row['lowest rank corr'])} against "
+            "rank_threshold "
             f"{self.rank_threshold:g}; within a class its lowest is {shown(row[WITHIN])})"
             if not row["rank ok"] else "",
             f"the fit test (fit {row[FIT]:.3f} against the threshold {fit_min:g})" if row[FIT] < fit_min else "",
@@ -526,8 +532,9 @@ class Rule:
             )  # fmt: skip
         return (
             f"The rule's rank test pools both classes, where the class split alone gives about "
-            f"{shown(chosen_pos[SPLIT_ONLY].mean(), '.2f')}; within a class, of the {len(chosen_pos)} selected "
-            f"supports above alpha 0, judged against rank_threshold {rank_threshold:g} by their interval, "
+            f"{shown(chosen_pos[SPLIT_ONLY].mean(), '.2f')}; within a class, of the "
+            f"{report.numbered(len(chosen_pos), 'selected support', 'selected supports')} above alpha 0, judged "
+            f"against rank_threshold {rank_threshold:g} by their interval, "
             f"{' and '.join(parts)} "
             f"(lowest within-class correlation: {listed}). {within_rule}"
         )
@@ -872,13 +879,13 @@ def strokes_answer(study: dict, system_name: str, top_alpha: float | None, rank_
     rest = f", with no significant difference for {n_rest}" if n_rest else ""
     diff_pp = 100 * tested["GAD - original"]
     size = "small" if diff_pp.abs().max() < 0.25 * 100 * chance else "not small"
-    pooled_low = min(fit["rank corr a"], fit["rank corr b"])
+    pooled_low = float(np.min([fit["rank corr a"], fit["rank corr b"]]))  # NaN (a constant output) fails the test
     within_verdict = report.interval_verdict(fit["within-class CI low"], fit["within-class CI high"], rank_threshold,
                                              "above")  # fmt: skip
     rank_text = (
-        f"keep the order by the chapter's rank test (pooled rank correlation {pooled_low:.3f}, rank_threshold "
+        f"keep the order by the chapter's rank test (pooled rank correlation {shown(pooled_low)}, rank_threshold "
         f"{rank_threshold:g})" if pooled_low >= rank_threshold else
-        f"fail the chapter's rank test (pooled rank correlation {pooled_low:.3f} against rank_threshold "
+        f"fail the chapter's rank test (pooled rank correlation {shown(pooled_low)} against rank_threshold "
         f"{rank_threshold:g}), so the automatic rule would not use them"
     )  # fmt: skip
     within_word = {"reproduced": "above", "not reproduced": "below", "inconclusive": "spanning"}.get(

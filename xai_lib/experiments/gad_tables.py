@@ -86,8 +86,9 @@ def verdict_with_undecided(passing: int, undecided: int, total: int) -> str:
 
 def border_level(images: torch.Tensor, width: int = 2) -> np.ndarray:
     """Per image, the mean value of its outer ring of ``width`` pixels over every channel (``images``: ``(N, C, H,
-    W)``, in the model's input space): the level of the background where the object does not reach the border. An
-    occlusion value near it adds little of its own to the occluded region; one far from it paints a patch."""
+    W)``, in pixel space, where the occlusion fills are set): the level of the background where the object does not
+    reach the border. An occlusion value near it adds little of its own to the occluded region; one far from it paints
+    a patch."""
     if images.ndim != 4 or min(images.shape[-2:]) <= 2 * width or width < 1:
         raise ValueError(f"images: expected (N, C, H, W) larger than twice width={width}, got {tuple(images.shape)}")
     ring = torch.ones(images.shape[-2:], dtype=torch.bool)
@@ -223,7 +224,8 @@ def fit_table(loaded, base: dict, alpha: float, min_fit: float, fit_threshold: f
                      "train per class": train_per_class_used(s, p), "alpha": alpha,
                      **{k: f[k] for k in FIT_MEASURES},
                      "tabulated": f[FIT] >= min_fit, "fit test (04)": f[FIT] >= fit_threshold,
-                     "rank test (04)": min(f["rank corr a"], f["rank corr b"]) >= rank_threshold,
+                     # a NaN correlation (a constant output) fails: np.min propagates it
+                     "rank test (04)": bool(np.min([f["rank corr a"], f["rank corr b"]]) >= rank_threshold),
                      "within-class test": report.interval_verdict(f["within-class CI low"], f["within-class CI high"],
                                                                   rank_threshold, "above")})  # fmt: skip
         if f[FIT] >= min_fit:
@@ -314,9 +316,13 @@ def fit_advice(fits: pd.DataFrame, support: dict, min_fit: float, rank_threshold
                           f"{rank_threshold:g} (interval below it)"] if within_below else [])
                         + ([f"whether those of {', '.join(within_open)} do is undecided (the interval spans "
                             f"{rank_threshold:g}, or cannot be computed)"] if within_open else []))
-            + f" at alpha = {alpha:g}, which the rule's pooled test does not see; chapter 04 measures it for every "
-            "alpha."
+            + f" at alpha = {alpha:g}"
         )  # fmt: skip
+        # the rule's pooled test misses the order only where it passes: name those systems
+        unseen = [s for s in within_below + within_open if bool(fits.loc[fits.system == s, "rank test (04)"].iloc[0])]
+        advice += (
+            f", which the rule's pooled test does not see for {', '.join(unseen)} (they pass it)" if unseen else ""
+        ) + "; chapter 04 measures it for every alpha."
     return advice
 
 
@@ -366,7 +372,8 @@ def empty_text(g: pd.DataFrame) -> str:
     n_empty = int(g["empty"].sum())
     if not n_empty:
         return "no GAD mask is empty"
-    return (f"{n_empty} GAD masks are empty (no pixel important in every map; left out of RC), in "
+    return (f"{report.numbered(n_empty, 'GAD mask is', 'GAD masks are')} empty (no pixel important in every map; "
+            "left out of RC), in "
             f"{report.counted(int((g['empty'] > 0).sum()), len(g), 'cells')}")  # fmt: skip
 
 
@@ -557,8 +564,8 @@ def table2_sentence(summaries: dict[str, dict], rows: pd.DataFrame, background: 
                                    "follows": b_near > b_far}  # fmt: skip
                 text += (
                     f" The images' background (their outer ring of pixels) lies at a median {med:.2f} (5% to 95% of "
-                    f"the images: {lo:.2f} to {hi:.2f}); the fill closer to it, {near:g}, gives better in {b_near} "
-                    f"cells, the other, {far:g}, in {b_far}: {pattern}."
+                    f"the images: {lo:.2f} to {hi:.2f}); the fill closer to it, {near:g}, gives better in "
+                    f"{report.numbered(b_near, 'cell', 'cells')}, the other, {far:g}, in {b_far}: {pattern}."
                 )
             text += fill_factors(rows[rows.dataset == d], fill, other_fill)
         text += holm_text(c, fill)
@@ -666,9 +673,10 @@ def part_sentence(part: pd.DataFrame, masked, dataset_of: dict) -> str:
 
 
 def card_claims(fits: pd.DataFrame, t1: pd.DataFrame, summaries: dict[str, dict], fill_pattern: dict,
-                part: pd.DataFrame, paper: pd.DataFrame, dataset_of: dict, fill: float,
-                other_fill: float) -> list[dict]:  # fmt: skip
-    """The card's claims: Table 1 and Table 2 per dataset, and the part study (beyond the paper)."""
+                part: pd.DataFrame, paper: pd.DataFrame, dataset_of: dict, fill: float, other_fill: float,
+                normalised: bool = False) -> list[dict]:  # fmt: skip
+    """The card's claims: Table 1 and Table 2 per dataset, and the part study (beyond the paper); ``normalised``:
+    some system normalises its pixels (the fills are pixel values, so 0 is then not the paper's zero)."""
     claims = []
     premise = {
         d: (int((g["within-class test"] == "reproduced").sum()), len(g))
@@ -732,7 +740,9 @@ def card_claims(fits: pd.DataFrame, t1: pd.DataFrame, summaries: dict[str, dict]
              "test": "per cell (system, output, method) of D, GxI, GB, IG: paired Wilcoxon signed-rank test of RS(GAD) "
                      "against RS(Sup.) at 5% per cell (direction by the signed ranks), with the occluded pixels set "
                      f"to fill {fill:g}"
-                     + (" (the paper's I (1 - M): zero in the model's input space)" if fill == 0 else "")
+                     + (" (the paper's I (1 - M): zero in the model's input space)" if fill == 0 and not normalised
+                        else " (black; for a normalised model the paper's I (1 - M) is its mean colour)" if fill == 0
+                        else "")
                      + "; reproduced if every cell is better, partly if at least half. The same test with other_fill "
                      "is reported, not used to decide: the paper fixes the occlusion by its formula (the chapter "
                      "compares both fills with the level of the images' background); where the two fills give "
@@ -786,6 +796,8 @@ def summary_t1(t1: pd.DataFrame) -> str:
 def summary_t2(summaries: dict[str, dict], fill_pattern: dict, fill: float, other_fill: float) -> str:
     """The summary's sentence on Table 2."""
     return " ".join(
+        f"On {d}: {report.not_measured('no cell of the four methods has five paired images')}."
+        if not (f["fill"]["cells"] or f["other fill"]["cells"]) else
         f"On {d}, GAD's region matters more per pixel in {f['fill']['better']} of {f['fill']['cells']} cells of the "
         f"paper's four methods and less in {f['fill']['worse']} with the occluded pixels set to {fill:g} (after "
         f"Holm's correction: {f['fill']['better (Holm)']} better, {f['fill']['worse (Holm)']} worse; the card: "
@@ -932,17 +944,18 @@ def keep_study(system, base: dict, n_steps: int, n_boot: int, seed: int, device,
     k5, k1 = by_keep[cuts[0]], by_keep[cuts[1]]
     (o5, g5), (o1, g1) = k5["per image"], k1["per image"]
     both_ok = np.isfinite(o5) & np.isfinite(g5) & np.isfinite(o1) & np.isfinite(g1)  # a GAD hull at both cuts
+    if both_ok.sum() < 2:
+        out["text"] = report.not_measured("fewer than two images have a GAD hull at both cuts")
+        return out
     # paired over the images: GAD's gain over the original at each cut, and how the rise of GAD's share splits into
     # the cut's own (the original's rise) and GAD's: the cut's own is most of it when rise_o - rise_g / 2 > 0
     gain5 = bootstrap_mean_ci((g5 - o5)[both_ok], n_boot, seed=seed)
     gain1 = bootstrap_mean_ci((g1 - o1)[both_ok], n_boot, seed=seed)
     rise_o, rise_g = (o1 - o5)[both_ok], (g1 - g5)[both_ok]
     split = bootstrap_mean_ci(rise_o - rise_g / 2, n_boot, seed=seed)
-    gad_rise = float(rise_g.mean()) if both_ok.any() else float("nan")
+    gad_rise = float(rise_g.mean())
     interval = f"{split[0]:+.2g}, 95% interval {split[1]:+.2g} to {split[2]:+.2g}"
-    if not both_ok.sum() >= 2:
-        origin, kind = report.not_measured("fewer than two images have a GAD hull at both cuts"), "not measured"
-    elif gad_rise <= 0:
+    if gad_rise <= 0:
         origin, kind = "GAD's share does not rise with the stricter cut.", "no rise"
     elif split[1] > 0:
         origin = ("most of the rise of GAD's share is the stricter cut's own, not GAD's (the original's rise minus "
@@ -968,7 +981,7 @@ def keep_study(system, base: dict, n_steps: int, n_boot: int, seed: int, device,
         f"hull at both cuts), keeping the top {cuts[1]:.0%} instead of the top {cuts[0]:.0%} of each map moves the "
         f"mean RC from {k5['mean RC']:.2f} to {k1['mean RC']:.2f} "
         f"({'lower' if k1['mean RC'] < k5['mean RC'] else 'not lower'}; over the images with a GAD hull: "
-        f"{k1['empty']} GAD masks are empty at the stricter cut). The original's "
+        f"{report.numbered(k1['empty'], 'GAD mask is', 'GAD masks are')} empty at the stricter cut). The original's "
         f"own share on the part that separates the classes {moves(k5['original'], k1['original'])} from "
         f"{k5['original']:.2f} to {k1['original']:.2f}, GAD's {moves(k5['GAD'], k1['GAD'])} from {k5['GAD']:.2f} to "
         f"{k1['GAD']:.2f}: GAD adds {gain5[0]:+.2g} to the original's share at the top "
