@@ -237,7 +237,7 @@ for spec in dataset_specs:
 report.glue("sub_tol", bench.SUB_TOLERANCE)
 accuracy_table, loaded, preds = bench.accuracy_table(specs, prof, seed, dev, data)
 save_table(accuracy_table, out / "model_accuracy.csv")
-report.show(accuracy_table, {"test accuracy": "{:.2f}", "_sub check accuracy": "{:.2f}"})
+report.show(accuracy_table, {"test accuracy": "{:.2f}", "_sub check accuracy": "{:.3f}"})
 
 # %% tags=["hide-input"]
 image_systems = [name for name, system in loaded.items() if system.data("test").kind == "image"]

@@ -47,12 +47,13 @@
 #   part changes $f$ only beyond first order.
 # * Compute IG and IDGI on the same path in one call, check the completeness of each, and tell Riemann error from
 #   round-off.
-# * Read the mass-on-object and JPEG tables as paired tests: what the verdict, the interval and the p-value each say.
+# * Read the mass-on-object and JPEG tables as paired tests: what the verdict and the p-value each say, and the
+#   interval where the table gives one (the mass table).
 #
 # **Common misconceptions.**
 # 1. "IDGI changes the path." It keeps every path point of its base method and changes only how each step's output
-#    change is shared among the features: $g_{j,i}^2 / \lVert g_j \rVert^2$ of it instead of
-#    $g_{j,i}\,(x_{j+1,i} - x_{j,i})$. *Exposed by*: section "One Riemann step, two directions" (the decomposed step
+#    change is shared among the features: $g_{j,i}^2 / \lVert g_j \rVert^2$ of it instead of a gradient times the
+#    step, $\partial_i f\,(x_{j+1,i} - x_{j,i})$ (IG's gradient taken at the step's end). *Exposed by*: section "One Riemann step, two directions" (the decomposed step
 #    keeps both its ends) and the completeness cell, where `attribute_with_idgi` computes both maps from one pass over
 #    the same path points.
 # 2. "IDGI is a faster-converging IG: with enough steps the two agree." *Exposed by*: the toy table after the Fig. 2

@@ -150,7 +150,8 @@ def test_holm_adjustment_and_verdicts_with_undecided_members():
     A count verdict with undecided members is the verdict when it does not depend on them, else inconclusive."""
     import numpy as np
 
-    from xai_lib.experiments.gad_tables import holm_adjusted, verdict_with_undecided
+    from xai_lib.experiments.gad_tables import holm_adjusted
+    from xai_lib.report import verdict_with_undecided
 
     adj = holm_adjusted([0.01, 0.04, np.nan, 0.03, 0.005])
     np.testing.assert_allclose(adj[[0, 1, 3, 4]], [0.03, 0.06, 0.06, 0.02])
@@ -180,3 +181,21 @@ def test_border_level_reads_the_outer_ring():
     assert border_level(x, width=1)[2] == pytest.approx((10 * 1.0 + 26 * 0.25) / 36)
     with pytest.raises(ValueError, match="images"):
         border_level(x[:, :, :4, :4])
+
+
+def test_top_count_mask_takes_the_most_important_pixels():
+    from xai_lib.gad import top_count_mask
+
+    att = torch.tensor([[0.1, -0.9, 0.3], [0.5, 0.0, -0.2]])
+    m = top_count_mask(att, 2)
+    assert m.tolist() == [[False, True, False], [True, False, False]]  # |-0.9| and 0.5
+    # as many pixels as asked, and a subset of the top share that holds that many
+    a = torch.randn(3, 8, 8)
+    for k in (0, 1, 17, 64):
+        mk = top_count_mask(a, k)
+        assert int(mk.sum()) == k
+        assert (mk <= top_count_mask(a, min(64, k + 5))).all()
+    # ties broken by position: a constant map keeps the first pixels
+    assert top_count_mask(torch.ones(2, 2), 3).flatten().tolist() == [True, True, True, False]
+    with pytest.raises(ValueError, match="count"):
+        top_count_mask(att, 7)

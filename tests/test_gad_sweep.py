@@ -260,3 +260,31 @@ def test_a_constant_output_fails_the_rank_test_and_candidates_must_increase():
     assert "rank correlation not measured against rank_threshold 0.98" in r.failed_measures(2.0)
     with pytest.raises(ValueError, match="candidates: expected strictly increasing"):
         rule(candidates=(0, 4, 2))
+
+
+def strokes_study(matched_verdicts):
+    """A stroke study of three methods: GAD above the original for all, above the size-matched control as given."""
+    rows = [{"method": m, "original": 0.25, "GAD": 0.27, "GAD - original": 0.02, "p": 0.01, "verdict": "better",
+             "size-matched": 0.26, "GAD - size-matched": {"better": 0.01, "worse": -0.01, "no difference": 0.0}[v],
+             "p (size-matched)": 0.01 if v != "no difference" else 0.5, "verdict (size-matched)": v}
+            for m, v in zip(("saliency", "ig", "gradient_x_input"), matched_verdicts, strict=True)]  # fmt: skip
+    fit = {FIT: 0.96, SHIFT: 0.94, "rank corr a": 0.99, "rank corr b": 0.99, WITHIN: 0.95,
+           "within-class CI low": 0.9, "within-class CI high": 0.97}  # fmt: skip
+    return {"table": pd.DataFrame(rows, columns=gad_sweep.STROKE_COLUMNS), "fit": fit, "chance": 0.2, "n_img": 8,
+            "classes": ("3", "8")}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "matched, words",
+    [
+        (("better",) * 3, "not only the smaller size of its set"),
+        (("no difference", "worse", "no difference"), "the smaller size of GAD's set accounts for its gain"),
+        (("better", "no difference", "worse"), "adds to the effect of its smaller set for 1 method only"),
+    ],
+)
+def test_the_strokes_answer_separates_choice_from_size(matched, words):
+    answer = gad_sweep.strokes_answer(strokes_study(matched), "digits/resnet", 8.0, 0.98)
+    assert answer["n_more"] == 3 and answer["size"] == "small"  # +2 points against a quarter of 20%
+    assert answer["n_more_matched"] == matched.count("better")
+    assert answer["n_less_matched"] == matched.count("worse")
+    assert words in answer["text"] and "the classes 3 and 8" in answer["text"]

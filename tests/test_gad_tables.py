@@ -70,6 +70,8 @@ def test_table2_tests_each_cell_and_holm_adjusts_per_dataset():
     assert summaries["shapes_pair"]["fill"]["better"] == 1 and summaries["shapes_pair"]["fill"]["worse"] == 1
     assert summaries["shapes_pair"]["card verdict"] == "partly"  # 1 of 2 cells: at least half
     assert summaries["digits"]["changed"] == 1 and summaries["digits"]["verdict (other fill)"] == "not reproduced"
+    # the fills disagree on digits (reproduced under fill 0, not under 0.5): the card cannot decide the claim
+    assert summaries["digits"]["verdict"] == "reproduced" and summaries["digits"]["card verdict"] == "inconclusive"
     more, text = gt.fill_prediction(summaries, 0.0, 0.5)
     assert more == {"shapes_pair": "tie", "digits": "fill"} and "fill 0 wins more cells" in text
     assert gt.fill_prediction(summaries, 0.5, 0.5)[1].startswith("Not measured: fill and other_fill are the same")

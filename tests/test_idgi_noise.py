@@ -163,3 +163,16 @@ def test_card_counts_only_unconfounded_methods():
         "counted: 1 of 1; not counted (Riemann error of the order of the change): Blur IG" in by_claim["Fig. 3"]["ours"]
     )
     assert by_claim["TMLR study, sec. numerical stability"]["verdict"] == "not comparable"
+
+
+def test_rounding_phrase_reads_both_comparisons():
+    def table(f32, other):
+        return pd.DataFrame({"map": ["IG", "IG + IDGI", "IG + IDGI, tau=1e-10"],
+                             "float32 vs float64: median": f32, "other kernels vs these: median": other})  # fmt: skip
+
+    calm = noise.rounding_phrase(table([1e-5, 1e-6, 1e-6], [1e-5, 2e-5, 2e-5]))
+    assert calm.count("about as far as IG's or less") == 2 and "amplifies" not in calm
+    # float32 against float64 calm, other kernels ten times and more: the sentence says so, and names the amplification
+    mixed = noise.rounding_phrase(table([1e-5, 1e-6, 1e-6], [1e-5, 3e-4, 3e-4]))
+    assert "about as far as IG's or less under float32 against float64" in mixed
+    assert "moves ~1e+01 times as far as IG's under other CPU kernels" in mixed and mixed.endswith("amplifies rounding")

@@ -143,9 +143,27 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
         in glued["summary_seeds"]
     )
     assert (
-        "more on object (Fig. 3): reproduced / reproduced / partly (at least partly with every seed)"
-        in glued["summary_seeds"]
+        "more on object (Fig. 3): reproduced / reproduced / partly (at least partly with every seed: the claim's "
+        "direction survives retraining, its extent does not)" in glued["summary_seeds"]
     )
+    # seeds that disagree in direction are not evidence either way; seeds that all fall short keep the shortfall
+    flipped = [dict(claims[0])]
+    for verdicts, words in (
+        ("reproduced / not reproduced / partly", "no direction holds with every seed"),
+        ("not reproduced / partly / partly", "at most partly with every seed: its shortfall survives"),
+        ("inconclusive / reproduced / inconclusive", "no seed contradicts it, but not every seed could decide it"),
+        ("not reproduced / inconclusive / not reproduced", "no seed reproduces it, but not every seed could decide"),
+    ):
+        study = table.copy()
+        for seed, v in zip((1, 2), verdicts.split(" / ")[1:], strict=True):
+            study.loc[(study.claim == claims[0]["claim"]) & (study.seed == seed), "verdict"] = v
+        flipped[0]["verdict"] = verdicts.split(" / ")[0]
+        study.to_csv(tmp_path / "flip.csv", index=False)
+        monkeypatch.setattr(report, "SEED_VERDICTS", tmp_path / "flip.csv")
+        report.card("02_idgi_noise", settings, flipped, seed=0)
+        assert f"{verdicts} ({words}" in glued["summary_seeds"], glued["summary_seeds"]
+    monkeypatch.setattr(report, "SEED_VERDICTS", path)
+    report.card("02_idgi_noise", settings, claims, seed=0)
     # a claim no seed could compare is the same verdict every time, but not evidence of stability: counted apart
     assert "1 more is *not comparable* with every seed, so there was no verdict to compare and it is not" in (
         glued["summary_seeds"])  # fmt: skip
@@ -218,3 +236,7 @@ def test_printed_and_span_drop_the_sign_of_a_printed_zero():
     assert report.printed(-0.0001, "+.2f") == "+0.00" and report.printed(0.25, "+.2f") == "+0.25"
     assert report.span([0.1234, 0.5], ".2f") == "0.12 to 0.50" and report.span([0.5, 0.501], ".2f") == "0.50"
     assert report.span([-0.001, 0.2], ".0%") == "0% to 20%"
+    # another separator; NaN (a value that could not be computed) left out wherever it stands; none: not measured
+    assert report.span([0.77, float("nan"), 0.7], ".3f", "-") == "0.700-0.770"
+    assert report.span([float("nan"), 0.7], ".2f") == report.span([0.7, float("nan")], ".2f") == "0.70"
+    assert report.span([float("nan")], ".2f") == "not measured"

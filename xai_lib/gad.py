@@ -76,6 +76,18 @@ def important_mask(attribution: torch.Tensor, keep: float = 0.5) -> torch.Tensor
     return (imp.double() >= cut) & (imp > 0)
 
 
+def top_count_mask(attribution: torch.Tensor, count: int) -> torch.Tensor:
+    """The ``count`` most important pixels of a map (``(H, W)`` bool; importance as in :func:`important_mask`), ties
+    broken by position: a control of the same size as another mask (e.g. GAD's), drawn from the map's own ranking."""
+    imp = importance(attribution)
+    if not isinstance(count, int) or not 0 <= count <= imp.numel():
+        raise ValueError(f"count: expected a pixel count in [0, {imp.numel()}], got {count!r}")
+    mask = torch.zeros(imp.numel(), dtype=torch.bool)
+    order = torch.sort(imp.flatten().double(), descending=True, stable=True).indices
+    mask[order[:count]] = True
+    return mask.view(imp.shape)
+
+
 def gad_mask(original: torch.Tensor, supports: list[torch.Tensor], keep: float = 0.5) -> torch.Tensor:
     """Pixels important in the original map AND in every support map (sec. 4.3): never outside the original's."""
     mask = important_mask(original, keep)

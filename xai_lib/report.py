@@ -153,6 +153,17 @@ def verdict(agreeing: int, total: int) -> str:
     return "partly" if agreeing >= PARTLY_FROM * total else "not reproduced"
 
 
+def verdict_with_undecided(passing: int, undecided: int, total: int) -> str:
+    """The card verdict (:func:`verdict`) of a claim tested member by member when ``undecided`` of the
+    ``total`` members could not be decided (an interval that spans the threshold): the verdict if it is the same
+    whether they all pass or all fail, else ``inconclusive``."""
+    if passing < 0 or undecided < 0 or passing + undecided > total:
+        raise ValueError(f"passing, undecided: expected non-negative counts within total {total}, got {passing}, "
+                         f"{undecided}")  # fmt: skip
+    low, high = verdict(passing, total), verdict(passing + undecided, total)
+    return low if low == high else "inconclusive"
+
+
 def interval_verdict(low: float, high: float, threshold: float = 0.0, claimed: str = "above") -> str:
     """The verdict of a claim about one statistic with a confidence interval ``[low, high]``: ``reproduced`` when
     the whole interval lies on the claimed side of ``threshold`` (``claimed``: "above" or "below"), ``not
@@ -225,10 +236,20 @@ def printed(value: float, fmt: str) -> str:
     return text
 
 
-def span(values, fmt: str) -> str:
-    """The range of ``values`` in ``fmt``: ``"lo to hi"``, or one value when both ends print alike."""
-    lo, hi = printed(min(values), fmt), printed(max(values), fmt)
-    return lo if lo == hi else f"{lo} to {hi}"
+def shown(value: float, fmt: str = ".3f") -> str:
+    """``value`` in ``fmt``, or "not measured" where it could not be computed (NaN: e.g. a within-class correlation
+    on fewer than 3 validation images of a class)."""
+    return format(value, fmt) if np.isfinite(value) else "not measured"
+
+
+def span(values, fmt: str, sep: str = " to ") -> str:
+    """The range of ``values`` in ``fmt``: ``"lo to hi"`` (``sep`` between them), or one value when both ends print
+    alike; values that could not be computed (NaN) are left out, and "not measured" stands for none at all."""
+    finite = [float(v) for v in values if not math.isnan(float(v))]
+    if not finite:
+        return "not measured"
+    lo, hi = printed(min(finite), fmt), printed(max(finite), fmt)
+    return lo if lo == hi else f"{lo}{sep}{hi}"
 
 
 def listed(names) -> str:
@@ -308,7 +329,7 @@ def stability_sentence(claims: pd.DataFrame, seed: int = 0, seed_independent: bo
     n_none = int((claims["across seeds"] == NOTHING_COMPARED).sum())
     n_free = int((claims["across seeds"] == NOT_APPLICABLE).sum())
     seeds = ", ".join(map(str, (0, *STUDY_SEEDS)))
-    free_text = (f"{n_free} {'has a verdict' if n_free == 1 else 'have verdicts'} that no retraining can change (true "
+    free_text = (f"{numbered(n_free, 'has a verdict', 'have verdicts')} that no retraining can change (true "
                  "by construction, or computed without a trained model), not counted as stable")  # fmt: skip
     if not len(measured) and n_none:  # the study ran, but no seed gave a verdict to compare
         return (f"Across the seed study's {len(STUDY_SEEDS) + 1} trainings of the default models (seeds {seeds}), "
@@ -324,19 +345,28 @@ def stability_sentence(claims: pd.DataFrame, seed: int = 0, seed_independent: bo
     text = (f"Across the seed study's {len(STUDY_SEEDS) + 1} trainings of the default models (seeds {seeds}), "
             f"{same} are the same with every seed (stable)")  # fmt: skip
     if n_none:
-        text += (f"; {n_none} more {'is' if n_none == 1 else 'are'} *not comparable* with every seed, so there was no "
+        text += (f"; {numbered(n_none, 'more is', 'more are')} *not comparable* with every seed, so there was no "
                  f"verdict to compare and {'it is' if n_none == 1 else 'they are'} not counted as stable")  # fmt: skip
     if n_free:
         text += "; " + free_text
     if not len(unstable):
         return text + "."
 
-    def at_least_partly(seeds_text: str) -> str:
-        return " (at least partly with every seed)" if set(seeds_text.split(" / ")) <= {"reproduced", "partly"} else ""
+    def reading(seeds_text: str) -> str:
+        labels = set(seeds_text.split(" / "))
+        if labels <= {"reproduced", "partly"}:
+            return "at least partly with every seed: the claim's direction survives retraining, its extent does not"
+        if labels <= {"not reproduced", "partly"}:
+            return "at most partly with every seed: its shortfall survives retraining, its extent does not"
+        if labels <= {"reproduced", "partly", "inconclusive"} and labels & {"reproduced", "partly"}:
+            return "no seed contradicts it, but not every seed could decide it"
+        if labels <= {"not reproduced", "inconclusive"}:
+            return "no seed reproduces it, but not every seed could decide it"
+        return "no direction holds with every seed: not evidence either way"
 
-    listed = "; ".join(f"{r['claim']} ({r['artefact']}): {r[col]}{at_least_partly(r[col])}"
+    listed = "; ".join(f"{r['claim']} ({r['artefact']}): {r[col]} ({reading(r[col])})"
                        for _, r in unstable.iterrows())  # fmt: skip
-    return f"{text}; unstable, so these labels are not evidence either way: {listed}."
+    return f"{text}; unstable (the label moves with the training seed): {listed}."
 
 
 def card(

@@ -23,14 +23,14 @@ import torch
 from .. import report
 from ..batching import batched_logits
 from ..captum_glue import attributions, unsupported_reason
-from ..gad import gad_mask, importance
+from ..gad import gad_mask, importance, top_count_mask
 from ..gad_glue import GAD_METHODS, gad_maps, share_inside
 from ..metrics import hull_complexity
 from ..metrics.support_fit import FIT, SHIFT, SPLIT_ONLY, WITHIN, support_fit
 from ..plotting import finish, to_hwc
-from ..report import printed, span
+from ..report import printed, shown, span, verdict_with_undecided
 from ..stats import paired_comparison
-from .gad_tables import verdict_with_undecided
+from .gad_tables import per_class_available
 
 #: the fit table's columns, in order
 FIT_COLUMNS = [
@@ -54,12 +54,6 @@ RULE_FORMATS = {k: v for k, v in FIT_FORMATS.items() if k in RULE_COLUMNS}
 REGION_COLUMNS = ["method", "up to alpha", "image", "kept share", "RC", "inside original"]
 #: a pooled rank correlation within this of ``rank_threshold`` at the sweep's end is named a narrow margin
 NARROW = 0.01
-
-
-def shown(value: float, fmt: str = ".3f") -> str:
-    """``value`` in ``fmt``, or "not measured" where it could not be computed (NaN: e.g. a within-class correlation
-    on fewer than 3 validation images of a class)."""
-    return format(value, fmt) if np.isfinite(value) else "not measured"
 
 
 # --- the supports' fit ----------------------------------------------------------------------------------------------
@@ -333,8 +327,8 @@ def region_sentence(study: dict, region: Region, top_alpha: float | None) -> str
         f"The original's important pixels (its top {region.keep:.0%}, ties included, zero-importance pixels left out) "
         f"cover {span(study['original_kept'], '.2f')} of the image (per method); with the "
         f"fixed sweep (supports up to alpha = {top_alpha:g}) GAD keeps {span(per_method['kept share'], '.2f')}. "
-        f"{rc_text}; {n_empty if n_empty else 'no'} GAD mask{'' if n_empty == 1 else 's'} "
-        f"{'is' if n_empty == 1 else 'are'} empty. Every GAD mask lies inside the original's "
+        f"{rc_text}; {report.numbered(n_empty, 'GAD mask is', 'GAD masks are') if n_empty else 'no GAD mask is'} "
+        f"empty. Every GAD mask lies inside the original's "
         f"({study['n_inside']} of {study['n_maps']} masks checked), as the intersection guarantees; the mean kept "
         f"share falls strictly with every added support (up to alpha = {max(region.sweep_alphas):g}) for "
         f"{report.counted(len(study['strict']), len(study['mean_kept']), 'methods')}."
@@ -383,26 +377,27 @@ class Rule:
         """The walk with the fit test at ``fit_min`` (the rank test unchanged)."""
         return self.walk(self.fits["rank ok"] & (self.fits[FIT] >= fit_min))
 
-    def failed_tests(self, alpha: float, fit_min: float | None = None) -> str:
-        """Which of the rule's tests (the fit test with ``fit_min``, default ``fit_threshold``) the support of
-        ``alpha`` fails, in words."""
+    def _failures(self, alpha: float, fit_min: float | None) -> list[tuple[str, str]]:
+        """The rule's tests (the fit test with ``fit_min``, default ``fit_threshold``) that the support of ``alpha``
+        fails: each test's name and its measured value against its threshold."""
         fit_min = self.fit_threshold if fit_min is None else fit_min
         row = row_of(self.fits, alpha)
-        failed = [t for t, ok in (("the rank test", row["rank ok"]), ("the fit test", row[FIT] >= fit_min)) if not ok]
-        return " and ".join(failed) if failed else "no test"
+        failed = []
+        if not row["rank ok"]:
+            failed.append(("the rank test", f"the rank test (pooled over both classes: rank correlation "
+                           f"{shown(row['lowest rank corr'])} against rank_threshold {self.rank_threshold:g}; within a "
+                           f"class its lowest is {shown(row[WITHIN])})"))  # fmt: skip
+        if not row[FIT] >= fit_min:
+            failed.append(("the fit test", f"the fit test (fit {row[FIT]:.3f} against the threshold {fit_min:g})"))
+        return failed
+
+    def failed_tests(self, alpha: float, fit_min: float | None = None) -> str:
+        """Which of the rule's tests the support of ``alpha`` fails, in words ("no test" when it passes both)."""
+        return " and ".join(name for name, _ in self._failures(alpha, fit_min)) or "no test"
 
     def failed_measures(self, alpha: float, fit_min: float | None = None) -> str:
         """The failed tests of the support of ``alpha`` with the measured value against its threshold, in words."""
-        fit_min = self.fit_threshold if fit_min is None else fit_min
-        row = row_of(self.fits, alpha)
-        parts = [
-            f"the rank test (pooled over both classes: rank correlation {shown(row['lowest rank corr'])} against "
-            "rank_threshold "
-            f"{self.rank_threshold:g}; within a class its lowest is {shown(row[WITHIN])})"
-            if not row["rank ok"] else "",
-            f"the fit test (fit {row[FIT]:.3f} against the threshold {fit_min:g})" if row[FIT] < fit_min else "",
-        ]  # fmt: skip
-        return " and ".join(t for t in parts if t) or "no test"
+        return " and ".join(text for _, text in self._failures(alpha, fit_min)) or "no test"
 
     def trend(self, column: str, label: str) -> str:
         """How ``column`` (a fit measure) moves over the candidates above 0, in words, with its values."""
@@ -818,11 +813,16 @@ def reduction_study(region: Region, fixed_pos: Sequence[float]) -> tuple[pd.Data
     return reduction, shares, "Of the fixed sweep's reduction of the kept share, per method, " + "; ".join(parts) + "."
 
 
+#: exercise 3's table: per method, the mean share on the strokes of the original's important pixels, GAD's kept
+#: pixels and the size-matched control (the original's own top pixels, as many as GAD keeps), with the paired tests
+STROKE_COLUMNS = ["method", "original", "GAD", "GAD - original", "p", "verdict", "size-matched", "GAD - size-matched",
+                  "p (size-matched)", "verdict (size-matched)"]  # fmt: skip
+
+
 def stroke_mask(train, classes: tuple[int, int], per_class: int, share: float = 0.2) -> torch.Tensor:
     """The pixels where the mean training images of the two ``classes`` differ most (the top ``share``), (H, W)."""
     da, db = classes
-    n = min(per_class, *(int((train.labels == c).sum()) for c in classes))
-    rows = train.class_balanced_index(n, classes)
+    rows = train.class_balanced_index(per_class_available(train.labels, classes, per_class), classes)
     x, y = train.inputs[rows], train.labels[rows]
     difference = (x[y == db].mean(0) - x[y == da].mean(0)).abs().sum(0).double()
     return difference >= torch.quantile(difference.flatten(), 1 - share)
@@ -836,7 +836,7 @@ def stroke_study(system, supports: Mapping[float, torch.nn.Module], fixed_pos: S
     da, db = system.class_pair()
     train, test, val = system.data("train"), system.data("test"), system.data("val")
     strokes = stroke_mask(train, (da, db), per_class)
-    n_img = min(n_images, *(int((test.labels == c).sum()) for c in (da, db)))
+    n_img = per_class_available(test.labels, (da, db), n_images)
     rows = []
     for method in GAD_METHODS:
         for c in (da, db):
@@ -846,21 +846,36 @@ def stroke_study(system, supports: Mapping[float, torch.nn.Module], fixed_pos: S
             g = gad_maps(system.model, [supports[a] for a in fixed_pos], xc, train.output_of(c), method, keep,
                          n_steps=prof.gad_ig_steps)  # fmt: skip
             assert not (g.gad & ~g.important).any()  # GAD keeps only pixels the original marked (eq-gad-mask)
-            for orig, gad in zip(share_inside(g.important, strokes), share_inside(g.gad, strokes), strict=True):
-                rows.append({"method": method, "class": test.class_names[c], "original": orig, "GAD": gad})
-    stroke = pd.DataFrame(rows, columns=["method", "class", "original", "GAD"])
+            # the control: the original's own top pixels, as many as GAD keeps in each image
+            matched = torch.stack([top_count_mask(a, int(m.sum())) for a, m in zip(g.original, g.gad, strict=True)])
+            shares = zip(share_inside(g.important, strokes), share_inside(g.gad, strokes),
+                         share_inside(matched, strokes), strict=True)  # fmt: skip
+            for orig, gad, same_size in shares:
+                rows.append({"method": method, "class": test.class_names[c], "original": orig, "GAD": gad,
+                             "size-matched": same_size})  # fmt: skip
+    stroke = pd.DataFrame(rows, columns=["method", "class", "original", "GAD", "size-matched"])
     table = []
     for method, g in stroke.groupby("method", sort=False):
         t = paired_comparison(g["GAD"], g["original"], n_boot=prof.n_boot, seed=seed)
+        tm = paired_comparison(g["GAD"], g["size-matched"], n_boot=prof.n_boot, seed=seed)
         table.append({"method": method, "original": g["original"].mean(), "GAD": g["GAD"].mean(),
-                      "GAD - original": t["mean diff"], "p": t["p"], "verdict": t["verdict"]})  # fmt: skip
-    table = pd.DataFrame(table, columns=["method", "original", "GAD", "GAD - original", "p", "verdict"])
+                      "GAD - original": t["mean diff"], "p": t["p"], "verdict": t["verdict"],
+                      "size-matched": g["size-matched"].mean(), "GAD - size-matched": tm["mean diff"],
+                      "p (size-matched)": tm["p"], "verdict (size-matched)": tm["verdict"]})  # fmt: skip
+    table = pd.DataFrame(table, columns=STROKE_COLUMNS)
     fit = (
         support_fit(system.model, supports[max(fixed_pos)], val.inputs.to(device), val.targets.to(device),
                     train.output_of(da), train.output_of(db), max(fixed_pos), n_boot=prof.n_boot, seed=seed)
         if fixed_pos else None
     )  # fmt: skip
-    return {"stroke": stroke, "table": table, "fit": fit, "chance": float(strokes.float().mean()), "n_img": n_img}
+    return {
+        "stroke": stroke,
+        "table": table,
+        "fit": fit,
+        "chance": float(strokes.float().mean()),
+        "n_img": n_img,
+        "classes": (test.class_names[da], test.class_names[db]),
+    }
 
 
 def strokes_answer(study: dict, system_name: str, top_alpha: float | None, rank_threshold: float) -> dict:
@@ -892,14 +907,38 @@ def strokes_answer(study: dict, system_name: str, top_alpha: float | None, rank_
         within_verdict, "not measured against"
     )
     out["size"] = size
+    name_a, name_b = study["classes"]
+    out["n_more_matched"] = m_more = int((tested["verdict (size-matched)"] == "better").sum())
+    out["n_less_matched"] = m_less = int((tested["verdict (size-matched)"] == "worse").sum())
+    m_rest = len(tested) - m_more - m_less
+    if m_more == len(tested):
+        reading = ("so GAD's choice of pixels, not only the smaller size of its set, puts more of them on the strokes "
+                   "for every method")  # fmt: skip
+    elif m_more == 0:
+        reading = ("so the smaller size of GAD's set accounts for its gain over the original's important pixels: its "
+                   "choice of pixels adds nothing on the strokes for any method")  # fmt: skip
+    else:
+        reading = (f"so GAD's choice of pixels adds to the effect of its smaller set for "
+                   f"{report.numbered(m_more, 'method', 'methods')} only")  # fmt: skip
+    matched_text = (
+        f" GAD keeps fewer pixels than the original marks, and a map's own top pixels may lie on the strokes more as "
+        f"the set shrinks: the original's own most important pixels, as many as GAD keeps in each image, put "
+        f"{span(tested['size-matched'], '.2f')} there. GAD's share is higher than this size-matched control's for "
+        f"{report.counted(m_more, len(tested), 'methods')}, lower for {m_less}"
+        + (f", with no significant difference for {m_rest}" if m_rest else "")
+        + f" (the same test; GAD - control {span(100 * tested['GAD - size-matched'], '+.2g')} percentage points per "
+        f"method), {reading}."
+    )
     out["text"] = (
-        f"On {system_name} ({2 * study['n_img']} test images per method), the strokes where a 3 and "
-        f"an 8 differ most cover {chance:.0%} of the image, the share a map placed at random "
+        f"On {system_name} ({2 * study['n_img']} test images per method), the strokes where the classes {name_a} and "
+        f"{name_b} differ most cover {chance:.0%} of the image, the share a map placed at random "
         f"would put on them; the original's important pixels put {span(tested['original'], '.2f')} there (per "
         f"method), GAD's kept pixels {span(tested['GAD'], '.2f')}. GAD's share is higher than the original's for "
         f"{report.counted(n_more, len(tested), 'methods')}, lower for {n_less}{rest} (paired Wilcoxon signed-rank "
         f"test at 5%); the mean difference GAD - original is {span(diff_pp, '+.2g')} percentage points per method, "
-        f"{size} against the {chance:.0%} a random map would reach (small: below a quarter of it). The supports "
+        f"{size} against the {chance:.0%} a random map would reach (small: below a quarter of it)."
+        + matched_text
+        + " The supports "
         f"behind it (alpha = {top_alpha:g}: fit {fit[FIT]:.3f}, shift realised {printed(fit[SHIFT], '.0%')}) "
         f"{rank_text}; "
         f"within a class their lowest rank correlation is {shown(fit[WITHIN])} (95% interval "

@@ -8,9 +8,8 @@ regions' areas in pixels, the kept shares of the image, and, where the data has 
 the classes, the share of the important pixels on it and the share of its pixels among the important ones. The
 support regressions come from the content-keyed cache (the chapter trains them before sharding: every worker loads
 the same supports). Also the paper's cells that stand beside ours
-(:func:`paper_cells`), Holm's adjustment of a family of p-values (:func:`holm_adjusted`), the verdict of a count
-with undecided members (:func:`verdict_with_undecided`) and the level of the images' background (:func:`border_level`),
-which an occlusion value can match or not.
+(:func:`paper_cells`), Holm's adjustment of a family of p-values (:func:`holm_adjusted`) and the level of the images'
+background (:func:`border_level`), which an occlusion value can match or not.
 """
 
 from __future__ import annotations
@@ -42,12 +41,15 @@ CLAIM_METHODS = ("Deconvolution", "InputXGradient", "GuidedBackprop", "Integrate
 PAPER_DATASET = {"shapes_pair": "cat x dog"}
 
 
+def per_class_available(labels: torch.Tensor, classes, wanted: int) -> int:
+    """``wanted`` images per class of ``classes``, or fewer where a class of ``labels`` has fewer."""
+    return min(wanted, *(int((labels == c).sum()) for c in classes))
+
+
 def train_per_class_used(system, p: dict) -> int:
     """The training images per class the supports of the pair ``p["classes"]`` are trained on: ``p["train_per_class"]``,
     or fewer where a class of the training split has fewer."""
-    a, b = p["classes"]
-    train = system.data("train")
-    return min(p["train_per_class"], *(int((train.labels == c).sum()) for c in (a, b)))
+    return per_class_available(system.data("train").labels, p["classes"], p["train_per_class"])
 
 
 def median_difference(new, base) -> float:
@@ -71,17 +73,6 @@ def holm_adjusted(pvalues) -> np.ndarray:
     scaled = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m)))) if m else np.array([])
     out[order] = scaled
     return out
-
-
-def verdict_with_undecided(passing: int, undecided: int, total: int) -> str:
-    """The card verdict (:func:`xai_lib.report.verdict`) of a claim tested member by member when ``undecided`` of the
-    ``total`` members could not be decided (an interval that spans the threshold): the verdict if it is the same
-    whether they all pass or all fail, else ``inconclusive``."""
-    if passing < 0 or undecided < 0 or passing + undecided > total:
-        raise ValueError(f"passing, undecided: expected non-negative counts within total {total}, got {passing}, "
-                         f"{undecided}")  # fmt: skip
-    low, high = report.verdict(passing, total), report.verdict(passing + undecided, total)
-    return low if low == high else "inconclusive"
 
 
 def border_level(images: torch.Tensor, width: int = 2) -> np.ndarray:
@@ -239,7 +230,9 @@ def fit_sentence(fits: pd.DataFrame, n_usable: int, n_loaded: int, min_fit: floa
     left_out = fits[~fits.tabulated]
     text = (
         f"{report.counted(n_usable, n_loaded, 'systems')} pass this chapter's gate (fit at least {min_fit:g} at "
-        f"alpha = {alpha:g}; shift realised {report.span(fits[SHIFT], '.0%')}) and are tabulated below"
+        f"alpha = {alpha:g}"
+        + (f"; their shift realised {report.span(fits.loc[fits.tabulated, SHIFT], '.0%')}" if n_usable else "")
+        + ") and are tabulated below"
     )
     if len(left_out):
         text += "; not tabulated: " + ", ".join(
@@ -460,16 +453,23 @@ def claim_counts(part: pd.DataFrame, column: str = "GAD > Sup.", holm: str = "p 
             "better, all five": int((tested[column] == "better").sum()), "cells, all five": len(tested)}  # fmt: skip
 
 
+def tested_both(part: pd.DataFrame) -> pd.DataFrame:
+    """The cells of ``part`` (Table 2 rows) tested under both fills."""
+    return part[(part["GAD > Sup."] != "n/a") & (part["GAD > Sup. (other fill)"] != "n/a")]
+
+
 def fill_summary(part: pd.DataFrame) -> dict:
     """A dataset's Table 2 counts under both fills, the cells of the four methods whose verdict changes with the
-    fill, each fill's verdict and the card's (that of ``fill``, the paper's I (1 - M) at its default 0)."""
+    fill, each fill's verdict and the card's: that of ``fill`` (the paper's I (1 - M) at its default 0) where the other
+    fill gives the same verdict or could not be tested, *inconclusive* where the two fills give different verdicts
+    (the claim then turns on an occlusion value the paper's formula fixes but its claim does not name)."""
     c = claim_counts(part)
     co = claim_counts(part, "GAD > Sup. (other fill)", "p Holm (other fill)")
-    claim = part[part.method.isin(CLAIM_METHODS)]
-    both = claim[(claim["GAD > Sup."] != "n/a") & (claim["GAD > Sup. (other fill)"] != "n/a")]
+    both = tested_both(part[part.method.isin(CLAIM_METHODS)])
     v, vo = report.verdict(c["better"], c["cells"]), report.verdict(co["better"], co["cells"])
+    card = "inconclusive" if co["cells"] and c["cells"] and v != vo else v
     return {"fill": c, "other fill": co, "changed": int((both["GAD > Sup."] != both["GAD > Sup. (other fill)"]).sum()),
-            "compared": len(both), "verdict": v, "verdict (other fill)": vo, "card verdict": v}  # fmt: skip
+            "compared": len(both), "verdict": v, "verdict (other fill)": vo, "card verdict": card}  # fmt: skip
 
 
 def fill_summaries(t2: pd.DataFrame) -> dict[str, dict]:
@@ -539,8 +539,8 @@ def table2_sentence(summaries: dict[str, dict], rows: pd.DataFrame, background: 
         text = (
             f"On {d}, on the paper's four methods, GAD's region matters more per pixel than the supplementary one in "
             f"{c['better']} of {c['cells']} cells and less in {c['worse']} with the occluded pixels set to {fill:g} "
-            f"({f['verdict']}; the card's verdict), and in {co['better']} of {co['cells']}, less in {co['worse']}, set "
-            f"to {other_fill:g} ({f['verdict (other fill)']})."
+            f"({f['verdict']}), and in {co['better']} of {co['cells']}, less in {co['worse']}, set "
+            f"to {other_fill:g} ({f['verdict (other fill)']}); the card's verdict: {f['card verdict']}."
         )
         if fill != other_fill:
             if not f["compared"]:
@@ -548,7 +548,8 @@ def table2_sentence(summaries: dict[str, dict], rows: pd.DataFrame, background: 
             else:
                 changed = report.counted(f["changed"], f["compared"], "cells")
                 text += f" {changed} change their verdict with the fill" + (
-                    ": the verdict depends on the occlusion value (fill-dependent)."
+                    ": the verdict depends on the occlusion value (fill-dependent), so the card cannot decide the "
+                    "claim (inconclusive)."
                     if f["verdict"] != f["verdict (other fill)"] else "; both fills give the same verdict."
                 )  # fmt: skip
             level = background.get(d)
@@ -744,9 +745,10 @@ def card_claims(fits: pd.DataFrame, t1: pd.DataFrame, summaries: dict[str, dict]
                         else " (black; for a normalised model the paper's I (1 - M) is its mean colour)" if fill == 0
                         else "")
                      + "; reproduced if every cell is better, partly if at least half. The same test with other_fill "
-                     "is reported, not used to decide: the paper fixes the occlusion by its formula (the chapter "
-                     "compares both fills with the level of the images' background); where the two fills give "
-                     "different verdicts, the row says fill-dependent"}
+                     "decides only whether the verdict holds: where the two fills give different verdicts the claim "
+                     "turns on the occlusion value, which the paper's formula fixes but its claim does not name, so "
+                     "the verdict is inconclusive (fill-dependent; the chapter compares both fills with the level of "
+                     "the images' background)"}
         )  # fmt: skip
     tested = part[part.verdict != "n/a"]
     claims.append(
@@ -820,7 +822,7 @@ def fill_changes(t2: pd.DataFrame, fill: float, other_fill: float) -> dict:
     """Exercise 1: the cells tested under both fills (``both``, with each region's RS ratio between the fills and the
     change of verdict), those whose verdict changes (``moved``), per dataset how many cells each region's RS moved by
     more than :data:`MOVE` (``moves``), and the answer in words (``text``)."""
-    both = t2[(t2["GAD > Sup."] != "n/a") & (t2["GAD > Sup. (other fill)"] != "n/a")]
+    both = tested_both(t2)
     both = both.assign(change=both["GAD > Sup."] + " to " + both["GAD > Sup. (other fill)"],
                        **{"Sup. ratio": both["Sup. (other fill)"] / both["Sup."],
                           "GAD ratio": both["GAD (other fill)"] / both["GAD"]})  # fmt: skip
@@ -836,9 +838,10 @@ def fill_changes(t2: pd.DataFrame, fill: float, other_fill: float) -> dict:
         sup_moved = int(((g["Sup. ratio"] - 1).abs() > MOVE).sum())
         moves[d] = {"cells": len(g), "Sup. moved": sup_moved, "GAD moved": len(shifted)}
         parts.append(
-            f"On {d}, {report.counted(len(m), len(g), 'cells')} ({g.system.nunique()} system"
-            f"{'s' if g.system.nunique() > 1 else ''}, {report.numbered(g.method.nunique(), 'method', 'methods')}, "
-            f"{g.output.nunique()} output{'s' if g.output.nunique() > 1 else ''}) change their verdict "
+            f"On {d}, {report.counted(len(m), len(g), 'cells')} "
+            f"({report.numbered(g.system.nunique(), 'system', 'systems')}, "
+            f"{report.numbered(g.method.nunique(), 'method', 'methods')}, "
+            f"{report.numbered(g.output.nunique(), 'output', 'outputs')}) change their verdict "
             f"from fill {fill:g} to {other_fill:g}{f' ({kinds})' if kinds else ''}. Per cell, the second fill "
             f"multiplies the mean RS of the supplementary region by {factors(g['Sup. ratio'])} (by more than 10% in "
             f"{report.counted(sup_moved, len(g), 'cells')}) and that of the GAD hull by {factors(g['GAD ratio'])}"

@@ -425,12 +425,18 @@ def rounding_table(f32: Mapping, f64: Mapping, other: Mapping, n_other: int) -> 
 
 
 def rounding_phrase(rounding: pd.DataFrame) -> str:
-    """Whether IDGI's map moves more than ten times as far as IG's under float32 rounding (medians)."""
-    ratio = rounding.iloc[1, 1] / max(rounding.iloc[0, 1], 1e-300)
-    if ratio > 10:
-        return (f"moves {conditioning.order_of(ratio)} times as far as IG's (median, float32 against float64): on "
-                "this system IDGI amplifies rounding")  # fmt: skip
-    return "moves about as far as IG's or less (within a factor of ten, median, float32 against float64)"
+    """How far IDGI's map moves under rounding against IG's (medians of :func:`rounding_table`): float32 against
+    float64, and other CPU kernels against these; "amplifies rounding" where either is more than ten times IG's."""
+    parts, amplified = [], False
+    for column, what in (("float32 vs float64: median", "float32 against float64"),
+                         ("other kernels vs these: median", "other CPU kernels against these")):  # fmt: skip
+        ratio = rounding[column].iloc[1] / max(rounding[column].iloc[0], 1e-300)
+        if ratio > 10:
+            amplified = True
+            parts.append(f"moves {conditioning.order_of(ratio)} times as far as IG's under {what} (medians)")
+        else:
+            parts.append(f"moves about as far as IG's or less under {what} (medians, within a factor of ten)")
+    return " and ".join(parts) + (": on this system IDGI amplifies rounding" if amplified else "")
 
 
 def cancellation(maps: torch.Tensor) -> float:
