@@ -76,7 +76,8 @@
 #    RC = 1: no support removed a pixel that shapes the hull.
 # 2. Which occlusion value would you defend for the paper's $I \odot (1 - M)$, and what would you report beside it?
 #    *Expected answer*: its zero lies in the model's input space, which the paper does not name, and no value is
-#    neutral; decide with one (the card uses `fill`), report the other and the background level beside it.
+#    neutral; decide with one (the card uses `fill`), report the other and the background level beside it, and call
+#    the claim undecided where the other value reverses the verdict (the card then says inconclusive).
 # 3. Why check the supports' fit before tabulating? *Expected answer*: a support that did not learn its shift has
 #    the original's maps, so GAD keeps the original's pixels and every RC is a tie: such a table says nothing about
 #    GAD.
@@ -194,15 +195,15 @@ print(f"profile={prof.name}: {len(loaded)} systems, {prof.gad_images_per_class} 
 # NBVAL_CHECK_OUTPUT
 base = {"alphas": sweep, "keep": keep, "fill": fill, "other_fill": other_fill, "ig_steps": prof.gad_ig_steps,
         "train_per_class": per_class, "support": support}  # fmt: skip
-fit_table, usable = gad_tables.fit_table(loaded, base, max(sweep), min_fit, fit_threshold, rank_threshold, prof.n_boot,
+fits, usable = gad_tables.fit_gate(loaded, base, max(sweep), min_fit, fit_threshold, rank_threshold, prof.n_boot,
                                          seed, dev)  # fmt: skip
-save_table(fit_table, out / "support_fit.csv")
-report.glue("fit_sentence", gad_tables.fit_sentence(fit_table, len(usable), len(loaded), min_fit, max(sweep),
+save_table(fits, out / "support_fit.csv")
+report.glue("fit_sentence", gad_tables.fit_sentence(fits, len(usable), len(loaded), min_fit, max(sweep),
                                                     fit_threshold, rank_threshold))  # fmt: skip
-report.glue("advice", gad_tables.fit_advice(fit_table, support, min_fit, rank_threshold, max(sweep)))
-for r in fit_table[~fit_table.tabulated].itertuples():
+report.glue("advice", gad_tables.fit_advice(fits, support, min_fit, rank_threshold, max(sweep)))
+for r in fits[~fits.tabulated].itertuples():
     print(f"{r.system}: not tabulated (fit below min_fit {min_fit:g})")
-report.show(fit_table, gad_tables.FIT_FORMATS)
+report.show(fits, gad_tables.GATE_FORMATS)
 
 # %% [markdown]
 # {glue:text}`fit_sentence`
@@ -296,8 +297,9 @@ report.show(t1[["system", "output", "method", "share RC < 1, all images", "empty
 # pixels and the mean colour for standardised ones, and it does not say which. Every cell is therefore tested twice,
 # with the occluded pixels set to `fill` (`0` by default: black, the paper's formula in the input space of our
 # raw-pixel models) and to `other_fill` (grey by default). Fills are pixel values in $[0, 1]$ (a system's
-# normalisation is part of its model): for a normalised model the paper's zero is its mean colour, not `0`. The card decides with `fill`; `other_fill` is reported
-# beside it. An occlusion value paints a patch of its own where it differs from the image around the region, so the
+# normalisation is part of its model): for a normalised model the paper's zero is its mean colour, not `0`. The card
+# decides with `fill` where `other_fill` gives the same verdict; where the two fills give different verdicts the claim
+# turns on the occlusion value, and the card calls it inconclusive. An occlusion value paints a patch of its own where it differs from the image around the region, so the
 # sentence below also compares each fill with the level of the images' background, read on their outer ring of
 # pixels.
 #
@@ -416,7 +418,7 @@ if usable and len(rows):
 # %% tags=["hide-input"]
 # NBVAL_CHECK_OUTPUT
 normalised = any(s.spec.normalize not in (None, "none") for s in loaded)  # fills are pixel values: 0 is then not zero
-claims = gad_tables.card_claims(fit_table, t1, t2_summary, fill_pattern, part, paper, dataset_of, fill, other_fill,
+claims = gad_tables.card_claims(fits, t1, t2_summary, fill_pattern, part, paper, dataset_of, fill, other_fill,
                                 normalised)  # fmt: skip
 settings = gad_tables.card_settings(loaded, prof.gad_images_per_class, sweep, support, keep, fill, other_fill)
 print(report.card("05_gad_tables", settings, claims, out, seed=seed).verdict.value_counts().to_string())

@@ -46,7 +46,7 @@ def rule(table=TABLE, candidates=(0, 2, 4, 6, 8), rank=0.98, fit=0.9):
 
 def test_the_walk_stops_at_the_first_failing_support():
     r = rule()
-    assert r.selected == [0.0, 2.0, 4.0] and r.first_fail == 6.0 and not r.too_weak
+    assert r.selected == [0.0, 2.0, 4.0] and r.first_fail == 6.0 and not r.selects_nothing
     assert r.failed_tests(6.0) == "the fit test" and r.failed_tests(8.0) == "the rank test"
     assert r.failed_tests(2.0) == "no test"
     # a looser fit test lets the walk past 6 to the rank test's stop at 8
@@ -66,7 +66,7 @@ def test_the_stop_sentence_names_the_test_and_the_trend():
     everything = rule(candidates=(0, 2, 4))
     assert everything.first_fail is None and "accepts every candidate, up to alpha = 4" in everything.stop_sentence()
     weak = rule(candidates=(0, 6))
-    assert weak.too_weak and weak.stop_sentence().startswith("The automatic rule selects no support beyond")
+    assert weak.selects_nothing and weak.stop_sentence().startswith("The automatic rule selects no support beyond")
 
 
 def test_the_noise_sentence_gives_the_range_the_intervals_allow():

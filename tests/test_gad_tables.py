@@ -143,3 +143,12 @@ def test_summaries_say_not_measured_instead_of_zero_of_zero():
     summaries = {"tiny": {"fill": empty, "other fill": empty, "card verdict": "not comparable"}}
     text = gt.summary_t2(summaries, {}, 0.0, 0.5)
     assert text == "On tiny: not measured: no cell of the four methods has five paired images." and "0 of 0" not in text
+
+
+def test_rc_summary_counts_hulls_and_shares():
+    rows = pd.DataFrame({"method": ["IG"] * 5 + ["GB"] * 2, "RC": [1.0, 0.5, 0.8, np.nan, 0.9, np.nan, np.nan]})
+    t = gt.rc_summary(rows.groupby("method", sort=False))
+    ig, gb = t.loc["IG"], t.loc["GB"]
+    assert (ig["n"], ig["empty"], ig["with a hull"], ig["RC < 1"]) == (5, 1, 4, 3)
+    assert ig["share RC < 1"] == pytest.approx(0.75) and ig["median shrink"] == pytest.approx(0.15)
+    assert gb["with a hull"] == 0 and np.isnan(gb["share RC < 1"]) and np.isnan(gb["mean RC"])

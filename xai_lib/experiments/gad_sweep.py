@@ -30,7 +30,7 @@ from ..metrics.support_fit import FIT, SHIFT, SPLIT_ONLY, WITHIN, support_fit
 from ..plotting import finish, to_hwc
 from ..report import printed, shown, span, verdict_with_undecided
 from ..stats import paired_comparison
-from .gad_tables import per_class_available
+from .gad_tables import per_class_available, rc_summary
 
 #: the fit table's columns, in order
 FIT_COLUMNS = [
@@ -276,16 +276,10 @@ class Region:
 
 def rc_stats(part: pd.DataFrame) -> pd.DataFrame:
     """Per method: mean kept share; over the images with a GAD hull, the share with RC < 1, the mean RC and the median
-    shrink 1 - RC; and the number of empty GAD masks (no hull, left out of RC)."""
-
-    def with_hull(f):
-        return lambda v: f(v.dropna()) if v.notna().any() else np.nan
-
-    return part.groupby("method", sort=False).agg(**{
-        "kept share": ("kept share", "mean"), "RC < 1 share": ("RC", with_hull(lambda v: float((v < 1).mean()))),
-        "mean RC": ("RC", "mean"), "median shrink": ("RC", with_hull(lambda v: float((1 - v).median()))),
-        "empty": ("RC", lambda v: int(v.isna().sum())),
-    })  # fmt: skip
+    shrink 1 - RC; and the number of empty GAD masks (no hull, left out of RC) (:func:`gad_tables.rc_summary`)."""
+    t = rc_summary(part.groupby("method", sort=False), **{"kept share": ("kept share", "mean")})
+    return t.rename(columns={"share RC < 1": "RC < 1 share"})[["kept share", "RC < 1 share", "mean RC", "median shrink",
+                                                                "empty"]]  # fmt: skip
 
 
 def region_study(region: Region, fixed_pos: Sequence[float]) -> dict:
@@ -408,7 +402,7 @@ class Rule:
         return f"the {label} does not fall with every larger alpha ({listed})"
 
     @property
-    def too_weak(self) -> bool:
+    def selects_nothing(self) -> bool:
         """The rule selects no support beyond the original."""
         return not any(a > 0 for a in self.selected)
 
@@ -427,7 +421,7 @@ class Rule:
         start = (
             "The automatic rule selects no support beyond the original: the first candidate above 0, alpha = "
             f"{first_fail:g}, fails {self.failed_measures(first_fail)}"
-            if self.too_weak else
+            if self.selects_nothing else
             f"The automatic rule extends the sweep up to alpha = {max(selected):g} and stops at alpha = "
             f"{first_fail:g}, which fails {self.failed_measures(first_fail)}"
         )  # fmt: skip
@@ -574,7 +568,7 @@ class Rule:
         images per class they used)."""
         if not any(a > 0 for a in self.candidates):
             return "No candidate alpha above 0 was given: add some to candidate_alphas."
-        if not self.too_weak:
+        if not self.selects_nothing:
             return (
                 f"On this run the rule accepts the supports up to alpha = {max(self.selected):g}, trained for "
                 f"{config.epochs} epochs at lr {config.lr:g} on {n_train} training images per class. On a model whose "

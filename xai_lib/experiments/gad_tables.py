@@ -181,7 +181,7 @@ SHORT = {"Saliency": "S", "Deconvolution": "D", "InputXGradient": "GxI", "Guided
 FIT_MEASURES = (FIT, SHIFT, "rank corr a", "rank corr b", WITHIN, "within-class CI low", "within-class CI high",
                 SPLIT_ONLY)  # fmt: skip
 #: how the fit table prints
-FIT_FORMATS = {"alpha": "{:g}", FIT: "{:.3f}", SHIFT: "{:.3f}", "rank corr a": "{:.3f}", "rank corr b": "{:.3f}",
+GATE_FORMATS = {"alpha": "{:g}", FIT: "{:.3f}", SHIFT: "{:.3f}", "rank corr a": "{:.3f}", "rank corr b": "{:.3f}",
                WITHIN: "{:.3f}", "within-class CI low": "{:.3f}", "within-class CI high": "{:.3f}",
                SPLIT_ONLY: "{:.2f}"}  # fmt: skip
 
@@ -198,7 +198,7 @@ def factors(values) -> str:
     return lo if lo == hi else f"{lo} to {hi}"
 
 
-def fit_table(loaded, base: dict, alpha: float, min_fit: float, fit_threshold: float, rank_threshold: float,
+def fit_gate(loaded, base: dict, alpha: float, min_fit: float, fit_threshold: float, rank_threshold: float,
               n_boot: int, seed: int, device) -> tuple[pd.DataFrame, list]:  # fmt: skip
     """Per system, the fit of the support of ``alpha`` (the sweep's largest) on the validation images of its pair:
     the chapter's gate (fit at least ``min_fit``: tabulated), chapter 04's stricter point tests, and the within-class
@@ -322,16 +322,30 @@ def fit_advice(fits: pd.DataFrame, support: dict, min_fit: float, rank_threshold
 # --- Table 1 --------------------------------------------------------------------------------------------------------
 
 
+#: RC's statistics over a group of images, for ``groupby(...).agg``: images, empty GAD masks (no hull: RC is NaN),
+#: RC < 1 (a count), mean RC and median shrink 1 - RC over the images with a hull (:func:`rc_summary` adds the shares)
+RC_AGGREGATES = {"n": ("RC", "size"), "empty": ("RC", lambda v: int(v.isna().sum())),
+                 "RC < 1": ("RC", lambda v: int((v < 1).sum())), "mean RC": ("RC", "mean"),
+                 "median shrink": ("RC", lambda v: float((1 - v).median()))}  # fmt: skip
+
+
+def rc_summary(groups, **more) -> pd.DataFrame:
+    """:data:`RC_AGGREGATES` of each group of ``groups`` (a ``DataFrameGroupBy`` with an ``RC`` column; ``more``: other
+    named aggregations), with the images that have a hull and the share of them with RC < 1 (NaN without one): the
+    one summary of RC that Table 1 (chapter 05) and the kept-region study (chapter 04) share."""
+    t = groups.agg(**more, **RC_AGGREGATES)
+    t["with a hull"] = t["n"] - t["empty"]
+    t["share RC < 1"] = t["RC < 1"] / t["with a hull"].where(t["with a hull"] > 0)
+    return t
+
+
 def table1(rows: pd.DataFrame, paper: pd.DataFrame, dataset_of: dict, arch_of: dict) -> pd.DataFrame:
     """Table 1 per (system, output, method): images, empty GAD masks, RC < 1 counts and shares (over the images with a
     GAD hull, and over all images: an empty GAD mask counts against), mean RC, median shrink 1 - RC, the card's test
     (``nearly all``) and the paper's cat x dog share of the same architecture family."""
-    t1_stats = {"n": ("RC", "size"), "empty": ("GAD empty", "sum"), "RC < 1": ("RC", lambda v: int((v < 1).sum())),
-                "mean RC": ("RC", "mean"), "median shrink": ("RC", lambda v: float((1 - v).median()))}  # fmt: skip
-    t1 = rows.groupby(["system", "output", "method"], sort=False).agg(**t1_stats).reset_index()
-    t1["empty"] = t1["empty"].astype(int)
-    t1["with a hull"] = t1["n"] - t1["empty"]
-    t1["share RC < 1"] = t1["RC < 1"] / t1["with a hull"].where(t1["with a hull"] > 0)
+    # an empty GAD mask has no hull, so no RC: the rows' "GAD empty" and a NaN RC are the same images
+    assert (rows["GAD empty"].astype(bool) == rows["RC"].isna()).all(), "an RC without a GAD hull, or the reverse"
+    t1 = rc_summary(rows.groupby(["system", "output", "method"], sort=False)).reset_index()
     t1["share RC < 1, all images"] = t1["RC < 1"] / t1["n"].where(t1["n"] > 0)  # an empty GAD mask counts against
     t1["nearly all"] = t1["share RC < 1, all images"] >= NEARLY_ALL
     t1["dataset"] = t1.system.map(dataset_of)
