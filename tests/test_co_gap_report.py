@@ -72,5 +72,5 @@ def test_flag_study_counts_the_shares_a_threshold_flags():
     study = cg.flag_study(best, table, pd.DataFrame(columns=["system"]), "a/vgg", few_wrong=20)
     assert study["caught"] == pytest.approx(float((co[~right] < 0.5).mean()))
     assert study["rechecked"] == pytest.approx(float((co[right] < 0.5).mean()))
-    assert "not measured" in cg.flag_study(best, table, pd.DataFrame(), "b/mlp", few_wrong=20)["text"]
+    assert cg.flag_study(best, table, pd.DataFrame(), "b/mlp", few_wrong=20)["text"].startswith("Not measured")
     assert cg.variant_name("mul", True) == "softmax outputs with x * h"

@@ -141,7 +141,9 @@ def gap_study(co_table: pd.DataFrame, names: Sequence[str], few_wrong: int, n_bo
                     f"{separating.AUROC.median():.3f}).")  # fmt: skip
         gap_text += f" Beyond chance is not the paper's 'distinct gaps': {size_text}."
     else:
-        gap_text = report.not_measured(f"no system has {few_wrong} wrong and five correct predictions") + "."
+        gap_text = (
+            report.not_measured(f"no system has {few_wrong} wrong and five correct predictions", start=True) + "."
+        )
     thin_parts = [f"{sys_} ({int(g.wrong.iloc[0])} wrong, AUROC {report.span(g.AUROC, '.3f', '-')})"
                   for sys_, g in thin_cells.groupby("system", sort=False)]  # fmt: skip
     thin_text = (f"Left out as thin (fewer than {few_wrong} wrong predictions: an interval resting on a handful of "
@@ -354,7 +356,7 @@ def ranking_study(auc_table: pd.DataFrame, co_table: pd.DataFrame, names: Sequen
                         "of their eligible systems, at least two of them"
                         + (f"; established: {listed_words}" if listed else "") + "), so the claim cannot be decided.",
         "not comparable": report.not_measured(f"fewer than two datasets have a system with {few_wrong} wrong "
-                                              "predictions"),
+                                              "predictions", start=True) + ".",
     }[dependence]  # fmt: skip
     return {"best": best, "best_raw": best_raw, "dependence": dependence, "one_system": one_system,
             "n_distinct": n_distinct, "n_tie": n_tie, "n_few": n_few, "listed": listed, "listed_words": listed_words,
@@ -398,10 +400,10 @@ def twin_study(co_table: pd.DataFrame, names: Sequence[str], few_wrong: int, n_b
     wider_verdict = cells_verdict(wider_cells)
     half_width = float(((estimable["CI high"] - estimable["CI low"]) / 2).median()) if len(estimable) else float("nan")
     if not len(pairs):
-        wider_text = report.not_measured("no well-trained system has its _sub twin among the systems")
+        wider_text = report.not_measured("no well-trained system has its _sub twin among the systems", start=True) + "."
     elif not len(estimable):
         wider_text = report.not_measured(f"none of the {len(pairs)} method-pair cells has {few_wrong} wrong "
-                                         "predictions per model")  # fmt: skip
+                                         "predictions per model", start=True) + "."  # fmt: skip
     else:
         # per twin pair: its six method cells share the images and the two models, so they are not independent
         # tests; the direction is stated per pair (signs of the point estimates, and the cells whose interval decides)
@@ -548,8 +550,8 @@ def accuracy_study(pred_table: pd.DataFrame, ax_table: pd.DataFrame, n_boot: int
             "ixg_own_text": ixg_own_text, "ax_sentence": ax_sentence,
             "acc_ranges": "Over the methods and models: " + "; ".join(range_parts) + ".",
             "ixg_sentence": f"InputXGradient with x + h lowers the accuracy (interval below 0) on {n_ixg_lower} of "
-                            f"{len(ixg)} systems; {n_ixg_undecided} are undecided. {ixg_specific} "
-                            f"{ixg_own_text}"}  # fmt: skip
+                            f"{len(ixg)} systems; {report.numbered(n_ixg_undecided, 'is', 'are')} undecided. "
+                            f"{ixg_specific} {ixg_own_text}"}  # fmt: skip
 
 
 def network_input_study(model_input_table: pd.DataFrame, headline: pd.DataFrame, acc: pd.DataFrame,
@@ -1017,6 +1019,7 @@ def kappa_study(co_truth: np.ndarray, co_pred: np.ndarray, right: np.ndarray, sy
         outcome = ("has no gap to start from" if not truth_above else "reverses" if pred_below
                    else "vanishes" if not pred_above else "shrinks" if truth_higher else "grows" if truth_lower
                    else "survives")  # fmt: skip
+        gap_words = "there is no gap to start from" if not truth_above else f"the gap {outcome}"
         # the label-free score's own baseline: the model's max softmax probability on x (needs no label, no heatmap)
         logits = batched_logits(system.model, system.data("test").inputs[: len(right)].to(device)).cpu().double()
         msp_k = torch.softmax(logits, 1).max(1).values.numpy()
@@ -1026,7 +1029,8 @@ def kappa_study(co_truth: np.ndarray, co_pred: np.ndarray, right: np.ndarray, sy
                       "not measurably different from", "not comparable": "not comparable with"}[
             report.interval_verdict(d_msp_k[1], d_msp_k[2], 0.0, "above")]  # fmt: skip
         text = (
-            f"The gap {outcome}: on {system.name} (Saliency, {len(right)} images, {int((~right).sum())} wrong), the "
+            f"{gap_words[0].upper()}{gap_words[1:]}: on {system.name} (Saliency, {len(right)} images, "
+            f"{int((~right).sum())} wrong), the "
             f"AUROC is {auc_truth[0]:.3f} [{auc_truth[1]:.3f}, {auc_truth[2]:.3f}] with kappa from the truth and "
             f"{auc_pred[0]:.3f} [{auc_pred[1]:.3f}, {auc_pred[2]:.3f}] from the prediction; the paired difference is "
             f"{kappa_diff[0]:.3f} [{kappa_diff[1]:.3f}, {kappa_diff[2]:.3f}] (the same {len(right)} images as the "
@@ -1035,8 +1039,8 @@ def kappa_study(co_truth: np.ndarray, co_pred: np.ndarray, right: np.ndarray, sy
             f"{msp_k_word} it (paired difference {d_msp_k[0]:.3f} [{d_msp_k[1]:.3f}, {d_msp_k[2]:.3f}])."
         )  # fmt: skip
         summary = (f"How much of it the label brings: with kappa from the prediction instead of the truth, the AUROC "
-                   f"of Saliency on {system.name} is {auc_pred[0]:.3f} instead of {auc_truth[0]:.3f} (the gap "
-                   f"{outcome}; see the exercise on kappa from the prediction), {msp_k_word} the model's max "
+                   f"of Saliency on {system.name} is {auc_pred[0]:.3f} instead of {auc_truth[0]:.3f} ({gap_words}; "
+                   f"see the exercise on kappa from the prediction), {msp_k_word} the model's max "
                    f"softmax probability ({auc_msp_k[0]:.3f}).")  # fmt: skip
     reason = KAPPA_REASONS[outcome]
     return {"outcome": outcome, "auc_truth": auc_truth, "text": text, "reason": reason,
@@ -1096,7 +1100,7 @@ def variant_study(auc_table: pd.DataFrame, co_table: pd.DataFrame, best: pd.Data
         )  # fmt: skip
     else:
         text = report.not_measured(f"no well-trained system and its _sub twin both have {few_wrong} wrong "
-                                   "predictions")  # fmt: skip
+                                   "predictions", start=True) + "."  # fmt: skip
     # the baseline a CO detector with kappa from the truth must beat: a score that uses the label too but needs no
     # heatmap, the true-class probability p_y(x), as a detector of correct predictions, against the best CO cell of
     # each ranked system (oriented so its AUROC is >= 0.5), on the same images with a paired bootstrap. (The model's
@@ -1163,7 +1167,8 @@ def flag_study(best: pd.DataFrame, co_table: pd.DataFrame, msp_table: pd.DataFra
     cell = flag_cell(best, co_table, system)
     if cell is None:
         return {"caught": None, "rechecked": None,
-                "text": report.not_measured(f"{system} has fewer than {few_wrong} wrong predictions")}  # fmt: skip
+                "text": report.not_measured(f"{system} has fewer than {few_wrong} wrong predictions",
+                                            start=True) + "."}  # fmt: skip
     b, co_v, right_v, image_v = cell
     sign = 1.0 if b["flag if CO is"] == "below" else -1.0  # flag sign * co below sign * threshold
     flagged = sign * co_v < sign * b.threshold

@@ -244,7 +244,8 @@ def reach_study(runs: dict, cap: int) -> dict:
             continue
         steps_text = f" (median {r['median steps']:.0f} iterations)" if r["reached"] else ""
         missed = r["images"] - r["reached"]
-        missed_text = (f"; of the {missed} that miss it, {r['missed, still rising']} were still rising at the cap and "
+        missed_text = (f"; of the {missed} that miss it, "
+                       f"{report.numbered(r['missed, still rising'], 'was', 'were')} still rising at the cap and "
                        f"{r['missed, stalled']} had stalled, and their best CO score stays a median "
                        f"{r['missed: median gap to target']:.1f} below the target (the farthest "
                        f"{r['missed: largest gap']:.1f}; a median {r['missed: median share of climb left']:.0%} of "
@@ -983,7 +984,8 @@ def summary_reach(reach: dict, fixed_target: float | None, cap: int) -> str:
         return f"GAX ({kind} target): {reach['lead']}."
     return (f"GAX ({kind} target): {reach['lead']} within the cap of {cap} iterations ({reach['reached']} of "
             f"{reach['images']} images)"
-            + (f"; of the rest, {reach['rising']} were still rising at the cap and {reach['stalled']} had stalled."
+            + (f"; of the rest, {report.numbered(reach['rising'], 'was', 'were')} still rising at the cap and "
+               f"{reach['stalled']} had stalled."
                if reach["images"] > reach["reached"] else "."))  # fmt: skip
 
 
