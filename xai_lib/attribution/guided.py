@@ -20,10 +20,11 @@ keys that advances round by round, instead of a new ``kthvalue`` over keys rewri
 per-row arithmetic (L1 distances, the interpolation share) runs on numpy arrays of ``B`` values; and a feature's
 room to the window's edge is computed once per step (a feature moves at most once per step); the L1 distance is
 not summed again once every row has stopped, nor the fixed features' keys built when no feature is fixed, nor
-the upper-edge test made when no feature can be at the edge; a round's selection is a boolean mask (a product with
-it is a value times 1 or 0, exact). Every float is the same as in the direct formulation, bit for bit (tested
-against it on gradients with ties, zeros and blocked features); the benchmarks README gives the bookkeeping's cost
-against the model's.
+the upper-edge test made when no feature can be at the edge; a round's selection becomes a mask of 0 and 1 in the
+path's dtype (a product with it is a value times 1 or 0, and ``lerp`` with it returns one end point: both exact);
+the counts a row has selected are read only when another round comes; the step's float64 buffers are reused.
+Every float is the same as in the direct formulation, bit for bit (tested against it on gradients with ties, zeros
+and blocked features); the benchmarks README gives the bookkeeping's cost against the model's.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ def guided_ig(
     fixed_keys = None  # the blocking key where fixed, else 0, in the gradient's dtype (made at the first step)
     a_max_before = -1.0  # the previous step's upper edge: no feature lies beyond it
     alpha = torch.zeros_like(x)
+    # buffers rewritten every step: the gradient in the path's dtype, each feature's room to the window's edge,
+    # and a round's moves; and the edge itself as a tensor (lerp's end point)
+    g64, room_buf, moved_buf, edge = torch.empty_like(x), torch.empty_like(x), torch.empty_like(x), x.new_empty(())
     acc = torch.zeros_like(x)  # sum over steps of (a_end - a_start) * g; the attribution is diff * acc
     d = x.shape[1]
     k_lower = int(fraction * (d - 1)) + 1  # numpy's quantile(method="lower") as a 1-based order statistic
@@ -90,35 +94,41 @@ def guided_ig(
         at_edge = a_max <= a_max_before or a_min >= a_max
         a_max_before = a_max
         selection = _Selection(g, alpha, a_max, fixed_keys, k_lower, at_edge)
-        # a feature moves at most once per step, from where the step's start put it: its room to the edge, and
-        # the L1 distance that room covers, are known now (``l1_room * s`` summed equals vecdot(|x - x'|,
-        # (a_max - alpha) * s) bit for bit: multiplying by 0 or 1 is exact)
-        room = torch.sub(a_max, alpha)
-        l1_room = room * absdiff
+        # a feature moves at most once per step, from where the step's start put it: its room to the edge is
+        # known now (a round's ``room * s`` is ``(a_max - alpha) * s`` bit for bit: a selected feature has not
+        # moved yet, and multiplying by 0 or 1 is exact)
+        room = torch.sub(a_max, alpha, out=room_buf)
+        edge.fill_(a_max)
         active = total > 0
         for _ in range(MAX_INNER_ITERATIONS):
             l1_current = total - _rows(torch.linalg.vecdot(absdiff, alpha))
             active &= _not_close(l1_target, l1_current)
             if not active.any():
                 break
-            s = selection.next(active)  # True where a feature moves in this round
-            l1_s = _rows((l1_room * s).sum(1))
+            s = selection.next(active).view(torch.uint8).to(_PATH_DTYPE)  # 1 where a feature moves this round
+            moved = torch.mul(room, s, out=moved_buf)  # how far each selected feature can move (0 elsewhere)
+            l1_s = _rows(torch.linalg.vecdot(moved, absdiff))  # the L1 distance the selected features cover
             moving = l1_s > 0
             gamma = np.where(moving, (l1_current - l1_target) / np.where(moving, l1_s, 1.0), np.inf)
             jump = gamma > 1.0
             stop = np.flatnonzero(active & ~jump)  # rows whose last move is interpolated: they stop here
-            # (``room * s`` is ``(a_max - alpha) * s`` bit for bit: a selected feature has not moved yet)
-            if len(stop) == b_count:  # every row stops: all move by their share, none to the edge
-                share = torch.from_numpy(gamma).to(alpha.device)[:, None]
-                alpha = torch.addcmul(alpha, share, room * s).clamp_max_(a_max)
+            goes_on = bool((active & jump).any())  # some row moves its selected features to the edge
+            if not goes_on and 4 * len(stop) >= b_count:
+                # no row goes on and many stop: every row moves by its share, 0 where it does not stop (the rows
+                # that do not stop have no selected feature, so their moves are 0 and they stay as they are)
+                share = np.zeros(b_count)
+                share[stop] = gamma[stop]
+                alpha.addcmul_(torch.from_numpy(share).to(alpha.device)[:, None], moved).clamp_max_(a_max)
             else:
                 if len(stop):
                     r = torch.from_numpy(stop).to(alpha.device)
                     share = torch.from_numpy(gamma[stop]).to(alpha.device)[:, None]
-                    rows = alpha.index_select(0, r)
-                    last = torch.addcmul(rows, share, room.index_select(0, r) * s.index_select(0, r))
+                    last = torch.addcmul(alpha.index_select(0, r), share, moved.index_select(0, r))
                     last.clamp_max_(a_max)
-                alpha.masked_fill_(s, a_max)  # selected features go to the edge, exactly ...
+                if goes_on:
+                    # selected features go to the edge, exactly (lerp with a weight of 0 or 1 returns an end point:
+                    # ``start + 0 * (end - start)`` or ``end - (end - start) * 0``) ...
+                    alpha.lerp_(edge, s)
                 if len(stop):
                     alpha.index_copy_(0, r, last)  # ... except in the rows that stop, which move by their share
             active &= jump
@@ -126,7 +136,7 @@ def guided_ig(
                 break
         else:
             raise RuntimeError("Guided IG: the inner loop did not reach its L1 target")
-        acc.addcmul_(alpha - start, g.to(_PATH_DTYPE))
+        acc.addcmul_(torch.sub(alpha, start, out=start), g64.copy_(g))
     attr = acc * diff
     return attr.to(dtype).reshape(shape)
 
@@ -146,6 +156,11 @@ def _not_close(target: np.ndarray, current: np.ndarray) -> np.ndarray:
 #: a float dtype -> the torch and numpy integers of its width (order statistics are taken on the key's bits)
 _INT_OF = {torch.float64: (torch.int64, np.int64), torch.float32: (torch.int32, np.int32),
            torch.float16: (torch.int16, np.int16), torch.bfloat16: (torch.int16, np.int16)}  # fmt: skip
+
+
+@functools.cache
+def _big_tensor(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    return torch.tensor(_big(dtype)[0], dtype=dtype, device=device)
 
 
 @functools.cache
@@ -180,9 +195,10 @@ class _Selection:
         """``fixed_keys``: the blocking key where a feature is fixed, else 0 (``None``: no fixed feature);
         ``at_edge``: whether some feature may start the step at the window's upper edge (then it is blocked)."""
         big, self.big_bits = _big(g.dtype)
-        self.key = g.abs().clamp_max_(big)
-        if fixed_keys is not None:
-            torch.maximum(self.key, fixed_keys, out=self.key)
+        if fixed_keys is None:
+            self.key = g.abs().clamp_max_(big)
+        else:  # min(max(|g|, fixed key), big) is max(min(|g|, big), fixed key): the fixed key is 0 or big
+            self.key = torch.clamp(g.abs(), min=fixed_keys, max=_big_tensor(g.dtype, g.device))
         if at_edge and float(alpha.max()) >= a_max:  # features already at the window's upper edge
             self.key.masked_fill_(alpha >= a_max, big)
         self.itype, self.np_itype = _INT_OF[g.dtype]
@@ -220,9 +236,10 @@ class _Selection:
         return out
 
     def next(self, active: np.ndarray) -> torch.Tensor:
-        """This round's selection as a boolean mask, nothing in inactive rows (a product with it promotes to the
-        other operand's dtype: a value times 1 or 0, exactly)."""
+        """This round's selection as a boolean mask, nothing in inactive rows."""
         rows = np.flatnonzero(active)
+        if self.cumulative is not None:  # the features each row has selected so far
+            self.taken = self.cumulative.view(torch.uint8).sum(1, dtype=torch.int64).cpu().numpy()
         ranks = self.taken[rows] + self.k
         inside = ranks <= self.d
         bits = np.full(len(rows), self.big_bits, dtype=np.int64)
@@ -233,6 +250,5 @@ class _Selection:
         t = torch.from_numpy(self.threshold.astype(self.np_itype)).view(self.key.dtype)
         cumulative = torch.le(self.key, t.to(self.key.device)[:, None])
         s = cumulative if self.cumulative is None else cumulative.logical_xor(self.cumulative)  # previous ⊆ current
-        self.taken = cumulative.sum(1).cpu().numpy()
-        self.cumulative = cumulative
+        self.cumulative = cumulative  # the counts selected (``taken``) are read from it if another round comes
         return s
