@@ -39,7 +39,7 @@
 # %% [markdown] tags=["instructor"]
 # ````{admonition} Instructor notes
 # :class: dropdown
-# **Learning goals in practice.**
+# **Learning objectives in practice.**
 # * Say, for each image dataset, what its ground-truth mask marks and which chapters need it (`shapes_pair`'s ears
 #   for localisation, `shapes_spurious`'s corner mark for the GAX chapters).
 # * Read the accuracy table and the confusion matrices, and find the models, if any, that make no wrong prediction

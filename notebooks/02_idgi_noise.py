@@ -42,7 +42,7 @@
 # %% [markdown] tags=["instructor"]
 # ````{admonition} Instructor notes
 # :class: dropdown
-# **Learning goals in practice.**
+# **Learning objectives in practice.**
 # * Split one Riemann step into its important and noise parts by hand (Theorem 1's projection) and say why the noise
 #   part changes $f$ only beyond first order.
 # * Compute IG and IDGI on the same path in one call, check the completeness of each, and tell Riemann error from

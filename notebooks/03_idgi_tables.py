@@ -47,7 +47,7 @@
 # %% [markdown] tags=["instructor"]
 # ````{admonition} Instructor notes
 # :class: dropdown
-# **Learning goals in practice.**
+# **Learning objectives in practice.**
 # * Compute the insertion score and SIC/AIC of a map, and name the choices that move them: how channels are
 #   combined, the information level, the protocol (IDGI's or PAIR's), the WebP effort.
 # * Test "IDGI beats its base method" cell by cell with a paired signed-rank test, and count the cells honestly:

@@ -45,7 +45,7 @@
 # %% [markdown] tags=["instructor"]
 # ````{admonition} Instructor notes
 # :class: dropdown
-# **Learning goals in practice.**
+# **Learning objectives in practice.**
 # * Train the supports of a pair of classes and read, from the fit table, how well each learned its shifted targets
 #   (fit, shift realised) and whether it kept the order of the samples within each class, each with its interval.
 # * Explain from {eq}`eq-gad-mask` why adding a support can only remove pixels, and read the kept share and RC as
@@ -355,7 +355,7 @@ region.plot_fig3(xs[0].cpu(), fixed_pos, out / "fig3_intersection.png")
 # with the paper's fixed one on the same images.
 #
 # The rule's rank test (a) is the pooled correlation over both classes, by point value, and its fit test (b) is the
-# point fit: the rule as first designed. The text below says where those point tests are weaker than the
+# point fit: the rule's simplest form. The text below says where those point tests are weaker than the
 # measurements allow: which selected supports fall below `rank_threshold` within a class (and where the same walk
 # would stop with the rank test taken inside each class), and which candidates' fit intervals span `fit_threshold`
 # (there, where the rule stops is within the noise of the validation images).
@@ -589,7 +589,7 @@ if book_run:  # the book's run: every method runs on the digits ResNet and is te
 #   targets (a higher fit) without moving the classes apart (no shift realised). "MSE to original outputs" measures
 #   how far the support moved and is part of neither.
 # * **Rank correlations**: Spearman, on the validation images of the pair. *Pooled* (`rank corr a`, `rank corr b`):
-#   over both classes, the automatic rule's rank test (the book's first design, kept so its weakness stays visible:
+#   over both classes, the automatic rule's rank test (its simplest form, kept so that its weakness stays visible:
 #   the rule's sentence also gives the walk with the within-class test).
 #   *Within-class*: the lowest of four correlations, each output inside each class; its interval resamples each class
 #   within itself; the card's order claim is decided by it against the same `rank_threshold`. *Class split only*:

@@ -42,7 +42,7 @@
 # %% [markdown] tags=["instructor"]
 # ````{admonition} Instructor notes
 # :class: dropdown
-# **Learning goals in practice.**
+# **Learning objectives in practice.**
 # * Derive {eq}`eq-toy-closed-form` from $\Delta$ and explain why $k$ ascent steps give a heatmap exactly linear in
 #   $k\eta$ ($\Delta$ is linear in $w$), then check a closed form against autograd.
 # * Compute the CO score {eq}`eq-toy-co` of a heatmap and say what a gain over $h = x$ does and does not show.

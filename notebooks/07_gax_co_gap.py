@@ -51,7 +51,7 @@
 # %% [markdown] tags=["instructor"]
 # ````{admonition} Instructor notes
 # :class: dropdown
-# **Learning goals in practice.**
+# **Learning objectives in practice.**
 # * Compute a CO score for one image by hand: the heatmap for the *predicted* class, $\kappa$ from the *true* one,
 #   and say which of the two ingredients carries the label.
 # * Read the AUROC table as a detector: its direction by the side of $0.5$, its strength by $|\mathrm{AUROC} - 0.5|$,

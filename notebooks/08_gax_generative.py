@@ -43,7 +43,7 @@
 # %% [markdown] tags=["instructor"]
 # ````{admonition} Instructor notes
 # :class: dropdown
-# **Learning goals in practice.**
+# **Learning objectives in practice.**
 # * Write GAX's loss {eq}`eq-gax-loss` on the board and say what each term does to one pixel, including a black one
 #   ($x = 0$: $h = \tanh(w \cdot 0) = 0$ whatever $w$).
 # * Read a GAX run as a table, not as pictures: how many images reach the target, in how many iterations, and whether

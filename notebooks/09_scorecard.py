@@ -37,7 +37,7 @@
 # %% [markdown] tags=["instructor"]
 # ````{admonition} Instructor notes
 # :class: dropdown
-# **Learning goals in practice.**
+# **Learning objectives in practice.**
 # * For any row of the table, say which test and which tolerance produced its verdict (the *test* column), and what
 #   result would have changed it.
 # * Tell a verdict that is evidence (reproduced and stable across seeds) from one that is not yet (unstable,

@@ -74,3 +74,15 @@ def test_flag_study_counts_the_shares_a_threshold_flags():
     assert study["rechecked"] == pytest.approx(float((co[right] < 0.5).mean()))
     assert cg.flag_study(best, table, pd.DataFrame(), "b/mlp", few_wrong=20)["text"].startswith("Not measured")
     assert cg.variant_name("mul", True) == "softmax outputs with x * h"
+
+
+def test_oriented_scores_make_correct_predictions_score_higher():
+    """A cell whose correct predictions score lower (AUROC < 0.5) is negated; its oriented AUROC is 1 - AUROC."""
+    from xai_lib.stats import auroc_ci
+
+    co, right = separating(gap=1.0)
+    cell = co_rows("a/vgg", "Saliency", -co, right)  # correct predictions score lower
+    low = auroc_ci(cell.co.to_numpy(float), cell.correct.to_numpy(bool), n_boot=10, seed=0)[0]
+    up = auroc_ci(cg.oriented(cell, pd.Series({"AUROC": low})), cell.correct.to_numpy(bool), n_boot=10, seed=0)[0]
+    assert low < 0.5 and up == pytest.approx(1.0 - low)
+    assert np.array_equal(cg.oriented(cell, pd.Series({"AUROC": 0.7})), cell.co.to_numpy(float))

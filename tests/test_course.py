@@ -82,7 +82,7 @@ def test_a_plan_names_an_unknown_exercise_or_unexecuted_profile(tmp_path):
 # -- the teaching layer of every chapter ------------------------------------------------------------------------------
 
 TEACHING_CHAPTERS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py") if p.stem != "09_scorecard")
-NOTE_PARTS = ("Learning goals in practice", "Common misconceptions", "Discussion prompts", "What to project")
+NOTE_PARTS = ("Learning objectives in practice", "Common misconceptions", "Discussion prompts", "What to project")
 
 
 def _cells(name: str):

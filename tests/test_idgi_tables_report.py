@@ -24,7 +24,6 @@ def test_sign_shift_reads_the_share_of_wins():
 def test_effective_bins_is_k_for_values_spread_over_k_bins():
     assert tr.effective_bins(np.repeat([0.005, 0.305, 0.605, 0.905], 10)) == pytest.approx(4.0)
     assert tr.effective_bins([0.5, 0.5, np.nan]) == pytest.approx(1.0)
-    assert tr.value_range([0.12, 0.12]) == "0.12" and tr.value_range([0.2, 0.02, 0.17]) == "0.02 to 0.20"
 
 
 def test_pasted_aic_separates_the_blurred_base_from_the_pasted_thresholds():

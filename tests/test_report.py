@@ -153,6 +153,10 @@ def test_cards_show_the_seed_study_where_it_ran_this_configuration(tmp_path, mon
         ("not reproduced / partly / partly", "at most partly with every seed: its shortfall survives"),
         ("inconclusive / reproduced / inconclusive", "no seed contradicts it, but not every seed could decide it"),
         ("not reproduced / inconclusive / not reproduced", "no seed reproduces it, but not every seed could decide"),
+        # a "partly" falls short in part: with an undecided seed the claim is not "uncontradicted"
+        ("inconclusive / partly / reproduced", "at least partly with every seed that could decide it, though not"),
+        ("partly / inconclusive / partly", "partly with every seed that could decide it, though not every seed could:"),
+        ("not reproduced / partly / inconclusive", "at most partly with every seed that could decide it, though not"),
     ):
         study = table.copy()
         for seed, v in zip((1, 2), verdicts.split(" / ")[1:], strict=True):

@@ -353,15 +353,23 @@ def stability_sentence(claims: pd.DataFrame, seed: int = 0, seed_independent: bo
         return text + "."
 
     def reading(seeds_text: str) -> str:
+        """What the seeds' verdicts agree on: a "partly" falls short of the claim in part, an "inconclusive" decides
+        nothing (the seeds that could decide are read, and the others named)."""
         labels = set(seeds_text.split(" / "))
-        if labels <= {"reproduced", "partly"}:
-            return "at least partly with every seed: the claim's direction survives retraining, its extent does not"
-        if labels <= {"not reproduced", "partly"}:
-            return "at most partly with every seed: its shortfall survives retraining, its extent does not"
-        if labels <= {"reproduced", "partly", "inconclusive"} and labels & {"reproduced", "partly"}:
+        decided, undecided = labels - {"inconclusive"}, "inconclusive" in labels
+        which = " that could decide it, though not every seed could" if undecided else ""
+        if decided == {"reproduced"}:
             return "no seed contradicts it, but not every seed could decide it"
-        if labels <= {"not reproduced", "inconclusive"}:
+        if decided == {"not reproduced"}:
             return "no seed reproduces it, but not every seed could decide it"
+        if decided == {"partly"}:
+            return f"partly with every seed{which}: no seed finds it in full or not at all"
+        if decided <= {"reproduced", "partly"}:
+            return (f"at least partly with every seed{which}: the claim's direction survives retraining, its extent "
+                    "does not")  # fmt: skip
+        if decided <= {"not reproduced", "partly"}:
+            return (f"at most partly with every seed{which}: its shortfall survives retraining, its extent does "
+                    "not")  # fmt: skip
         return "no direction holds with every seed: not evidence either way"
 
     listed = "; ".join(f"{r['claim']} ({r['artefact']}): {r[col]} ({reading(r[col])})"

@@ -275,6 +275,12 @@ def cell_of(co_table: pd.DataFrame, system: str, r) -> pd.DataFrame:
                     & (co_table.softmax == r.softmax)].sort_values("image")  # fmt: skip
 
 
+def oriented(cell: pd.DataFrame, r) -> np.ndarray:
+    """The CO scores of a cell (:func:`cell_of`), negated where the cell's AUROC (``r.AUROC``) is below 0.5: oriented
+    so that correct predictions score higher, the orientation in which two cells' AUROCs are compared."""
+    return cell.co.to_numpy(float) * (1.0 if r.AUROC >= 0.5 else -1.0)
+
+
 def ranking_study(auc_table: pd.DataFrame, co_table: pd.DataFrame, names: Sequence[str], few_wrong: int,
                   n_boot: int, seed: int) -> dict:  # fmt: skip
     """The best-separating cell (method and variant) per system by ``|AUROC - 0.5|`` with its direction, its tie
@@ -296,8 +302,7 @@ def ranking_study(auc_table: pd.DataFrame, co_table: pd.DataFrame, names: Sequen
         if len(g) > 1:
             second = g.iloc[1]
             cell_2 = cell_of(co_table, system, second)
-            d_top = paired_auroc_difference_ci(cell.co.to_numpy(float) * (1.0 if top.AUROC >= 0.5 else -1.0),
-                                               cell_2.co.to_numpy(float) * (1.0 if second.AUROC >= 0.5 else -1.0),
+            d_top = paired_auroc_difference_ci(oriented(cell, top), oriented(cell_2, second),
                                                cell.correct.to_numpy(bool), n_boot=n_boot, seed=seed)  # fmt: skip
             runner = f"{second.method}, {variant_name(second.AX, second.softmax)}"
             top_tie = "tie" if not d_top[1] > 0 else "distinct"
@@ -361,7 +366,8 @@ def ranking_study(auc_table: pd.DataFrame, co_table: pd.DataFrame, names: Sequen
     return {"best": best, "best_raw": best_raw, "dependence": dependence, "one_system": one_system,
             "n_distinct": n_distinct, "n_tie": n_tie, "n_few": n_few, "listed": listed, "listed_words": listed_words,
             "top_text": top_text,
-            "best_sentence": f"Of {len(best_raw)} systems, {n_distinct} have a distinct best method, {n_tie} a tie "
+            "best_sentence": f"Of {report.numbered(len(best_raw), 'system', 'systems')}, "
+                             f"{report.numbered(n_distinct, 'has', 'have')} a distinct best method, {n_tie} a tie "
                              f"and {n_few} too few wrong predictions. {best_text}{one_system_text}"}  # fmt: skip
 
 
@@ -1115,9 +1121,8 @@ def variant_study(auc_table: pd.DataFrame, co_table: pd.DataFrame, best: pd.Data
         y_x = sys_.data("test").targets[rows_x].cpu().long()
         p_true = torch.softmax(logits_x.double(), 1).gather(1, y_x.reshape(-1, 1)).reshape(-1)
         right_c = cell.correct.to_numpy(bool)
-        oriented = cell.co.to_numpy(float) * (1.0 if top.AUROC >= 0.5 else -1.0)
         msp = auroc_ci(p_true.numpy(), right_c, n_boot=n_boot, seed=seed)
-        d_msp = paired_auroc_difference_ci(oriented, p_true.numpy(), right_c, n_boot=n_boot, seed=seed)
+        d_msp = paired_auroc_difference_ci(oriented(cell, top), p_true.numpy(), right_c, n_boot=n_boot, seed=seed)
         msp_rows.append({"system": top.system, "best CO cell": f"{top.method}, {variant_name(top.AX, top.softmax)}",
                          "CO AUROC (oriented)": max(top.AUROC, 1 - top.AUROC), "p_y(x) AUROC": msp[0],
                          "CO minus p_y(x)": d_msp[0], "CI low": d_msp[1], "CI high": d_msp[2],
@@ -1148,14 +1153,13 @@ def variant_study(auc_table: pd.DataFrame, co_table: pd.DataFrame, best: pd.Data
 
 
 def flag_cell(best: pd.DataFrame, co_table: pd.DataFrame, system: str):
-    """Exercise 3: the flag cell of ``system`` (its row of ``best``) and its CO scores, correctness and image ids;
-    None where the system is not ranked."""
+    """Exercise 3: the flag cell of ``system`` (its row of ``best``) and its CO scores, correctness and image ids,
+    sorted by image; None where the system is not ranked."""
     rows = best[best.system == system]
     if not len(rows):
         return None
     b = rows.iloc[0]
-    g = co_table[(co_table.system == system) & (co_table.method == b.method) & (co_table.AX == b.AX)
-                 & (co_table.softmax == b.softmax)]  # fmt: skip
+    g = cell_of(co_table, system, b)
     return b, g.co.to_numpy(float), g.correct.to_numpy(bool), g.image.to_numpy()
 
 

@@ -248,7 +248,9 @@ def fit_sentence(fits: pd.DataFrame, n_usable: int, n_loaded: int, min_fit: floa
     for row in fits[~strict_ok].to_dict("records"):
         why = [f"fit {row[FIT]:.3f}"] if not row["fit test (04)"] else []
         if not row["rank test (04)"]:
-            why.append(f"rank correlation {min(row['rank corr a'], row['rank corr b']):.3f}")
+            low = min(row["rank corr a"], row["rank corr b"])
+            close = f", within 0.01 of {rank_threshold:g}: a close call" if rank_threshold - low < 0.01 else ""
+            why.append(f"rank correlation {low:.3f}{close}")
         failing.append(f"{row['system']} ({' and '.join(why)}{'' if row['tabulated'] else ', not tabulated'})")
     if failing:
         text += "; below them: " + ", ".join(failing)
@@ -271,7 +273,7 @@ def fit_sentence(fits: pd.DataFrame, n_usable: int, n_loaded: int, min_fit: floa
         f". The pooled correlation is raised by the class split alone (about {split_level} here); "
         f"within each class, GAD's premise, {report.counted(int(within_ok.sum()), len(fits), 'systems')} keep the "
         f"order above {rank_threshold:g} by the 95% interval of the lowest within-class rank correlation"
-        + (f"; not: {within_listed}" if within_listed else "")
+        + (f"; the others: {within_listed}" if within_listed else "")
     )
     return text + "."
 
@@ -393,6 +395,9 @@ def table1_sentence(t1: pd.DataFrame) -> str:
             sentences.append(f"On {d}: {report.not_measured('every GAD mask is empty')}.")
             continue
         worst = g.loc[g["share RC < 1, all images"].idxmin()]
+        tied = g[(g["share RC < 1, all images"] == worst["share RC < 1, all images"]) & (g.index != worst.name)]
+        tied_text = ("; tied with " + report.listed(f"{r.method} on {r.system}, output {r.output}"
+                                                      for r in tied.itertuples()) if len(tied) else "")  # fmt: skip
         nearly = int(g["nearly all"].sum())
         most = int((g["share RC < 1, all images"] > 0.5).sum())
         ties = int((g["with a hull"] - g["RC < 1"]).sum())
@@ -402,7 +407,7 @@ def table1_sentence(t1: pd.DataFrame) -> str:
             f"({report.verdict(nearly, len(g))} by the card's reading; for more than half of them in {most}); the "
             f"lowest cell is {worst['method']} on {worst['system']}, output {worst['output']} (RC < 1 for "
             f"{worst['share RC < 1, all images']:.0%} of its {worst['n']} images, {worst['empty']} of them with an "
-            "empty GAD mask). The hull "
+            f"empty GAD mask{tied_text}). The hull "
             f"shrinks by a median {report.span(measured['median shrink'], '.1%')} of its area per cell (1 - RC; mean "
             f"RC {report.span(measured['mean RC'], '.2f')}); "
             f"{report.counted(ties, int(g['with a hull'].sum()), 'maps')} with a GAD hull are ties (RC = 1), and "
@@ -572,9 +577,15 @@ def table2_sentence(summaries: dict[str, dict], rows: pd.DataFrame, background: 
                 near_is_fill = abs(fill - med) <= abs(other_fill - med)
                 (near, b_near), (far, b_far) = (((fill, c["better"]), (other_fill, co["better"])) if near_is_fill
                                                 else ((other_fill, co["better"]), (fill, c["better"])))  # fmt: skip
-                pattern = ("GAD's region wins where the occlusion is closer to the background" if b_near > b_far else
-                           "GAD's region wins where the occlusion differs from the background" if b_near < b_far else
-                           "the count of better cells does not follow the background")  # fmt: skip
+                pattern = (
+                    "in this run GAD's region wins more cells where the occlusion is closer to the background"
+                    if b_near > b_far
+                    else "in this run GAD's region wins more cells where the occlusion differs from the background"
+                    if b_near < b_far
+                    else "the count of better cells does not follow the background"
+                )
+                if b_near != b_far:  # one pair of fills on one dataset: a pattern to look at, not a tested rule
+                    pattern += " (one pair of fills, no test of the difference)"  # fmt: skip
                 fill_pattern[d] = {"background": med, "near": near, "better near": b_near, "better far": b_far,
                                    "follows": b_near > b_far}  # fmt: skip
                 text += (
@@ -687,16 +698,31 @@ def part_sentence(part: pd.DataFrame, masked, dataset_of: dict) -> str:
 # --- the card -------------------------------------------------------------------------------------------------------
 
 
+def premise_kept(fits: pd.DataFrame, dataset_of: dict) -> dict[str, tuple[int, int]]:
+    """Per dataset, how many tabulated systems' supports keep the within-class order (GAD's premise), of how many."""
+    return {
+        d: (int((g["within-class test"] == "reproduced").sum()), len(g))
+        for d, g in fits[fits.tabulated].assign(d=lambda t: t.system.map(dataset_of)).groupby("d")
+    }
+
+
+def premise_caveat(kept: tuple[int, int]) -> str:
+    """The caveat a dataset's GAD counts carry when some tabulated support does not keep the within-class order:
+    ``""`` when every one does."""
+    n_kept, n = kept
+    if n_kept == n:
+        return ""
+    return (f"; the supports keep the within-class order (GAD's premise) on {report.counted(n_kept, n, 'systems')}, "
+            "so these counts describe GAD with this run's supports, not a GAD whose premise holds")  # fmt: skip
+
+
 def card_claims(fits: pd.DataFrame, t1: pd.DataFrame, summaries: dict[str, dict], fill_pattern: dict,
                 part: pd.DataFrame, paper: pd.DataFrame, dataset_of: dict, fill: float, other_fill: float,
                 normalised: bool = False) -> list[dict]:  # fmt: skip
     """The card's claims: Table 1 and Table 2 per dataset, and the part study (beyond the paper); ``normalised``:
     some system normalises its pixels (the fills are pixel values, so 0 is then not the paper's zero)."""
     claims = []
-    premise = {
-        d: (int((g["within-class test"] == "reproduced").sum()), len(g))
-        for d, g in fits[fits.tabulated].assign(d=lambda t: t.system.map(dataset_of)).groupby("d")
-    }
+    premise = premise_kept(fits, dataset_of)
     for d, g in t1.groupby("dataset", sort=False):
         measured = g[g["with a hull"] > 0]
         nearly = int(g["nearly all"].sum())
@@ -772,7 +798,8 @@ def card_claims(fits: pd.DataFrame, t1: pd.DataFrame, summaries: dict[str, dict]
                  f"{report.counted(int((tested.verdict == 'better').sum()), len(tested), 'cells')}, "
                  f"by {report.span(100 * tested['GAD - original'], '+.2g')} percentage points; GAD keeps "
                  f"{report.span(tested['part kept GAD'], '.0%')} of the part's pixels, the original "
-                 f"{report.span(tested['part kept original'], '.0%')}"
+                 f"{report.span(tested['part kept original'], '.0%')}; these shares do not separate GAD's choice of "
+                 "pixels from the smaller size of its set (chapter 04's size-matched control does)"
                  if len(tested) else report.not_measured("no system with masks of the separating part"),
          "verdict": "not comparable",
          "test": "per cell (system, method): paired Wilcoxon signed-rank test over the images (each image's share "
@@ -797,13 +824,15 @@ def card_settings(loaded, images_per_class: int, sweep, support: dict, keep: flo
     ]  # fmt: skip
 
 
-def summary_t1(t1: pd.DataFrame) -> str:
-    """The summary's sentence on Table 1."""
+def summary_t1(t1: pd.DataFrame, premise: dict[str, tuple[int, int]] | None = None) -> str:
+    """The summary's sentence on Table 1 (``premise``: :func:`premise_kept`, whose caveat each dataset carries)."""
+    premise = premise or {}
     return " ".join(
         f"On {d}, GAD's hull never exceeds the original's (by construction) and is smaller for at least "
         f"{NEARLY_ALL:.0%} of the images in {report.counted(int(g['nearly all'].sum()), len(g), 'cells')} "
         f"({report.verdict(int(g['nearly all'].sum()), len(g))}), by a median "
-        f"{report.span(g['median shrink'].dropna(), '.1%')} of its area per cell."
+        f"{report.span(g['median shrink'].dropna(), '.1%')} of its area per cell"
+        f"{premise_caveat(premise[d]) if d in premise else ''}."
         if g["median shrink"].notna().any() else f"On {d}: {report.not_measured('every GAD mask is empty')}."
         for d, g in t1.groupby("dataset", sort=False)
     ) or report.not_measured("no system was tabulated")  # fmt: skip
@@ -817,10 +846,11 @@ def summary_t2(summaries: dict[str, dict], fill_pattern: dict, fill: float, othe
         f"On {d}, GAD's region matters more per pixel in {f['fill']['better']} of {f['fill']['cells']} cells of the "
         f"paper's four methods and less in {f['fill']['worse']} with the occluded pixels set to {fill:g} (after "
         f"Holm's correction: {f['fill']['better (Holm)']} better, {f['fill']['worse (Holm)']} worse; the card: "
-        f"{f['card verdict']}), in {f['other fill']['better']} and less in {f['other fill']['worse']} set to "
-        f"{other_fill:g} (after Holm's correction: {f['other fill']['better (Holm)']} better, "
-        f"{f['other fill']['worse (Holm)']} worse)"
-        + (f"; better cells go with the fill closer to the background ({fill_pattern[d]['near']:g})."
+        f"{f['card verdict']}), and more in {f['other fill']['better']} of {f['other fill']['cells']} and less in "
+        f"{f['other fill']['worse']} with them set to {other_fill:g} (after Holm's correction: "
+        f"{f['other fill']['better (Holm)']} better, {f['other fill']['worse (Holm)']} worse)"
+        + (f"; in this run the better cells went with the fill closer to the background ({fill_pattern[d]['near']:g}): "
+           "an observation on one pair of fills, not a tested rule."
            if d in fill_pattern and fill_pattern[d]["follows"] else ".")
         for d, f in summaries.items()
     ) or report.not_measured("no system was tabulated")  # fmt: skip

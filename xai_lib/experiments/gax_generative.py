@@ -133,6 +133,12 @@ class Setup:
         kwargs.setdefault("similarity", self.similarity)
         return gax(model, x, y, target, max_steps=self.prof.gax_max_steps, **kwargs)
 
+    def rerun(self, full: GAXResult, model, x, y, target: float, stop_at, **kwargs) -> GAXResult:
+        """:func:`stopped_rerun` of ``full`` with the profile's cap and, unless given, the chapter's similarity
+        weight (the settings :meth:`gax` runs with)."""
+        kwargs.setdefault("similarity", self.similarity)
+        return stopped_rerun(full, model, x, y, target, stop_at, max_steps=self.prof.gax_max_steps, **kwargs)
+
 
 def correct_images(system, n: int, index: torch.Tensor | None = None):
     """The first ``n`` correctly predicted test images of a system (restricted to ``index`` if given)."""
@@ -591,9 +597,9 @@ def timing_study(runs: dict, extreme_table: pd.DataFrame, setup: Setup) -> tuple
         fixed_at = int(steps.float().median().floor())  # the median number of steps: every kept image reaches it
         kept = steps >= fixed_at
         x_dev, y_dev = x_r.to(dev), run["data"].targets.to(dev)
-        at_fixed = stopped_rerun(res, run["system"].model, x_dev, y_dev, run["target"],
-                                 torch.full_like(res.steps, fixed_at), max_steps=setup.prof.gax_max_steps,
-                                 similarity=setup.similarity)  # fmt: skip
+        at_fixed = setup.rerun(
+            res, run["system"].model, x_dev, y_dev, run["target"], torch.full_like(res.steps, fixed_at)
+        )
         change_w_f = (at_fixed.weights.cpu() - 1.0).abs().sum(1)[kept]
         change_h_f = (at_fixed.heatmaps.cpu() - torch.tanh(x_r)).abs().sum(1)[kept]
         # the full runs' ratios on the same (kept) images, so that a change of reading is one of time, not of images
@@ -747,8 +753,7 @@ def fdf_study(rel: dict, target: float, setup: Setup) -> dict:
     matched_sp = torch.minimum(sp_runs["spurious"].steps, sp_runs["clean"].steps)
     at_matched = {}
     for kind, net in models.items():
-        h_m = stopped_rerun(sp_runs[kind], net, x_sp, y_sp, target, matched_sp, max_steps=setup.prof.gax_max_steps,
-                            similarity=setup.similarity).heatmaps.cpu()  # fmt: skip
+        h_m = setup.rerun(sp_runs[kind], net, x_sp, y_sp, target, matched_sp).heatmaps.cpu()
         on_mark_m = (h_m * cue_c).sum((2, 3)) / cue_c.sum((2, 3))
         at_matched[kind] = {"enrichment": mask_enrichment(h_m, cue).numpy(),
                             "h on mark - start (R, B)": (on_mark_m - start_on)[:, rb].mean(1).numpy()}  # fmt: skip
@@ -1071,8 +1076,8 @@ def similarity_study(run: dict, name: str, setup: Setup) -> dict:
     # of Adam steps: both are run again to the sooner of the two stops of each image (GAX's path does not depend on
     # when it stops), so that the heatmaps are also compared at a matched iteration
     matched_at = torch.minimum(free.steps, kept.steps)
-    free_m, kept_m = (stopped_rerun(full, run["system"].model, x0.to(dev), run["data"].targets.to(dev), run["target"],
-                                    matched_at, max_steps=setup.prof.gax_max_steps, similarity=sim)
+    free_m, kept_m = (setup.rerun(full, run["system"].model, x0.to(dev), run["data"].targets.to(dev), run["target"],
+                                  matched_at, similarity=sim)
                       for full, sim in ((free, 0.0), (kept, l_s)))  # fmt: skip
     d_test_m = setup.paired(similarity_distance(free_m.heatmaps.cpu(), x0).numpy(),
                             similarity_distance(kept_m.heatmaps.cpu(), x0).numpy())  # fmt: skip
@@ -1230,8 +1235,8 @@ def bias_study(dg, setup: Setup, quantile: float) -> dict:
         term_end, term_m = {}, {}
         for label in ("none", "fixed 0.01"):
             b = BIASES[label][0]
-            h_m = stopped_rerun(dg_runs[label], dg.model, x_dg, y_dg, dg_target, matched_dg,
-                                max_steps=setup.prof.gax_max_steps, similarity=l_s, bias=b).heatmaps.cpu()  # fmt: skip
+            h_m = setup.rerun(dg_runs[label], dg.model, x_dg, y_dg, dg_target, matched_dg, similarity=l_s,
+                              bias=b).heatmaps.cpu()  # fmt: skip
             term_m[label] = (l_s / similarity_distance(h_m, dg_data.inputs)).numpy()
             term_end[label] = (l_s / similarity_distance(dg_runs[label].heatmaps.cpu(), dg_data.inputs)).numpy()
         diff_cells = {}

@@ -687,12 +687,6 @@ ALTERNATIVE = ("; not separated, for the cells against IG and GIG: IDGI's mass o
 PAIR_BLUR_STEPS = 100
 
 
-def value_range(values) -> str:
-    """``"0.12"`` or ``"0.02 to 0.17"``: the lowest and highest of ``values``."""
-    low, high = (f"{f(values):.2f}" for f in (min, max))
-    return low if low == high else f"{low} to {high}"
-
-
 def pasted_aic(bokeh: pd.DataFrame, level: str, sign: str) -> pd.DataFrame:
     """Per (system, method) at one information level and channel convention, on the images the table stands on: the
     mean AIC of the bokeh images over the thresholds strictly between none and all of the pixels pasted
@@ -883,16 +877,18 @@ class Card:
             t = t[(t.system.map(self.dataset_of) == dataset) & t.method.isin(BASE_MAPS)]
             if t.empty:
                 continue
-            maps = ", ".join(f"{m} {value_range(t.loc[t.method == m, 'between'])}" for m in BASE_MAPS
+            maps = ", ".join(f"{m} {report.span(t.loc[t.method == m, 'between'], '.2f')}" for m in BASE_MAPS
                              if (t.method == m).any())  # fmt: skip
+            idgi_range = report.span(idgi["between"], ".2f")
             parts.append(f"ranked by the {sign} sum {maps}"
-                         + (f" (the IDGI versions {value_range(idgi['between'])})" if sign == "signed" and len(idgi)
+                         + (f" (the IDGI versions {idgi_range})" if sign == "signed" and len(idgi)
                             else ""))  # fmt: skip
             if sign == "signed":
                 low = t[t["between"] <= t["blurred base"]]
                 per_map = ", ".join(f"{m} {int((low.method == m).sum())}" for m in BASE_MAPS
                                     if (low.method == m).any())  # fmt: skip
-                against = (f"; the blurred base alone (no pixel pasted) has {value_range(t['blurred base'])}, and "
+                base_range = report.span(t["blurred base"], ".2f")
+                against = (f"; the blurred base alone (no pixel pasted) has {base_range}, and "
                            f"{len(low)} of {len(t)} (system, base map) curves ranked by the signed sum stay at or "
                            "below their system's on average"
                            + (f" ({per_map}): under the signed convention their top-ranked pixels help the model no "
